@@ -1,0 +1,3 @@
+export * from "./EventStore.js"
+export * from "./errors.js"
+export * as MemoryStore from "./MemoryStore.js"

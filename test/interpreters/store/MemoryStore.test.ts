@@ -1,0 +1,4 @@
+import { MemoryStore } from "../../../src/interpreters/store/index.js"
+import { storeContract } from "./contract.js"
+
+storeContract("memory", () => MemoryStore.layer)
