@@ -58,7 +58,14 @@ export const storeContract = (
               stream: "order-1",
               revision: 1
             },
-            { id: "c", type: "Other", data: "just a string", metadata: { step: "t", at: 3 }, stream: "order-1", revision: 2 }
+            {
+              id: "c",
+              type: "Other",
+              data: "just a string",
+              metadata: { step: "t", at: 3 },
+              stream: "order-1",
+              revision: 2
+            }
           ])
           for (const e of events) {
             expect(e.created).toBeGreaterThanOrEqual(before - 1000)
@@ -201,7 +208,7 @@ export const storeContract = (
         Effect.gen(function* () {
           const store = yield* EventStore
           const big = "x".repeat(700 * 1024)
-          const unicode = "Zürich — 東京 — emoji 🚀 — quote \" backslash \\ newline \n nul-free"
+          const unicode = 'Zürich — 東京 — emoji 🚀 — quote " backslash \\ newline \n nul-free'
           const deep: Json = { a: { b: { c: { d: [[[{ e: "deep" }]]] } } } }
           yield* store.append("big-1", NoStream, [
             ev("big", { big }),

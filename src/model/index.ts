@@ -1,0 +1,2 @@
+export type * from "./Progress.js"
+export type * from "./WorkflowModel.js"
