@@ -1,0 +1,78 @@
+import { dual } from "effect/Function"
+import type { PlainCodec } from "./Signal.js"
+import type { Workflow } from "./Workflow.js"
+
+const DefinitionTypeId = "~durable-monad/Definition" as const
+
+/**
+ * A top-level workflow the runtime can run: a name (the journal's stream category), the Schema of its input
+ * (persisted in the first event, so an instance can be recovered before its first step), and the workflow.
+ */
+export interface Definition<in out In, out Out, out E, out R, out S> {
+  readonly [DefinitionTypeId]: typeof DefinitionTypeId
+  readonly name: string
+  readonly description: string | undefined
+  readonly input: PlainCodec<In>
+  readonly workflow: Workflow<In, Out, E, R, S>
+}
+
+export declare namespace Definition {
+  export type Any = Definition<any, any, any, any, any>
+}
+
+export interface DefineOptions<In> {
+  /**
+   * The workflow's name. Streams are named `<name>-<instanceId>`: the name may not contain "-" (EventStoreDB
+   * takes everything before the first dash as the category) and must start with a letter.
+   */
+  readonly name: string
+  readonly input: PlainCodec<In>
+  readonly description?: string
+}
+
+const NAME = /^[A-Za-z][A-Za-z0-9_.]*$/
+
+/** Thrown at definition time (a programming error, not a runtime condition). */
+export class InvalidDefinition extends Error {
+  override readonly name = "InvalidDefinition"
+}
+
+/**
+ * Name a workflow and give the Schema of its input, so the runtime can start, persist and recover instances.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Workflow } from "durable-monad"
+ *
+ * const greet = Workflow.pure("Greet", (name: string) => `hello ${name}`)
+ * export const greeting = greet.pipe(Workflow.define({ name: "greeting", input: Schema.String }))
+ * ```
+ */
+export const define: {
+  <I>(
+    options: DefineOptions<I>
+  ): <In, Out, E, R, S>(
+    self: Workflow<In, Out, E, R, S> & ([I] extends [In] ? unknown : never)
+  ) => Definition<I, Out, E, R, S>
+  <I, In, Out, E, R, S>(
+    self: Workflow<In, Out, E, R, S> & ([I] extends [In] ? unknown : never),
+    options: DefineOptions<I>
+  ): Definition<I, Out, E, R, S>
+} = dual(2, (self: Workflow.Any, options: DefineOptions<unknown>): Definition.Any => {
+  if (!NAME.test(options.name)) {
+    throw new InvalidDefinition(
+      `workflow name ${JSON.stringify(options.name)}: use letters, digits, "_" and "." and start with a letter (no "-": streams are named <name>-<instanceId>)`
+    )
+  }
+  return {
+    [DefinitionTypeId]: DefinitionTypeId,
+    name: options.name,
+    description: options.description,
+    input: options.input,
+    workflow: self
+  }
+})
+
+export const isDefinition = (u: unknown): u is Definition.Any =>
+  typeof u === "object" && u !== null && DefinitionTypeId in u

@@ -1,0 +1,123 @@
+/**
+ * The workflow value's runtime representation: ONE tagged union of plain, immutable node objects. Every
+ * interpreter (compile, toModel, the machine behind runtime and replay) is one exhaustive `switch (node._tag)`,
+ * so adding a node kind fails the build wherever it is not handled yet.
+ *
+ * Nodes are deliberately untyped here (state is `unknown`): the typed face is `Workflow<In, Out, E, R, S>` in
+ * `Workflow.ts`, whose constructors are the only way to build nodes with consistent types.
+ */
+import type { Effect } from "effect"
+import { pipeArguments } from "effect/Pipeable"
+import type { PlainCodec, Signal } from "./Signal.js"
+import type { StepContext } from "./StepContext.js"
+
+export type Node =
+  | StepNode
+  | AwaitSignalNode
+  | PureNode
+  | SequenceNode
+  | CatchNode
+  | BranchNode
+  | LoopNode
+  | EndNode
+  | NamedNode
+
+/** Fields every node has. `id` is the user's explicit id, or — after `compile` — the assigned one. */
+interface Base {
+  readonly id: string | undefined
+  readonly description: string | undefined
+}
+
+/** Runs an Effect producing an event; `apply` folds the event into the next state (or a `Failure`). */
+export interface StepNode extends Base {
+  readonly _tag: "Step"
+  readonly name: string
+  readonly event: PlainCodec<unknown>
+  readonly errors: ReadonlyArray<string>
+  readonly run: (state: unknown, context: StepContext) => Effect.Effect<unknown, unknown, unknown>
+  readonly apply: (state: unknown, event: unknown) => unknown
+}
+
+/** Waits for `signal`; `handle` turns the request into an event, `apply` folds it, `respond` answers the sender. */
+export interface AwaitSignalNode extends Base {
+  readonly _tag: "AwaitSignal"
+  readonly name: string
+  readonly signal: Signal<string, any, any>
+  readonly event: PlainCodec<unknown>
+  readonly errors: ReadonlyArray<string>
+  readonly handle: (state: unknown, request: unknown, context: StepContext) => unknown
+  readonly apply: (state: unknown, event: unknown) => unknown
+  readonly respond: (state: unknown, event: unknown, request: unknown) => unknown
+}
+
+/** A pure function of the state; nothing is persisted. Named ones are drawn, anonymous ones are not. */
+export interface PureNode extends Base {
+  readonly _tag: "Pure"
+  readonly name: string | undefined
+  readonly errors: ReadonlyArray<string>
+  readonly f: (state: unknown) => unknown
+}
+
+export interface SequenceNode extends Base {
+  readonly _tag: "Sequence"
+  readonly first: Node
+  readonly second: Node
+}
+
+/** Runs `body`; an error (of one of `tags`, or any when `tags` is undefined) continues in `handler`. */
+export interface CatchNode extends Base {
+  readonly _tag: "Catch"
+  readonly name: string | undefined
+  readonly tags: ReadonlyArray<string> | undefined
+  readonly body: Node
+  readonly handler: Node
+}
+
+export interface BranchArm {
+  /** The arm's id, assigned by `compile`. */
+  readonly id: string | undefined
+  readonly condition: string
+  readonly when: (state: unknown) => boolean
+  readonly body: Node
+}
+
+/** The first arm whose condition holds runs; else `otherwise`; else the state passes through unchanged. */
+export interface BranchNode extends Base {
+  readonly _tag: "Branch"
+  readonly name: string | undefined
+  readonly arms: ReadonlyArray<BranchArm>
+  readonly otherwise: BranchArm | undefined
+}
+
+/** Runs `body` until `exit.when` holds on its result; `restart` runs before each new round. */
+export interface LoopNode extends Base {
+  readonly _tag: "Loop"
+  readonly name: string | undefined
+  readonly body: Node
+  readonly exit: { readonly name: string; readonly when: (state: unknown) => boolean }
+  readonly repeat: string
+  readonly restart: Node | undefined
+}
+
+/** Completes the whole instance with the current state; nothing after it runs. */
+export interface EndNode extends Base {
+  readonly _tag: "End"
+  readonly name: string
+}
+
+/** A named sub-workflow: a scope for ids, drawn as a subprocess. */
+export interface NamedNode extends Base {
+  readonly _tag: "Named"
+  readonly name: string
+  readonly body: Node
+}
+
+const NodeProto = {
+  pipe() {
+    // biome-ignore lint/complexity/noArguments: pipeArguments is Effect's way to implement variadic pipe
+    return pipeArguments(this, arguments)
+  }
+}
+
+/** Build a node object whose prototype provides `pipe`. */
+export const makeNode = <N extends Node>(fields: N): N => Object.assign(Object.create(NodeProto), fields)

@@ -1,0 +1,130 @@
+import type { BranchArm, Node } from "./Node.js"
+import { InvalidDefinition } from "./Definition.js"
+
+/**
+ * A workflow with a stable id on every node and branch arm. Ids are what the journal records per event and
+ * what diagrams use as element ids, so they must not change when nothing relevant changed:
+ * - a node with an explicit `id` keeps it (it must be unique and a valid XML NCName);
+ * - a named node gets the slug of its name ("Create PR" → `create-pr`), inside a sub-workflow prefixed with the
+ *   sub-workflow's id (`review.approve`), so one sub-workflow can be embedded twice under different names;
+ * - an unnamed structural node gets its kind and its position among nodes of that kind (`branch-1`);
+ * - a slug already taken gets `-2`, `-3`, … in the order nodes appear.
+ * `start` is reserved for the journal's first event.
+ */
+export interface Compiled {
+  readonly root: Node
+  /** Every node and arm by id, in definition order. */
+  readonly nodes: ReadonlyMap<string, Node | BranchArm>
+}
+
+const RESERVED = new Set(["start"])
+const NCNAME = /^[A-Za-z_][A-Za-z0-9._-]*$/
+
+export const slug = (text: string): string =>
+  text
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+
+const cache = new WeakMap<Node, Compiled>()
+
+/** Assign ids to every node of a workflow (memoised per workflow value). */
+export const compile = (root: Node): Compiled => {
+  const hit = cache.get(root)
+  if (hit !== undefined) return hit
+  const nodes = new Map<string, Node | BranchArm>()
+  const counters = new Map<string, number>()
+  const taken = new Set<string>(RESERVED)
+
+  const claim = (explicit: string | undefined, base: string, entity: Node | BranchArm): string => {
+    if (explicit !== undefined) {
+      if (!NCNAME.test(explicit))
+        throw new InvalidDefinition(`id ${JSON.stringify(explicit)} is not a valid XML NCName`)
+      if (taken.has(explicit)) throw new InvalidDefinition(`id ${JSON.stringify(explicit)} is used twice`)
+      taken.add(explicit)
+      nodes.set(explicit, entity)
+      return explicit
+    }
+    let id = base
+    for (let n = 2; taken.has(id); n++) id = `${base}-${n}`
+    taken.add(id)
+    nodes.set(id, entity)
+    return id
+  }
+  const positional = (kind: string, prefix: string) => {
+    const n = (counters.get(kind) ?? 0) + 1
+    counters.set(kind, n)
+    return `${prefix}${kind}-${n}`
+  }
+  const fromName = (name: string | undefined, kind: string, prefix: string) => {
+    const s = name === undefined ? "" : slug(name)
+    if (s === "") return positional(kind, prefix)
+    return `${prefix}${/^[0-9]/.test(s) ? `${kind}-` : ""}${s}`
+  }
+
+  const visit = (node: Node, prefix: string): Node => {
+    // Claim the node's own id before its children so that ids follow reading order.
+    switch (node._tag) {
+      case "Step":
+      case "AwaitSignal":
+      case "End": {
+        const copy = { ...node } as typeof node & { id: string }
+        copy.id = claim(node.id, fromName(node.name, "step", prefix), copy)
+        return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
+      }
+      case "Pure": {
+        const copy = { ...node } as typeof node & { id: string }
+        copy.id = claim(node.id, fromName(node.name, "transition", prefix), copy)
+        return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
+      }
+      case "Sequence": {
+        const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
+        copy.id = claim(node.id, positional("sequence", prefix), copy)
+        copy.first = visit(node.first, prefix)
+        copy.second = visit(node.second, prefix)
+        return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
+      }
+      case "Catch": {
+        const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
+        copy.id = claim(node.id, fromName(node.name, "catch", prefix), copy)
+        copy.body = visit(node.body, prefix)
+        copy.handler = visit(node.handler, prefix)
+        return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
+      }
+      case "Branch": {
+        const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
+        const id = claim(node.id, fromName(node.name, "branch", prefix), copy)
+        copy.id = id
+        const arm = (a: BranchArm): BranchArm => {
+          const armCopy = { ...a } as { -readonly [K in keyof BranchArm]: BranchArm[K] }
+          armCopy.id = claim(a.id, `${id}.${slug(a.condition) || "arm"}`, armCopy)
+          armCopy.body = visit(a.body, prefix)
+          return armCopy
+        }
+        copy.arms = node.arms.map(arm)
+        copy.otherwise = node.otherwise === undefined ? undefined : arm(node.otherwise)
+        return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
+      }
+      case "Loop": {
+        const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
+        copy.id = claim(node.id, fromName(node.name, "loop", prefix), copy)
+        copy.body = visit(node.body, prefix)
+        copy.restart = node.restart === undefined ? undefined : visit(node.restart, prefix)
+        return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
+      }
+      case "Named": {
+        const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
+        const id = claim(node.id, fromName(node.name, "subworkflow", prefix), copy)
+        copy.id = id
+        copy.body = visit(node.body, `${id}.`)
+        return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
+      }
+    }
+  }
+
+  const compiled: Compiled = { root: visit(root, ""), nodes }
+  cache.set(root, compiled)
+  return compiled
+}

@@ -1,0 +1,6 @@
+export type { Definition, DefineOptions } from "./Definition.js"
+export { InvalidDefinition } from "./Definition.js"
+export type { Failure } from "./Failure.js"
+export * as Signal from "./Signal.js"
+export type { StepContext } from "./StepContext.js"
+export { type Caught, Workflow } from "./Workflow.js"

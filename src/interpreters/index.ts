@@ -1,0 +1,6 @@
+export * from "./errors.js"
+export { replay, type Replay, type TimelineEntry, type Visits } from "./replay.js"
+export type { Instance, JournalEntry, LoadError, SignalError } from "./runtime/Instance.js"
+export { type StartError, type StartOptions, WorkflowRuntime } from "./runtime/WorkflowRuntime.js"
+export type { Status } from "./Status.js"
+export * from "./store/index.js"

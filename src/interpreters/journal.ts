@@ -1,0 +1,105 @@
+/**
+ * How workflow events are written to and read from a stream. One place, so the runtime (writing) and replay
+ * (reading) cannot disagree about the format.
+ *
+ * Stream `<workflow>-<instanceId>`. Revision 0 is `WorkflowStarted` (step `start`) with the encoded input and, in
+ * its metadata, the workflow name and the definition's fingerprint. Every later event is one step's event:
+ * `type` is the event's `_tag` (or its Schema's identifier), `data` the event encoded with the step's Schema,
+ * `metadata` `{ step, occurrence, at }`.
+ */
+import { createHash } from "node:crypto"
+import { type Result, Schema, SchemaAST } from "effect"
+import type { PlainCodec } from "../dsl/Signal.js"
+import type { EventData, Json, StoredEvent } from "./store/EventStore.js"
+
+export const STARTED = "WorkflowStarted"
+export const START_STEP = "start"
+
+export const streamName = (workflow: string, instanceId: string): string => `${workflow}-${instanceId}`
+
+export interface StartedMetadata {
+  readonly step: typeof START_STEP
+  readonly workflow: string
+  readonly fingerprint: string
+  readonly at: string
+}
+
+export interface StepMetadata {
+  readonly step: string
+  readonly occurrence: number
+  readonly at: string
+}
+
+interface JsonCodec {
+  readonly encode: (value: unknown) => Result.Result<unknown, Schema.SchemaError>
+  readonly decode: (json: unknown) => Result.Result<unknown, Schema.SchemaError>
+}
+
+const codecs = new WeakMap<object, JsonCodec>()
+
+/** The JSON codec of a Schema, built once per Schema: building it is far costlier than using it. */
+export const jsonCodec = (schema: PlainCodec<unknown>): JsonCodec => {
+  let codec = codecs.get(schema)
+  if (codec === undefined) {
+    const json = Schema.toCodecJson(schema)
+    codec = { encode: Schema.encodeUnknownResult(json), decode: Schema.decodeUnknownResult(json) }
+    codecs.set(schema, codec)
+  }
+  return codec
+}
+
+/** The journal `type` of an event: its `_tag`, else its Schema's identifier, else "Event". */
+export const eventType = (schema: PlainCodec<unknown>, event: unknown): string => {
+  const tag = typeof event === "object" && event !== null ? (event as { _tag?: unknown })._tag : undefined
+  return typeof tag === "string" ? tag : (SchemaAST.resolveIdentifier(schema.ast) ?? "Event")
+}
+
+/**
+ * A deterministic event id (UUID-shaped) from where the event goes and what it says. A retried append of the
+ * same event is recognised by the store as a duplicate; two processes that raced through the same step with
+ * different results get different ids, so the loser gets a conflict instead of silently "succeeding".
+ */
+export const eventId = (stream: string, revision: number, type: string, data: unknown): string => {
+  const hex = createHash("sha256")
+    .update(`${stream}\u0000${revision}\u0000${type}\u0000${JSON.stringify(data)}`)
+    .digest("hex")
+  // RFC 4122 layout, version 8 (custom), variant 10.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+}
+
+export const startedEvent = (stream: string, input: Json, metadata: Omit<StartedMetadata, "step">): EventData => {
+  const data = { input }
+  return {
+    id: eventId(stream, 0, STARTED, data),
+    type: STARTED,
+    data,
+    metadata: { step: START_STEP, ...metadata }
+  }
+}
+
+export const stepEvent = (
+  stream: string,
+  revision: number,
+  type: string,
+  data: Json,
+  metadata: StepMetadata
+): EventData => ({
+  id: eventId(stream, revision, type, data),
+  type,
+  data,
+  metadata: { ...metadata }
+})
+
+/** The step id recorded in an event's metadata, if it has one. */
+export const recordedStep = (event: StoredEvent): string | undefined => {
+  const step = (event.metadata as { step?: unknown } | null)?.step
+  return typeof step === "string" ? step : undefined
+}
+
+/** The timestamp recorded in an event's metadata (the store's own time if missing). */
+export const recordedAt = (event: StoredEvent): Date => {
+  const m = event.metadata as { at?: unknown } | null
+  return typeof m?.at === "string" ? new Date(m.at) : new Date(event.created)
+}
+
+export const issueOf = (result: Result.Failure<unknown, Schema.SchemaError>): string => result.failure.message

@@ -1,0 +1,368 @@
+/**
+ * The runtime interpreter: runs workflow instances against an `EventStore`, one event per completed step.
+ *
+ * Each instance has an in-memory `Fold` (its position in the definition) that only ever moves forward by events
+ * that are durably stored: the runtime computes what an event leads to, appends it with the exact expected
+ * revision, and only then moves the fold. Before every operation it reads whatever other processes appended
+ * since (usually nothing: one cheap read), so it never replays the whole history on each call, yet never acts
+ * on a stale position: an append on a stale position is rejected by the store and surfaces as
+ * `ConcurrencyConflict`.
+ */
+import { Cause, Clock, Context, Effect, Layer, Result, Semaphore, Stream } from "effect"
+import type { Definition } from "../../dsl/Definition.js"
+import type { AwaitSignalNode, StepNode } from "../../dsl/Node.js"
+import type { Signal } from "../../dsl/Signal.js"
+import type { StepContext } from "../../dsl/StepContext.js"
+import {
+  ConcurrencyConflict,
+  InstanceAlreadyExists,
+  InstanceNotFound,
+  InvalidInput,
+  InvalidSignalPayload,
+  StepFailed,
+  UnexpectedSignal
+} from "../errors.js"
+import {
+  eventType,
+  issueOf,
+  jsonCodec,
+  recordedAt,
+  recordedStep,
+  START_STEP,
+  STARTED,
+  startedEvent,
+  stepEvent,
+  streamName
+} from "../journal.js"
+import * as Machine from "../Machine.js"
+import { definitionFingerprint, Fold, isReplayError, type Replay } from "../replay.js"
+import { type Status, statusOf } from "../Status.js"
+import { EventStore, type Json, NoStream } from "../store/EventStore.js"
+import type { StoreError } from "../store/errors.js"
+import type { Instance, JournalEntry, LoadError, SignalError } from "./Instance.js"
+
+/** Why `start` failed. Only `StoreError`s can leave doubt about whether the instance was created. */
+export type StartError = InstanceAlreadyExists | InvalidInput | StepFailed | LoadError
+
+export interface StartOptions<In> {
+  /** The instance id, unique per workflow. Starting the same id with the same input again is a no-op. */
+  readonly id: string
+  readonly input: In
+}
+
+/**
+ * The workflow runtime service. Provide `WorkflowRuntime.layer` plus an `EventStore` layer.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { MemoryStore, WorkflowRuntime } from "durable-monad"
+ * import { CreatePR, pullRequest, Pipeline } from "../examples/pull-request.js"
+ *
+ * const program = Effect.gen(function* () {
+ *   const runtime = yield* WorkflowRuntime
+ *   const pr = yield* runtime.start(pullRequest, { id: "42", input: { _tag: "Empty" } })
+ *   yield* pr.signal(CreatePR, { commit: "a1b2c3" })
+ *   return yield* pr.status
+ * })
+ * program.pipe(Effect.provide(WorkflowRuntime.layer.pipe(Layer.provide(MemoryStore.layer))))
+ * ```
+ */
+export class WorkflowRuntime extends Context.Service<
+  WorkflowRuntime,
+  {
+    /** Start an instance and run it until it waits for a signal, completes or fails. */
+    readonly start: <In, Out, E, R, S>(
+      definition: Definition<In, Out, E, R, S>,
+      options: StartOptions<In>
+    ) => Effect.Effect<Instance<In, Out, E, R, S>, StartError, R>
+    /** A handle on an existing instance (loaded, i.e. recovered from its history, on first use). */
+    readonly get: <In, Out, E, R, S>(
+      definition: Definition<In, Out, E, R, S>,
+      id: string
+    ) => Effect.Effect<Instance<In, Out, E, R, S>, LoadError>
+    /** Ids of the instances of a workflow, in ascending order. */
+    readonly list: (definition: Definition.Any) => Stream.Stream<string, StoreError>
+  }
+>()("durable-monad/WorkflowRuntime") {
+  /** The runtime over whatever `EventStore` is provided. */
+  static get layer(): Layer.Layer<WorkflowRuntime, never, EventStore> {
+    return layer
+  }
+}
+
+/** Per-instance bookkeeping in this process. */
+interface Slot {
+  readonly lock: Semaphore.Semaphore
+  fold: Fold | undefined
+  lastError: string | undefined
+}
+
+const nowIso = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
+
+/** Run a piece of the definition (apply, respond, conditions…) and turn a throw into StepFailed. */
+const guard = <A>(stream: string, step: string, f: () => A): Effect.Effect<A, StepFailed> =>
+  Effect.try({ try: f, catch: (defect) => new StepFailed({ stream, step, cause: Cause.die(defect) }) })
+
+const make = Effect.gen(function* () {
+  const store = yield* EventStore
+  const slots = new Map<string, Slot>()
+
+  const slotOf = (stream: string): Slot => {
+    let slot = slots.get(stream)
+    if (slot === undefined) {
+      slot = { lock: Semaphore.makeUnsafe(1), fold: undefined, lastError: undefined }
+      slots.set(stream, slot)
+    }
+    return slot
+  }
+
+  /** Fold in every event appended after what the fold has seen (all of them on first use). */
+  const catchUp = (fold: Fold): Effect.Effect<Fold, LoadError> =>
+    store.read(fold.stream, { fromRevision: fold.revision + 1 }).pipe(
+      Stream.runForEachArray((events) =>
+        Effect.suspend(() => {
+          try {
+            for (const event of events) fold.add(event)
+            return Effect.void
+          } catch (error) {
+            if (isReplayError(error)) return Effect.fail(error)
+            throw error
+          }
+        })
+      ),
+      Effect.as(fold)
+    )
+
+  /** The instance's fold, up to date with the store. Call with the slot's lock held. */
+  const load = (definition: Definition.Any, stream: string, slot: Slot): Effect.Effect<Fold, LoadError> =>
+    Effect.gen(function* () {
+      const fold = slot.fold ?? new Fold(definition, stream)
+      yield* catchUp(fold)
+      if (fold.position === undefined) return yield* new InstanceNotFound({ stream })
+      slot.fold = fold
+      return fold
+    })
+
+  /** Append one step event computed from the active position, then move the fold. */
+  const record = (
+    fold: Fold,
+    node: StepNode | AwaitSignalNode,
+    event: unknown,
+    next: Machine.Position
+  ): Effect.Effect<void, StepFailed | ConcurrencyConflict | StoreError> =>
+    Effect.gen(function* () {
+      const stream = fold.stream
+      const step = node.id!
+      const encoded = jsonCodec(node.event).encode(event)
+      if (Result.isFailure(encoded)) {
+        return yield* new StepFailed({
+          stream,
+          step,
+          cause: Cause.die(new Error(`the event does not encode with the step's Schema: ${issueOf(encoded)}`))
+        })
+      }
+      const revision = fold.revision + 1
+      const at = yield* nowIso
+      const data = encoded.success as Json
+      const type = eventType(node.event, event)
+      const occurrence = fold.occurrences.get(step) ?? 0
+      yield* store
+        .append(stream, fold.revision, [stepEvent(stream, revision, type, data, { step, occurrence, at })])
+        .pipe(
+          Effect.catchTag("WrongExpectedRevision", (e) =>
+            Effect.fail(new ConcurrencyConflict({ stream, expected: e.expected, actual: e.actual }))
+          )
+        )
+      fold.commit({ revision, step, type, event, at, position: next })
+    })
+
+  const contextOf = (fold: Fold, stepId: string, instanceId: string): StepContext => {
+    const occurrence = fold.occurrences.get(stepId) ?? 0
+    const workflow = fold.definition.name
+    return {
+      workflow,
+      instanceId,
+      stepId,
+      occurrence,
+      idempotencyKey: `${workflow}/${instanceId}/${stepId}/${occurrence}`
+    }
+  }
+
+  /** Run steps until the instance waits, completes or fails; stop at the first step that fails. */
+  const drive = (
+    fold: Fold,
+    slot: Slot,
+    instanceId: string
+  ): Effect.Effect<void, StepFailed | ConcurrencyConflict | StoreError, any> =>
+    Effect.gen(function* () {
+      for (;;) {
+        const position = fold.position!
+        if (position._tag !== "Active" || position.node._tag !== "Step") return
+        const node = position.node
+        const stream = fold.stream
+        const step = node.id!
+        const event = yield* Effect.suspend(() => node.run(position.state, contextOf(fold, step, instanceId))).pipe(
+          Effect.catchCause((cause) =>
+            Cause.hasInterruptsOnly(cause)
+              ? Effect.failCause(cause as Cause.Cause<never>)
+              : Effect.fail(new StepFailed({ stream, step, cause }))
+          )
+        )
+        const next = yield* guard(stream, step, () => Machine.feed(position, event))
+        yield* record(fold, node, event, next)
+        slot.lastError = undefined
+      }
+    }).pipe(
+      Effect.tapError((error) =>
+        Effect.sync(() => {
+          slot.lastError = error.message
+        })
+      )
+    )
+
+  /** Drive after a start or a signal: the trigger is recorded, so a failing step is reported, not raised. */
+  const driveQuietly = (fold: Fold, slot: Slot, instanceId: string) =>
+    drive(fold, slot, instanceId).pipe(
+      Effect.catch((error) => Effect.logWarning(`${fold.stream}: ${error.message}; call resume to retry`))
+    )
+
+  const instance = <In, Out, E, R, S>(
+    definition: Definition<In, Out, E, R, S>,
+    id: string
+  ): Instance<In, Out, E, R, S> => {
+    const stream = streamName(definition.name, id)
+    const slot = slotOf(stream)
+    const locked = <A, X, Q>(f: (fold: Fold) => Effect.Effect<A, X, Q>) =>
+      slot.lock.withPermits(1)(Effect.flatMap(load(definition, stream, slot), f))
+
+    const status = (fold: Fold): Status<E> => {
+      const s = statusOf(fold.position!) as Status<E>
+      return s._tag === "Running" && slot.lastError !== undefined ? { ...s, lastError: slot.lastError } : s
+    }
+
+    const readAll = Stream.runCollect(store.read(stream))
+
+    return {
+      id,
+      stream,
+      definition,
+      state: locked((fold) => Effect.succeed(fold.position!.state as S)),
+      status: locked((fold) => Effect.succeed(status(fold))),
+      journal: Effect.flatMap(readAll, (events) =>
+        events.length === 0
+          ? Effect.fail(new InstanceNotFound({ stream }))
+          : Effect.succeed(
+              events.map(
+                (e): JournalEntry => ({
+                  revision: e.revision,
+                  step: recordedStep(e) ?? "?",
+                  type: e.type,
+                  data: e.data,
+                  at: recordedAt(e).toISOString(),
+                  metadata: e.metadata
+                })
+              )
+            )
+      ),
+      replay: Effect.flatMap(catchUp(new Fold(definition, stream, { timeline: true, visits: true })), (fold) => {
+        const result = fold.result()
+        return result === undefined
+          ? Effect.fail(new InstanceNotFound({ stream }))
+          : Effect.succeed(result as Replay<S, E>)
+      }),
+      signal: <Req, Res>(signal: Signal<string, Req, Res>, request: Req) =>
+        locked((fold) =>
+          Effect.gen(function* () {
+            // A step left pending by an earlier failure runs first: the instance cannot be waiting before it did.
+            yield* drive(fold, slot, id)
+            const position = fold.position!
+            if (
+              position._tag !== "Active" ||
+              position.node._tag !== "AwaitSignal" ||
+              position.node.signal.name !== signal.name
+            ) {
+              const accepted =
+                position._tag === "Active" && position.node._tag === "AwaitSignal" ? [position.node.signal.name] : []
+              return yield* new UnexpectedSignal({ stream, signal: signal.name, accepted })
+            }
+            const node = position.node
+            const step = node.id!
+            const req = yield* validate(signal, request, stream)
+            const handled = yield* guard(stream, step, () =>
+              node.handle(position.state, req, contextOf(fold, step, id))
+            )
+            const event = Effect.isEffect(handled)
+              ? yield* handled.pipe(
+                  Effect.catchCause((cause) =>
+                    Cause.hasInterruptsOnly(cause)
+                      ? Effect.failCause(cause as Cause.Cause<never>)
+                      : Effect.fail(new StepFailed({ stream, step, cause }))
+                  )
+                )
+              : handled
+            const next = yield* guard(stream, step, () => Machine.feed(position, event))
+            const response = yield* guard(stream, step, () => node.respond(position.state, event, req) as Res)
+            yield* record(fold, node, event, next)
+            yield* driveQuietly(fold, slot, id)
+            return response
+          })
+        ) as Effect.Effect<Res, SignalError, R>,
+      resume: locked((fold) =>
+        Effect.as(drive(fold, slot, id), undefined).pipe(Effect.map(() => status(fold)))
+      ) as Effect.Effect<Status<E>, LoadError | StepFailed | ConcurrencyConflict, R>
+    }
+  }
+
+  /** Check a request against the signal's Schema (as the JSON it would travel as). */
+  const validate = <Req>(signal: Signal<string, Req, any>, request: Req, stream: string) => {
+    const codec = jsonCodec(signal.request)
+    const encoded = codec.encode(request)
+    const decoded = Result.isFailure(encoded) ? encoded : codec.decode(encoded.success)
+    return Result.isFailure(decoded)
+      ? Effect.fail(new InvalidSignalPayload({ stream, signal: signal.name, issue: issueOf(decoded) }))
+      : Effect.succeed(decoded.success as Req)
+  }
+
+  const start = <In, Out, E, R, S>(definition: Definition<In, Out, E, R, S>, options: StartOptions<In>) => {
+    const stream = streamName(definition.name, options.id)
+    const slot = slotOf(stream)
+    return slot.lock.withPermits(1)(
+      Effect.gen(function* () {
+        const codec = jsonCodec(definition.input)
+        const encoded = codec.encode(options.input)
+        if (Result.isFailure(encoded)) return yield* new InvalidInput({ stream, issue: issueOf(encoded) })
+        const fold = new Fold(definition, stream)
+        const position = yield* guard(stream, START_STEP, () => Machine.start(fold.root, options.input))
+        const at = yield* nowIso
+        const started = startedEvent(stream, encoded.success as Json, {
+          workflow: definition.name,
+          fingerprint: definitionFingerprint(definition),
+          at
+        })
+        yield* store
+          .append(stream, NoStream, [started])
+          .pipe(Effect.catchTag("WrongExpectedRevision", () => Effect.fail(new InstanceAlreadyExists({ stream }))))
+        fold.commit({ revision: 0, step: START_STEP, type: STARTED, event: options.input, at, position })
+        // Starting again with the same input is recognised by the store as the same event: pick up what followed.
+        slot.fold = yield* catchUp(fold)
+        yield* driveQuietly(fold, slot, options.id)
+        return instance(definition, options.id)
+      })
+    ) as Effect.Effect<Instance<In, Out, E, R, S>, StartError, R>
+  }
+
+  const get = <In, Out, E, R, S>(definition: Definition<In, Out, E, R, S>, id: string) => {
+    const handle = instance(definition, id)
+    return Effect.as(handle.status, handle)
+  }
+
+  const list = (definition: Definition.Any) => {
+    const prefix = `${definition.name}-`
+    return Stream.map(store.listStreams(prefix), (s) => s.slice(prefix.length))
+  }
+
+  return WorkflowRuntime.of({ start, get, list })
+})
+
+const layer: Layer.Layer<WorkflowRuntime, never, EventStore> = Layer.effect(WorkflowRuntime, make)

@@ -1,0 +1,117 @@
+import { createHash } from "node:crypto"
+import { compile } from "../dsl/compile.js"
+import { type Definition, isDefinition } from "../dsl/Definition.js"
+import type { BranchArm, Node } from "../dsl/Node.js"
+import { toNode, type Workflow } from "../dsl/Workflow.js"
+import type { BranchArmModel, ModelNode, SequenceModel, WorkflowModel } from "./WorkflowModel.js"
+
+const describe = (node: { readonly description: string | undefined }) =>
+  node.description === undefined ? {} : { description: node.description }
+
+/** The model of one compiled node, or undefined when it is invisible (an anonymous pure transition). */
+const visible = (node: Node): ModelNode | undefined => {
+  switch (node._tag) {
+    case "Step":
+      return { kind: "step", id: node.id!, name: node.name, errors: node.errors, ...describe(node) }
+    case "AwaitSignal":
+      return {
+        kind: "signal",
+        id: node.id!,
+        name: node.name,
+        signal: node.signal.name,
+        errors: node.errors,
+        ...describe(node)
+      }
+    case "Pure":
+      return node.name === undefined
+        ? undefined
+        : { kind: "transition", id: node.id!, name: node.name, errors: node.errors, ...describe(node) }
+    case "Sequence": {
+      const children: Array<ModelNode> = []
+      const flatten = (n: Node) => {
+        if (n._tag === "Sequence") {
+          flatten(n.first)
+          flatten(n.second)
+        } else {
+          const m = visible(n)
+          if (m !== undefined) children.push(m)
+        }
+      }
+      flatten(node)
+      return children.length === 1 ? children[0] : ({ kind: "sequence", id: node.id!, children } as SequenceModel)
+    }
+    case "Catch":
+      return {
+        kind: "catch",
+        id: node.id!,
+        ...(node.name === undefined ? {} : { name: node.name }),
+        errors: node.tags ?? [],
+        body: model(node.body),
+        handler: model(node.handler),
+        ...describe(node)
+      }
+    case "Branch":
+      return {
+        kind: "branch",
+        id: node.id!,
+        ...(node.name === undefined ? {} : { name: node.name }),
+        arms: node.arms.map(arm),
+        ...(node.otherwise === undefined ? {} : { otherwise: arm(node.otherwise) }),
+        ...describe(node)
+      }
+    case "Loop":
+      return {
+        kind: "loop",
+        id: node.id!,
+        ...(node.name === undefined ? {} : { name: node.name }),
+        body: model(node.body),
+        exit: node.exit.name,
+        repeat: node.repeat,
+        ...(node.restart === undefined ? {} : { restart: model(node.restart) }),
+        ...describe(node)
+      }
+    case "End":
+      return { kind: "end", id: node.id!, name: node.name, ...describe(node) }
+    case "Named":
+      return { kind: "subworkflow", id: node.id!, name: node.name, body: model(node.body), ...describe(node) }
+  }
+}
+
+/** Always a node: an invisible one becomes an empty sequence (a path that passes straight through). */
+const model = (node: Node): ModelNode => visible(node) ?? { kind: "sequence", id: node.id!, children: [] }
+
+const arm = (a: BranchArm): BranchArmModel => ({ id: a.id!, condition: a.condition, body: model(a.body) })
+
+/**
+ * The erased, JSON-serialisable model of a workflow: what renderers, the linter and UIs read.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Workflow, toModel } from "durable-monad"
+ *
+ * const hello = Workflow.pure("Greet", (name: string) => `hello ${name}`)
+ * const model = toModel(hello.pipe(Workflow.define({ name: "hello", input: Schema.String })))
+ * // { format: 1, name: "hello", root: { kind: "transition", id: "greet", name: "Greet", errors: [] } }
+ * ```
+ */
+export const toModel = (
+  workflow: Definition.Any | Workflow.Any,
+  options?: { readonly name?: string }
+): WorkflowModel => {
+  const def = isDefinition(workflow) ? workflow : undefined
+  const root = compile(toNode(def === undefined ? (workflow as Workflow.Any) : def.workflow)).root
+  return {
+    format: 1,
+    name: options?.name ?? def?.name ?? "workflow",
+    ...(def?.description === undefined ? {} : { description: def.description }),
+    root: model(root)
+  }
+}
+
+/**
+ * A short hash of a definition's structure (kinds, ids, names, signals, conditions), recorded in the first event
+ * of every instance so that an instance started by another version of the definition can be recognised.
+ */
+export const fingerprint = (model: WorkflowModel): string =>
+  createHash("sha256").update(JSON.stringify(model)).digest("hex").slice(0, 16)
