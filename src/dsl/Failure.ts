@@ -25,3 +25,8 @@ export const fail = <E>(error: E): Failure<E> => ({ [FailureTypeId]: FailureType
 
 export const isFailure = (u: unknown): u is Failure<unknown> =>
   typeof u === "object" && u !== null && (u as Record<string, unknown>)[FailureTypeId] === FailureTypeId
+
+/** The next-state part of what `apply` (or a pure transition) returns. */
+export type Next<Ret> = Exclude<Ret, Failure<unknown>>
+/** The error part of what `apply` (or a pure transition) returns. */
+export type ErrorOf<Ret> = Ret extends Failure<infer E> ? E : never

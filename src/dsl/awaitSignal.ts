@@ -1,5 +1,5 @@
 import type { Effect } from "effect"
-import type { Failure } from "./Failure.js"
+import type { ErrorOf, Next } from "./Failure.js"
 import { type AwaitSignalNode, makeNode } from "./Node.js"
 import type { PlainCodec, Signal } from "./Signal.js"
 import type { StepContext } from "./StepContext.js"
@@ -30,17 +30,18 @@ type Respond<In, Ev, Req, Res> = (state: In, event: Ev, request: Req) => Res
  * })
  * ```
  */
-export const awaitSignal = <Name extends string, Req, Res, In, Ev, Out, E = never, R = never>(
+export const awaitSignal = <Name extends string, Req, Res, In, Ev, Ret, R = never>(
   signal: Signal<Name, Req, Res>,
   options: StepInfo & {
     readonly event: PlainCodec<Ev>
     readonly handle: (state: In, request: Req, context: StepContext) => Ev | Effect.Effect<Ev, unknown, R>
-    readonly apply: (state: In, event: Ev) => Out | Failure<E>
+    /** The next state, or `Workflow.fail(error)`. Pure: it runs again on replay. */
+    readonly apply: (state: In, event: Ev) => Ret
     // biome-ignore lint/suspicious/noConfusingVoidType: a void response (Schema.Void) makes `respond` optional
   } & (void extends Res
       ? { readonly respond?: Respond<In, Ev, Req, Res> }
       : { readonly respond: Respond<In, Ev, Req, Res> })
-): Workflow<In, Out, E, R, In | Out> =>
+): Workflow<In, Next<Ret>, ErrorOf<Ret>, R, In | Next<Ret>> =>
   fromNode(
     makeNode<AwaitSignalNode>({
       _tag: "AwaitSignal",

@@ -44,7 +44,10 @@ export declare namespace Arm {
   export type S<A> = A extends Arm<any, any, any, any, infer X> ? X : never
 }
 
-type UnionToIntersection<U> = (U extends unknown ? (_: U) => void : never) extends (_: infer I) => void ? I : never
+/** The input every arm accepts: the intersection of the arms' inputs (each arm's own input may be a union). */
+type ArmsIn<A> = (A extends Arm<infer I, any, any, any, any> ? (_: I) => void : never) extends (_: infer I) => void
+  ? I
+  : never
 
 /** What a branch does with a state that matches no arm: pass it through, or run `otherwise`. */
 type Rest<In, Otherwise> =
@@ -72,7 +75,7 @@ type Rest<In, Otherwise> =
  */
 export const branch = <
   const Arms extends ReadonlyArray<Arm.Any>,
-  Otherwise extends Workflow<UnionToIntersection<Arm.In<Arms[number]>>, any, any, any, any> | undefined = undefined
+  Otherwise extends Workflow<ArmsIn<Arms[number]>, any, any, any, any> | undefined = undefined
 >(options: {
   readonly name?: string
   readonly id?: string
@@ -80,13 +83,13 @@ export const branch = <
   readonly arms: Arms
   readonly otherwise?: Otherwise
 }): Workflow<
-  UnionToIntersection<Arm.In<Arms[number]>>,
-  Arm.Out<Arms[number]> | Rest<UnionToIntersection<Arm.In<Arms[number]>>, Otherwise>["Out"],
+  ArmsIn<Arms[number]>,
+  Arm.Out<Arms[number]> | Rest<ArmsIn<Arms[number]>, Otherwise>["Out"],
   Arm.E<Arms[number]> | Rest<unknown, Otherwise>["E"],
   Arm.R<Arms[number]> | Rest<unknown, Otherwise>["R"],
-  | UnionToIntersection<Arm.In<Arms[number]>>
+  | ArmsIn<Arms[number]>
   | Arm.S<Arms[number]>
-  | Rest<UnionToIntersection<Arm.In<Arms[number]>>, Otherwise>["Out"]
+  | Rest<ArmsIn<Arms[number]>, Otherwise>["Out"]
   | Rest<unknown, Otherwise>["S"]
 > =>
   fromNode(

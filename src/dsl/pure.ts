@@ -1,4 +1,4 @@
-import type { Failure } from "./Failure.js"
+import type { ErrorOf, Next } from "./Failure.js"
 import { makeNode, type PureNode } from "./Node.js"
 import { type ErrorName, errorNames } from "./step.js"
 import { fromNode, type Workflow } from "./Workflow.js"
@@ -18,12 +18,12 @@ import { fromNode, type Workflow } from "./Workflow.js"
  * const glue = Workflow.pure((o: { total: number }) => o.total)
  * ```
  */
-export function pure<In, Out, E = never>(f: (state: In) => Out | Failure<E>): Workflow<In, Out, E, never, In | Out>
-export function pure<In, Out, E = never>(
+export function pure<In, Ret>(f: (state: In) => Ret): Workflow<In, Next<Ret>, ErrorOf<Ret>, never, In | Next<Ret>>
+export function pure<In, Ret>(
   name: string,
-  f: (state: In) => Out | Failure<E>,
+  f: (state: In) => Ret,
   options?: { readonly id?: string; readonly description?: string; readonly errors?: ReadonlyArray<ErrorName> }
-): Workflow<In, Out, E, never, In | Out>
+): Workflow<In, Next<Ret>, ErrorOf<Ret>, never, In | Next<Ret>>
 export function pure(
   nameOrF: string | ((state: unknown) => unknown),
   maybeF?: (state: unknown) => unknown,

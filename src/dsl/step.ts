@@ -1,5 +1,5 @@
 import type { Effect } from "effect"
-import type { Failure } from "./Failure.js"
+import type { ErrorOf, Next } from "./Failure.js"
 import { makeNode, type StepNode } from "./Node.js"
 import type { PlainCodec } from "./Signal.js"
 import type { StepContext } from "./StepContext.js"
@@ -42,14 +42,15 @@ export interface StepInfo {
  * })
  * ```
  */
-export const step = <In, Ev, Out, E = never, R = never>(
+export const step = <In, Ev, Ret, R = never>(
   options: StepInfo & {
     /** The Schema of the persisted event (encoded to JSON in the journal). */
     readonly event: PlainCodec<Ev>
     readonly run: (state: In, context: StepContext) => Effect.Effect<Ev, unknown, R>
-    readonly apply: (state: In, event: Ev) => Out | Failure<E>
+    /** The next state, or `Workflow.fail(error)`. Pure: it runs again on replay. */
+    readonly apply: (state: In, event: Ev) => Ret
   }
-): Workflow<In, Out, E, R, In | Out> =>
+): Workflow<In, Next<Ret>, ErrorOf<Ret>, R, In | Next<Ret>> =>
   fromNode(
     makeNode<StepNode>({
       _tag: "Step",

@@ -1,4 +1,10 @@
-import { type Cause, Data } from "effect"
+import { Cause, Data } from "effect"
+
+/** A cause in one line: the failure's or defect's message, not a dump of the Cause structure. */
+export const describeCause = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.squash(cause)
+  return error instanceof Error ? error.message : String(error)
+}
 
 // ---- Replay: a recorded history does not fit the definition. Always names the stream and the revision. ----
 
@@ -97,7 +103,7 @@ export class StepFailed extends Data.TaggedError("StepFailed")<{
   readonly cause: Cause.Cause<unknown>
 }> {
   override get message(): string {
-    return `${this.stream}: step ${this.step} failed: ${String(this.cause)}`
+    return `${this.stream}: step ${this.step} failed: ${describeCause(this.cause)}`
   }
 }
 

@@ -224,7 +224,7 @@ const make = Effect.gen(function* () {
   /** Drive after a start or a signal: the trigger is recorded, so a failing step is reported, not raised. */
   const driveQuietly = (fold: Fold, slot: Slot, instanceId: string) =>
     drive(fold, slot, instanceId).pipe(
-      Effect.catch((error) => Effect.logWarning(`${fold.stream}: ${error.message}; call resume to retry`))
+      Effect.catch((error) => Effect.logWarning(`${error.message}; call resume to retry`))
     )
 
   const instance = <In, Out, E, R, S>(
