@@ -5,18 +5,18 @@
 import { Context, Effect, Schema } from "effect"
 import { describe, expectTypeOf, it } from "vitest"
 import {
-  Checked,
-  CommitNotFound,
+  type Checked,
+  type CommitNotFound,
   CreatePR,
   Empty,
   Initiated,
-  Merged,
-  Pipeline,
-  PipelineFailed,
+  type Merged,
+  type Pipeline,
+  type PipelineFailed,
   pullRequest,
-  Reviewed,
+  type Reviewed,
   ReviewPR,
-  ReviewRejected
+  type ReviewRejected
 } from "../../examples/pull-request.js"
 import { type Caught, type Definition, type Instance, Signal, Workflow, WorkflowRuntime } from "../../src/index.js"
 
