@@ -11,7 +11,7 @@ export const memoryStore = (): EventStore["Service"] => MemoryStore.make()
 
 /** A fresh runtime (nothing cached) over `store`. */
 export const runtimeOn = (store: EventStore["Service"]): Layer.Layer<WorkflowRuntime | EventStore> =>
-  WorkflowRuntime.layer.pipe(Layer.provideMerge(Layer.succeed(EventStore, store)))
+  Layer.fresh(WorkflowRuntime.layer).pipe(Layer.provideMerge(Layer.succeed(EventStore, store)))
 
 /** Run `effect` on a fresh runtime over `store`, with the clock at {@link NOW}. */
 export const runOn = <A, E>(
