@@ -1,2 +1,3 @@
 // Entry point `durable-monad/sqlite`: kept apart so that users who do not use SQLite never load better-sqlite3.
-export {}
+export * as SqliteStore from "./interpreters/store/SqliteStore.js"
+export type { SqliteStoreOptions, Synchronous } from "./interpreters/store/SqliteStore.js"

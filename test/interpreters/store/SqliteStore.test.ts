@@ -1,0 +1,723 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import * as Fs from "node:fs"
+import { createRequire } from "node:module"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as Readline from "node:readline"
+import { Cause, Effect, Exit, Fiber, Stream } from "effect"
+import { afterAll, afterEach, describe, expect, it } from "vitest"
+import { READ_PAGE_SIZE } from "../../../src/interpreters/store/appendRules.js"
+import {
+  type EventData,
+  EventStore,
+  NoStream,
+  StoreError,
+  WrongExpectedRevision
+} from "../../../src/interpreters/store/index.js"
+import type { Database, DatabaseConstructor } from "../../../src/interpreters/store/sqlite/driver.js"
+import { APPLICATION_ID, LATEST_VERSION } from "../../../src/interpreters/store/sqlite/migrations.js"
+import {
+  acquireJournal,
+  type JournalOptions,
+  MAX_BATCH_EVENTS,
+  openJournal,
+  SQL,
+  type SqliteJournal,
+  serviceOf
+} from "../../../src/interpreters/store/sqlite/SqliteJournal.js"
+import { SqliteStore } from "../../../src/sqlite.js"
+import { storeContract } from "./contract.js"
+
+const require = createRequire(import.meta.url)
+const BetterSqlite3 = require("better-sqlite3") as DatabaseConstructor
+
+const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "durable-sqlite-"))
+let files = 0
+const freshFile = (name = "store") => Path.join(dir, `${name}-${++files}.db`)
+afterAll(() => Fs.rmSync(dir, { recursive: true, force: true }))
+
+storeContract("sqlite", () => SqliteStore.layer({ file: freshFile() }))
+
+const ev = (id: string, data: EventData["data"] = { n: id }): EventData => ({
+  id,
+  type: "Happened",
+  data,
+  metadata: {}
+})
+
+type Store = EventStore["Service"]
+
+/** Runs `body` against a journal (for its counters and connection) and the EventStore service on top of it. */
+const withStore = <A, E>(
+  options: Partial<JournalOptions> & { readonly file: string },
+  body: (store: Store, journal: SqliteJournal) => Effect.Effect<A, E>
+): Promise<A> =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.flatMap(acquireJournal({ synchronous: "FULL", busyTimeoutMs: 5000, ...options }), (journal) =>
+        body(serviceOf(journal), journal)
+      )
+    )
+  )
+
+const readAll = (store: Store, stream: string, options?: { fromRevision?: number; maxCount?: number }) =>
+  Stream.runCollect(store.read(stream, options))
+
+const ids = (store: Store, stream: string) => Effect.map(readAll(store, stream), (events) => events.map((e) => e.id))
+
+/** The error of a failed effect, whatever its type, for exact assertions. */
+const failure = <A, E>(effect: Effect.Effect<A, E>) =>
+  Effect.map(Effect.exit(effect), (exit) => {
+    if (Exit.isSuccess(exit)) throw new Error(`expected a failure, got ${JSON.stringify(exit.value)}`)
+    const error = Cause.findErrorOption(exit.cause)
+    if (error._tag === "None") throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
+    return error.value
+  })
+
+const openFailure = (options: SqliteStore.SqliteStoreOptions) =>
+  Effect.runPromise(failure(Effect.scoped(SqliteStore.make(options))))
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
+const rawConnection = (file: string): Database => new BetterSqlite3(file)
+
+/**
+ * Counts the commits recorded in a WAL file: frames whose "database size after commit" field is non-zero, among
+ * the frames that belong to the current WAL generation (same salts as the header). An account of transactions
+ * that does not rely on the store's own counters.
+ */
+const walCommits = (file: string): number => {
+  const wal = Fs.existsSync(`${file}-wal`) ? Fs.readFileSync(`${file}-wal`) : Buffer.alloc(0)
+  if (wal.length < 32) return 0
+  const pageSize = wal.readUInt32BE(8)
+  const [salt1, salt2] = [wal.readUInt32BE(16), wal.readUInt32BE(20)]
+  let commits = 0
+  for (let offset = 32; offset + 24 + pageSize <= wal.length; offset += 24 + pageSize) {
+    if (wal.readUInt32BE(offset + 8) !== salt1 || wal.readUInt32BE(offset + 12) !== salt2) break
+    if (wal.readUInt32BE(offset + 4) !== 0) commits++
+  }
+  return commits
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Another process holding the write lock: a real child process, as a second application would.
+
+const LOCKER = `
+const Database = require(process.argv[1])
+const db = new Database(process.argv[2])
+db.exec("BEGIN EXCLUSIVE")
+process.stdout.write("locked\\n")
+process.stdin.once("data", () => {
+  db.exec("COMMIT")
+  db.close()
+  process.stdout.write("released\\n")
+})
+`
+const children = new Set<ChildProcess>()
+afterEach(() => {
+  for (const child of children) child.kill()
+  children.clear()
+})
+
+const lockInChildProcess = (file: string) =>
+  Effect.promise(async () => {
+    const child = spawn(process.execPath, ["-e", LOCKER, require.resolve("better-sqlite3"), file], {
+      stdio: ["pipe", "pipe", "inherit"]
+    })
+    children.add(child)
+    const lines = Readline.createInterface({ input: child.stdout! })
+    const nextLine = () =>
+      new Promise<string>((resolve, reject) => {
+        lines.once("line", resolve)
+        child.once("exit", (code) => reject(new Error(`lock holder exited with ${code}`)))
+      })
+    expect(await nextLine()).toBe("locked")
+    return {
+      release: Effect.promise(async () => {
+        child.stdin!.write("release\n")
+        expect(await nextLine()).toBe("released")
+        child.stdin!.end()
+      })
+    }
+  })
+
+/** Waits (without a deadline of its own: the test timeout bounds it) until `condition` holds. */
+const waitUntil = (condition: () => boolean): Effect.Effect<void> =>
+  Effect.suspend(() => (condition() ? Effect.void : Effect.flatMap(Effect.sleep(2), () => waitUntil(condition))))
+
+describe("SqliteStore", () => {
+  describe("file format", () => {
+    it("creates a WAL-mode file with the schema version, and keeps events across reopening", async () => {
+      const file = freshFile()
+      await withStore({ file }, (store, journal) =>
+        Effect.gen(function* () {
+          expect(journal.db.pragma("synchronous", { simple: true })).toBe(2) // FULL
+          yield* store.append("order-1", NoStream, [ev("a"), ev("b")])
+        })
+      )
+      const raw = rawConnection(file)
+      expect(raw.pragma("journal_mode", { simple: true })).toBe("wal")
+      expect(raw.pragma("user_version", { simple: true })).toBe(LATEST_VERSION)
+      expect(raw.pragma("application_id", { simple: true })).toBe(APPLICATION_ID)
+      expect(raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all()).toEqual([
+        { name: "events" },
+        { name: "streams" }
+      ])
+      expect(
+        raw.prepare("SELECT position, stream, revision, event_id, type, data, metadata FROM events").all()
+      ).toEqual([
+        {
+          position: 1,
+          stream: "order-1",
+          revision: 0,
+          event_id: "a",
+          type: "Happened",
+          data: '{"n":"a"}',
+          metadata: "{}"
+        },
+        {
+          position: 2,
+          stream: "order-1",
+          revision: 1,
+          event_id: "b",
+          type: "Happened",
+          data: '{"n":"b"}',
+          metadata: "{}"
+        }
+      ])
+      raw.close()
+      await withStore({ file }, (store) =>
+        Effect.gen(function* () {
+          expect(yield* ids(store, "order-1")).toEqual(["a", "b"])
+          expect(yield* store.append("order-1", 1, [ev("c")])).toEqual({ nextExpectedRevision: 2 })
+          expect(yield* ids(store, "order-1")).toEqual(["a", "b", "c"])
+        })
+      )
+    })
+
+    it("applies the configured synchronous level", async () => {
+      for (const [synchronous, level] of [
+        ["NORMAL", 1],
+        ["FULL", 2]
+      ] as const) {
+        await withStore({ file: freshFile(), synchronous }, (_, journal) =>
+          Effect.sync(() => expect(journal.db.pragma("synchronous", { simple: true })).toBe(level))
+        )
+      }
+    })
+
+    it("creates missing parent directories", async () => {
+      const file = Path.join(dir, "nested", "deeper", "workflows.db")
+      await Effect.runPromise(
+        Effect.gen(function* () {
+          const store = yield* SqliteStore.make({ file })
+          yield* store.append("x-1", NoStream, [ev("a")])
+        }).pipe(Effect.scoped)
+      )
+      expect(Fs.statSync(file).isFile()).toBe(true)
+    })
+
+    it("refuses a file written by a newer schema version, naming the file, and leaves it alone", async () => {
+      const file = freshFile()
+      await withStore({ file }, (store) => store.append("x-1", NoStream, [ev("a")]))
+      const raw = rawConnection(file)
+      raw.pragma(`user_version = ${LATEST_VERSION + 1}`)
+      raw.close()
+      const error = await openFailure({ file })
+      expect(error).toBeInstanceOf(StoreError)
+      expect(error).toMatchObject({ _tag: "StoreError", operation: "open" })
+      expect((error as StoreError).reason).toBe(
+        `${file} has store schema version ${LATEST_VERSION + 1}, written by a newer durable-monad; ` +
+          `this version knows schema versions up to ${LATEST_VERSION}. Upgrade durable-monad to open it.`
+      )
+      const check = rawConnection(file)
+      expect(check.pragma("user_version", { simple: true })).toBe(LATEST_VERSION + 1)
+      expect(check.prepare("SELECT event_id FROM events").all()).toEqual([{ event_id: "a" }])
+      check.close()
+    })
+
+    it("refuses another application's SQLite database without converting it to WAL", async () => {
+      const file = freshFile("foreign")
+      const raw = rawConnection(file)
+      raw.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('ada')")
+      raw.close()
+      const error = await openFailure({ file })
+      expect(error).toMatchObject({
+        _tag: "StoreError",
+        operation: "open",
+        reason: `${file} is a SQLite database, but not a durable-monad event store (application_id 0, user_version 0); refusing to modify it`
+      })
+      const check = rawConnection(file)
+      expect(check.pragma("journal_mode", { simple: true })).toBe("delete")
+      expect(check.prepare("SELECT name FROM users").all()).toEqual([{ name: "ada" }])
+      check.close()
+    })
+
+    it("refuses a file of random bytes and a text file, naming the file, without changing them", async () => {
+      const random = freshFile("random")
+      const bytes = Buffer.from(Array.from({ length: 8192 }, (_, i) => (i * 7919 + 13) % 256))
+      Fs.writeFileSync(random, bytes)
+      const text = freshFile("text")
+      Fs.writeFileSync(text, "these are not the bytes you are looking for\n".repeat(200))
+      for (const file of [random, text]) {
+        const before = Fs.readFileSync(file)
+        const error = await openFailure({ file })
+        expect(error).toBeInstanceOf(StoreError)
+        expect(error).toMatchObject({ operation: "open" })
+        expect((error as StoreError).reason).toBe(
+          `${file} is not a SQLite database, or it is encrypted: file is not a database (SQLITE_NOTADB)`
+        )
+        expect(Fs.readFileSync(file).equals(before)).toBe(true)
+      }
+    })
+
+    it("refuses a directory", async () => {
+      const path = Path.join(dir, "a-directory")
+      Fs.mkdirSync(path)
+      expect(await openFailure({ file: path })).toMatchObject({
+        _tag: "StoreError",
+        operation: "open",
+        reason: `${path} is a directory, not a database file`
+      })
+    })
+
+    it("rejects invalid options with a StoreError", async () => {
+      const file = freshFile()
+      expect(await openFailure({ file, synchronous: "OFF" as never })).toMatchObject({
+        operation: "open",
+        reason: 'synchronous must be one of FULL, NORMAL, got "OFF"'
+      })
+      expect(await openFailure({ file, busyTimeoutMs: -1 })).toMatchObject({
+        operation: "open",
+        reason: "busyTimeoutMs must be an integer >= 0, got -1"
+      })
+      expect(await openFailure({ file: ":memory:" })).toMatchObject({
+        operation: "open",
+        reason: 'file must be the path of a database file, got ":memory:"'
+      })
+      expect(Fs.existsSync(file)).toBe(false)
+    })
+
+    it("reports a damaged file as corrupt, naming it", async () => {
+      const file = freshFile("damaged")
+      await withStore({ file }, (store) => store.append("x-1", NoStream, [ev("a"), ev("b")]))
+      // Closing checkpointed the WAL into the file; page 2 is the root of the events table.
+      const fd = Fs.openSync(file, "r+")
+      Fs.writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, 4096)
+      Fs.closeSync(fd)
+      await withStore({ file }, (store) =>
+        Effect.gen(function* () {
+          const error = yield* failure(readAll(store, "x-1"))
+          expect(error).toBeInstanceOf(StoreError)
+          expect(error).toMatchObject({ operation: "read", stream: "x-1" })
+          expect((error as StoreError).reason).toMatch(
+            new RegExp(`^${escape(file)} is corrupt: .*\\(SQLITE_CORRUPT\\)$`)
+          )
+        })
+      )
+    })
+
+    it("reports an event whose stored JSON is invalid, naming the stream and revision", async () => {
+      const file = freshFile()
+      await withStore({ file }, (store) => store.append("x-1", NoStream, [ev("a"), ev("b")]))
+      const raw = rawConnection(file)
+      raw.prepare("UPDATE events SET data = '{oops' WHERE revision = 1").run()
+      raw.close()
+      await withStore({ file }, (store) =>
+        Effect.gen(function* () {
+          expect(yield* failure(readAll(store, "x-1"))).toMatchObject({
+            _tag: "StoreError",
+            operation: "read",
+            stream: "x-1",
+            reason: `${file}: the data of the event at revision 1 is not valid JSON`
+          })
+          expect((yield* readAll(store, "x-1", { maxCount: 1 })).map((e) => e.id)).toEqual(["a"])
+        })
+      )
+    })
+  })
+
+  describe("bad input", () => {
+    it("fails with a StoreError naming the problem, writes nothing, and keeps working", async () => {
+      const circular: Record<string, unknown> = {}
+      circular.self = circular
+      await withStore({ file: freshFile() }, (store) =>
+        Effect.gen(function* () {
+          const append = (stream: string, expected: number, events: ReadonlyArray<unknown>) =>
+            failure(store.append(stream, expected, events as ReadonlyArray<EventData>))
+          expect(yield* append("in-1", NoStream, [ev("a"), ev("b", 10n as never)])).toMatchObject({
+            _tag: "StoreError",
+            operation: "append",
+            stream: "in-1",
+            reason: 'event 1 (id "b"): the data cannot be encoded as JSON: Do not know how to serialize a BigInt'
+          })
+          expect(yield* append("in-1", NoStream, [{ ...ev("a"), metadata: circular }])).toMatchObject({
+            reason: expect.stringMatching(/^event 0 \(id "a"\): the metadata cannot be encoded as JSON: /)
+          })
+          expect(yield* append("in-1", NoStream, [{ ...ev("a"), data: undefined }])).toMatchObject({
+            reason: 'event 0 (id "a"): the data is not a JSON value (got undefined)'
+          })
+          expect(yield* append("in-1", NoStream, [{ ...ev("a"), id: 7 }])).toMatchObject({
+            reason: "event 0 (id 7): the id must be a well-formed Unicode string"
+          })
+          expect(yield* append("in-\uD800", NoStream, [ev("a")])).toMatchObject({
+            stream: "in-\uD800",
+            reason: "the stream name must be a well-formed Unicode string"
+          })
+          expect(yield* append("in-1", 1.5, [ev("a")])).toMatchObject({
+            reason: "the expected revision must be an integer >= -1 (NoStream), got 1.5"
+          })
+          expect(yield* failure(readAll(store, "in-1", { fromRevision: -1 }))).toMatchObject({
+            _tag: "StoreError",
+            operation: "read",
+            stream: "in-1",
+            reason: "fromRevision must be an integer >= 0, got -1"
+          })
+          expect(yield* ids(store, "in-1")).toEqual([])
+          expect(yield* Stream.runCollect(store.listStreams(""))).toEqual([])
+          yield* store.append("in-1", NoStream, [ev("a"), ev("emoji 🚀")])
+          expect(yield* ids(store, "in-1")).toEqual(["a", "emoji 🚀"])
+        })
+      )
+    })
+  })
+
+  describe("group commit", () => {
+    it("commits many concurrent appends to different streams in one transaction", async () => {
+      const file = freshFile()
+      await withStore({ file }, (store, journal) =>
+        Effect.gen(function* () {
+          const commitsBefore = walCommits(file)
+          const results = yield* Effect.forEach(
+            Array.from({ length: 100 }, (_, i) => i),
+            (i) => store.append(`wf-${i}`, NoStream, [ev(`wf-${i}/0`), ev(`wf-${i}/1`)]),
+            { concurrency: "unbounded" }
+          )
+          expect(results).toEqual(Array.from({ length: 100 }, () => ({ nextExpectedRevision: 1 })))
+          expect(journal.stats).toMatchObject({ transactions: 1, appends: 100 })
+          expect(walCommits(file) - commitsBefore).toBe(1)
+          for (const i of [0, 57, 99]) expect(yield* ids(store, `wf-${i}`)).toEqual([`wf-${i}/0`, `wf-${i}/1`])
+        })
+      )
+    })
+
+    it("a conflicting append in a batch fails alone; the others commit", async () => {
+      await withStore({ file: freshFile() }, (store, journal) =>
+        Effect.gen(function* () {
+          yield* store.append("b-2", NoStream, [ev("seed")])
+          const before = journal.stats.transactions
+          const [one, two, three] = yield* Effect.all(
+            [
+              Effect.exit(store.append("b-1", NoStream, [ev("one")])),
+              Effect.exit(store.append("b-2", 5, [ev("two")])),
+              Effect.exit(store.append("b-3", NoStream, [ev("three")]))
+            ],
+            { concurrency: "unbounded" }
+          )
+          expect(journal.stats.transactions - before).toBe(1)
+          expect(one).toEqual(Exit.succeed({ nextExpectedRevision: 0 }))
+          expect(two).toEqual(Exit.fail(new WrongExpectedRevision({ stream: "b-2", expected: 5, actual: 0 })))
+          expect(three).toEqual(Exit.succeed({ nextExpectedRevision: 0 }))
+          expect(yield* ids(store, "b-1")).toEqual(["one"])
+          expect(yield* ids(store, "b-2")).toEqual(["seed"])
+          expect(yield* ids(store, "b-3")).toEqual(["three"])
+        })
+      )
+    })
+
+    it("appends to the same stream in one batch see each other, in arrival order", async () => {
+      await withStore({ file: freshFile() }, (store, journal) =>
+        Effect.gen(function* () {
+          const chained = yield* Effect.all(
+            [
+              store.append("s-1", NoStream, [ev("a")]),
+              store.append("s-1", 0, [ev("b"), ev("c")]),
+              store.append("s-1", 2, [ev("d")])
+            ],
+            { concurrency: "unbounded" }
+          )
+          expect(chained).toEqual([
+            { nextExpectedRevision: 0 },
+            { nextExpectedRevision: 2 },
+            { nextExpectedRevision: 3 }
+          ])
+          expect(journal.stats.transactions).toBe(1)
+          const [first, second] = yield* Effect.all(
+            [
+              Effect.exit(store.append("s-2", NoStream, [ev("x")])),
+              Effect.exit(store.append("s-2", NoStream, [ev("y")]))
+            ],
+            { concurrency: "unbounded" }
+          )
+          expect(journal.stats.transactions).toBe(2)
+          expect(first).toEqual(Exit.succeed({ nextExpectedRevision: 0 }))
+          expect(second).toEqual(Exit.fail(new WrongExpectedRevision({ stream: "s-2", expected: -1, actual: 0 })))
+          expect(yield* ids(store, "s-1")).toEqual(["a", "b", "c", "d"])
+          expect(yield* ids(store, "s-2")).toEqual(["x"])
+        })
+      )
+    })
+
+    it("a lone sequential writer gets one transaction per append, with nothing to wait for", async () => {
+      const file = freshFile()
+      await withStore({ file }, (store, journal) =>
+        Effect.gen(function* () {
+          const commitsBefore = walCommits(file)
+          for (let i = 0; i < 20; i++) yield* store.append("solo-1", i - 1, [ev(`e${i}`)])
+          expect(journal.stats).toMatchObject({ transactions: 20, appends: 20 })
+          expect(walCommits(file) - commitsBefore).toBe(20)
+        })
+      )
+    })
+
+    it("two connections on one file (two processes) still let exactly one conflicting append win", async () => {
+      const file = freshFile()
+      await withStore({ file }, (storeA) =>
+        Effect.promise(() =>
+          withStore({ file }, (storeB) =>
+            Effect.gen(function* () {
+              yield* storeA.append("shared-1", NoStream, [ev("seed")])
+              const exits = yield* Effect.all(
+                [
+                  Effect.exit(storeA.append("shared-1", 0, [ev("from-a")])),
+                  Effect.exit(storeB.append("shared-1", 0, [ev("from-b")]))
+                ],
+                { concurrency: "unbounded" }
+              )
+              expect(exits.filter(Exit.isSuccess)).toHaveLength(1)
+              const winner = Exit.isSuccess(exits[0]) ? "from-a" : "from-b"
+              expect(exits.filter(Exit.isFailure)[0]).toEqual(
+                Exit.fail(new WrongExpectedRevision({ stream: "shared-1", expected: 0, actual: 1 }))
+              )
+              expect(yield* ids(storeA, "shared-1")).toEqual(["seed", winner])
+              expect(yield* ids(storeB, "shared-1")).toEqual(["seed", winner])
+            })
+          )
+        )
+      )
+    })
+  })
+
+  describe("paged reads", () => {
+    it("reads a 200,000-event stream page by page: taking 10 events costs one page query", async () => {
+      const total = 200_000
+      const chunk = 1000
+      await withStore({ file: freshFile() }, (store, journal) =>
+        Effect.gen(function* () {
+          // 200 appends queued together, each expecting the revision the previous one leaves.
+          yield* Effect.forEach(
+            Array.from({ length: total / chunk }, (_, c) => c),
+            (c) =>
+              store.append(
+                "huge-1",
+                c * chunk - 1,
+                Array.from({ length: chunk }, (_, i) => ev(`e${c * chunk + i}`, c * chunk + i))
+              ),
+            { concurrency: "unbounded" }
+          )
+          // Group commit caps a transaction at MAX_BATCH_EVENTS, so the stream went in in a handful of them.
+          expect(journal.stats.transactions).toBe(Math.ceil(total / Math.floor(MAX_BATCH_EVENTS / chunk) / chunk))
+
+          let queries = journal.stats.pageQueries
+          const first = yield* Stream.runCollect(Stream.take(store.read("huge-1"), 10))
+          expect(first.map((e) => [e.revision, e.data])).toEqual(Array.from({ length: 10 }, (_, i) => [i, i]))
+          expect(journal.stats.pageQueries - queries).toBe(1)
+
+          queries = journal.stats.pageQueries
+          const window = yield* readAll(store, "huge-1", { fromRevision: 150_000, maxCount: 3 })
+          expect(window.map((e) => e.id)).toEqual(["e150000", "e150001", "e150002"])
+          expect(journal.stats.pageQueries - queries).toBe(1)
+
+          // Folding without collecting: only the running count is kept.
+          queries = journal.stats.pageQueries
+          const counted = yield* Stream.runFold(
+            store.read("huge-1"),
+            () => ({ count: 0, ordered: true }),
+            (acc, e) => ({
+              count: acc.count + 1,
+              ordered: acc.ordered && e.revision === acc.count && e.data === acc.count
+            })
+          )
+          expect(counted).toEqual({ count: total, ordered: true })
+          expect(journal.stats.pageQueries - queries).toBe(Math.ceil(total / READ_PAGE_SIZE))
+        })
+      )
+    }, 20_000)
+
+    it("lists streams by prefix across pages, stopping at the first name past the prefix", async () => {
+      await withStore({ file: freshFile() }, (store, journal) =>
+        Effect.gen(function* () {
+          const names = Array.from({ length: 2500 }, (_, i) => `wf-${String(i).padStart(4, "0")}`)
+          yield* Effect.forEach(
+            [...names, "we-1", "wf_other", "wg-1"],
+            (name) => store.append(name, NoStream, [ev(name)]),
+            { concurrency: "unbounded" }
+          )
+          let queries = journal.stats.pageQueries
+          expect(yield* Stream.runCollect(store.listStreams("wf-"))).toEqual(names)
+          expect(journal.stats.pageQueries - queries).toBe(3)
+          queries = journal.stats.pageQueries
+          expect(yield* Stream.runCollect(store.listStreams("wf-1"))).toEqual(names.slice(1000, 2000))
+          expect(journal.stats.pageQueries - queries).toBe(1)
+          expect(yield* Stream.runCollect(store.listStreams("wf_"))).toEqual(["wf_other"])
+        })
+      )
+    })
+
+    it("reads, revision checks and listings are index seeks, never table scans", async () => {
+      await withStore({ file: freshFile() }, (_, journal) =>
+        Effect.sync(() => {
+          for (const sql of [SQL.readPage, SQL.lastRevision, SQL.eventIdAt, SQL.listFirstPage, SQL.listNextPage]) {
+            const plan = journal.db
+              .prepare<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+              .all(
+                ...sql
+                  .split("?")
+                  .slice(1)
+                  .map(() => null)
+              )
+              .map((row) => row.detail)
+            expect(plan.length).toBeGreaterThan(0)
+            for (const step of plan) {
+              expect(step).toMatch(/^SEARCH (events USING (COVERING )?INDEX|streams USING PRIMARY KEY)/)
+            }
+          }
+        })
+      )
+    })
+  })
+
+  describe("faults", () => {
+    it("a full database fails the append that does not fit, alone and without a trace; later appends work", async () => {
+      const file = freshFile()
+      await withStore({ file }, (store, journal) =>
+        Effect.gen(function* () {
+          yield* store.append("full-1", NoStream, [ev("seed")])
+          const pages = journal.db.pragma("page_count", { simple: true }) as number
+          // SQLite's own limit, so "database or disk is full" happens at a chosen point without filling a disk.
+          journal.db.pragma(`max_page_count = ${pages + 2}`)
+          const big = Array.from({ length: 5 }, (_, i) => ev(`big-${i}`, "x".repeat(20_000)))
+          // Both queued for one transaction: the big one hits the limit, the small one must still commit.
+          const [small, tooBig] = yield* Effect.all(
+            [Effect.exit(store.append("full-2", NoStream, [ev("small")])), Effect.exit(store.append("full-1", 0, big))],
+            { concurrency: "unbounded" }
+          )
+          expect(small).toEqual(Exit.succeed({ nextExpectedRevision: 0 }))
+          const error = yield* failure(tooBig)
+          expect(error).toBeInstanceOf(StoreError)
+          expect(error).toMatchObject({
+            operation: "append",
+            stream: "full-1",
+            reason: `${file}: the database or the disk is full: database or disk is full (SQLITE_FULL)`
+          })
+          // Still full: fails again, the same way, and the store still reads.
+          expect(yield* failure(store.append("full-1", 0, big))).toMatchObject({ reason: (error as StoreError).reason })
+          expect(yield* ids(store, "full-1")).toEqual(["seed"])
+          expect(yield* ids(store, "full-2")).toEqual(["small"])
+          expect(journal.db.prepare("SELECT count(*) AS n FROM events").get()).toEqual({ n: 2 })
+
+          journal.db.pragma("max_page_count = 1073741823")
+          expect(yield* store.append("full-1", 0, big)).toEqual({ nextExpectedRevision: 5 })
+          expect(yield* ids(store, "full-1")).toEqual(["seed", ...big.map((e) => e.id)])
+        })
+      )
+    })
+
+    it("waits while another process holds the write lock (reads go on), then commits", async () => {
+      const file = freshFile()
+      await withStore({ file, busyTimeoutMs: 10_000 }, (store, journal) =>
+        Effect.gen(function* () {
+          yield* store.append("lock-1", NoStream, [ev("seed")])
+          const lock = yield* lockInChildProcess(file)
+          const pending = yield* Effect.forkChild(store.append("lock-1", 0, [ev("after")]))
+          yield* waitUntil(() => journal.stats.busyWaits > 0)
+          expect(yield* ids(store, "lock-1")).toEqual(["seed"])
+          yield* lock.release
+          expect(yield* Fiber.join(pending)).toEqual({ nextExpectedRevision: 1 })
+          expect(yield* ids(store, "lock-1")).toEqual(["seed", "after"])
+        })
+      )
+    })
+
+    it("gives up after busyTimeoutMs with a StoreError saying the file is locked; nothing is written", async () => {
+      const file = freshFile()
+      await withStore({ file, busyTimeoutMs: 100 }, (store) =>
+        Effect.gen(function* () {
+          yield* store.append("lock-2", NoStream, [ev("seed")])
+          const lock = yield* lockInChildProcess(file)
+          const error = yield* failure(store.append("lock-2", 0, [ev("late")]))
+          expect(error).toBeInstanceOf(StoreError)
+          expect(error).toMatchObject({ operation: "append", stream: "lock-2" })
+          expect((error as StoreError).reason).toMatch(
+            new RegExp(
+              `^${escape(file)} is locked by another connection; gave up after waiting \\d+ ms \\(busyTimeoutMs\\)$`
+            )
+          )
+          yield* lock.release
+          expect(yield* ids(store, "lock-2")).toEqual(["seed"])
+          expect(yield* store.append("lock-2", 0, [ev("now")])).toEqual({ nextExpectedRevision: 1 })
+        })
+      )
+    })
+
+    it("an append interrupted while waiting for the lock is never written", async () => {
+      const file = freshFile()
+      await withStore({ file, busyTimeoutMs: 10_000 }, (store, journal) =>
+        Effect.gen(function* () {
+          yield* store.append("lock-3", NoStream, [ev("seed")])
+          const lock = yield* lockInChildProcess(file)
+          const pending = yield* Effect.forkChild(store.append("lock-3", 0, [ev("abandoned")]))
+          yield* waitUntil(() => journal.stats.busyWaits > 0)
+          yield* Fiber.interrupt(pending)
+          yield* lock.release
+          expect(yield* store.append("lock-3", 0, [ev("kept")])).toEqual({ nextExpectedRevision: 1 })
+          expect(yield* ids(store, "lock-3")).toEqual(["seed", "kept"])
+        })
+      )
+    })
+  })
+
+  describe("closing", () => {
+    it("the layer closes the database when its scope closes", async () => {
+      const file = freshFile()
+      await Effect.runPromise(
+        Effect.provide(
+          Effect.flatMap(EventStore, (store) => store.append("l-1", NoStream, [ev("a")])),
+          SqliteStore.layer({ file })
+        )
+      )
+      // SQLite checkpoints and deletes the WAL when the last connection closes.
+      expect(Fs.existsSync(`${file}-wal`)).toBe(false)
+      expect(Fs.existsSync(file)).toBe(true)
+    })
+
+    it("commits queued appends before closing (even while waiting for a lock), refuses new work, closes once", async () => {
+      const file = freshFile()
+      await Effect.runPromise(
+        Effect.gen(function* () {
+          const journal = yield* openJournal({ file, synchronous: "FULL", busyTimeoutMs: 10_000 })
+          const store = serviceOf(journal)
+          yield* store.append("c-1", NoStream, [ev("seed")])
+          const lock = yield* lockInChildProcess(file)
+          const queued = yield* Effect.forkChild(store.append("c-1", 0, [ev("queued")]))
+          yield* waitUntil(() => journal.stats.busyWaits > 0)
+          const closing = yield* Effect.forkChild(
+            Effect.promise(() => journal.close()),
+            { startImmediately: true }
+          )
+          const closed = { operation: "append", stream: "c-2", reason: `the store for ${file} is closed` }
+          expect(yield* failure(store.append("c-2", NoStream, [ev("too late")]))).toMatchObject(closed)
+          yield* lock.release
+          yield* Fiber.join(closing)
+          expect(yield* Fiber.join(queued)).toEqual({ nextExpectedRevision: 1 })
+          expect(Fs.existsSync(`${file}-wal`)).toBe(false)
+          yield* Effect.promise(() => journal.close())
+          expect(yield* failure(readAll(store, "c-1"))).toMatchObject({ ...closed, operation: "read", stream: "c-1" })
+        })
+      )
+      await withStore({ file }, (store) =>
+        Effect.map(ids(store, "c-1"), (found) => expect(found).toEqual(["seed", "queued"]))
+      )
+    })
+  })
+})
