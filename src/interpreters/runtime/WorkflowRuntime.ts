@@ -119,7 +119,7 @@ const make = Effect.gen(function* () {
 
   /** Fold in every event appended after what the fold has seen (all of them on first use). */
   const catchUp = (fold: Fold): Effect.Effect<Fold, LoadError> =>
-    store.read(fold.stream, { fromRevision: fold.revision + 1 }).pipe(
+    Stream.suspend(() => store.read(fold.stream, { fromRevision: fold.revision + 1 })).pipe(
       Stream.runForEachArray((events) =>
         Effect.suspend(() => {
           try {
@@ -265,12 +265,15 @@ const make = Effect.gen(function* () {
               )
             )
       ),
-      replay: Effect.flatMap(catchUp(new Fold(definition, stream, { timeline: true, visits: true })), (fold) => {
-        const result = fold.result()
-        return result === undefined
-          ? Effect.fail(new InstanceNotFound({ stream }))
-          : Effect.succeed(result as Replay<S, E>)
-      }),
+      replay: Effect.flatMap(
+        Effect.suspend(() => catchUp(new Fold(definition, stream, { timeline: true, visits: true }))),
+        (fold) => {
+          const result = fold.result()
+          return result === undefined
+            ? Effect.fail(new InstanceNotFound({ stream }))
+            : Effect.succeed(result as Replay<S, E>)
+        }
+      ),
       signal: <Req, Res>(signal: Signal<string, Req, Res>, request: Req) =>
         locked((fold) =>
           Effect.gen(function* () {

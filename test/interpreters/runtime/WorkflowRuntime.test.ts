@@ -295,4 +295,40 @@ describe("WorkflowRuntime", () => {
     expect(error.message).toBe("broken-i: step start failed: no")
     expect(await readStream(store, "broken-i")).toEqual([])
   })
+
+  it("instance handles can be reused: replay, signal, replay again", async () => {
+    const store = memoryStore()
+    const result = await runOn(
+      store,
+      Effect.gen(function* () {
+        const instance = yield* (yield* WorkflowRuntime).start(adder, { id: "j", input: zero })
+        const first = yield* instance.replay
+        yield* instance.signal(Add, { n: 2 })
+        const second = yield* instance.replay
+        yield* instance.signal(Add, { n: 3 })
+        const third = yield* instance.replay
+        return [first, second, third].map((r) => ({
+          revision: r.revision,
+          steps: r.timeline.map((e) => e.step),
+          state: r.state,
+          work: r.visits.get("work")
+        }))
+      }).pipe(worker("w"))
+    )
+    expect(result).toEqual([
+      { revision: 0, steps: ["start"], state: zero, work: undefined },
+      {
+        revision: 2,
+        steps: ["start", "add", "work"],
+        state: new Count({ total: 2, rounds: 1 }),
+        work: { done: 1, failed: 0 }
+      },
+      {
+        revision: 4,
+        steps: ["start", "add", "work", "add", "work"],
+        state: new Count({ total: 5, rounds: 2 }),
+        work: { done: 2, failed: 0 }
+      }
+    ])
+  })
 })
