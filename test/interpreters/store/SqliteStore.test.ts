@@ -21,6 +21,7 @@ import {
   type JournalOptions,
   MAX_BATCH_EVENTS,
   openJournal,
+  PAGE_BYTES,
   SQL,
   type SqliteJournal,
   serviceOf
@@ -543,6 +544,22 @@ describe("SqliteStore", () => {
         })
       )
     }, 20_000)
+
+    it("ends a page early once it holds PAGE_BYTES of JSON, so large events are not read a thousand at a time", async () => {
+      const big = "x".repeat(PAGE_BYTES / 4)
+      await withStore({ file: freshFile() }, (store, journal) =>
+        Effect.gen(function* () {
+          const events = Array.from({ length: 10 }, (_, i) => ev(`big-${i}`, big))
+          yield* store.append("big-1", NoStream, events)
+          const queries = journal.stats.pageQueries
+          const read = yield* readAll(store, "big-1")
+          expect(read.map((e) => e.id)).toEqual(events.map((e) => e.id))
+          expect(read.every((e) => e.data === big)).toBe(true)
+          // Each event's JSON is just over a quarter of the budget: pages of 4, 4, 2 events.
+          expect(journal.stats.pageQueries - queries).toBe(3)
+        })
+      )
+    })
 
     it("lists streams by prefix across pages, stopping at the first name past the prefix", async () => {
       await withStore({ file: freshFile() }, (store, journal) =>

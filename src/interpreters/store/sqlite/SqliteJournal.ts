@@ -101,6 +101,9 @@ const MAX_BACKOFF_MS = 50
  */
 export const MAX_BATCH_EVENTS = 8192
 
+/** Soft cap on the JSON text in one read page (on top of READ_PAGE_SIZE events). */
+export const PAGE_BYTES = 4 * 1024 * 1024
+
 export class SqliteJournal {
   readonly stats: JournalStats = { transactions: 0, appends: 0, busyWaits: 0, pageQueries: 0 }
 
@@ -324,10 +327,26 @@ export class SqliteJournal {
   // ---------------------------------------------------------------------------------------------------------------
   // Reads: one short query per page, so memory stays at one page however long the stream is.
 
-  readPage(stream: string, fromRevision: number, limit: number): Effect.Effect<ReadonlyArray<StoredEvent>, StoreError> {
+  /**
+   * Up to `limit` events from `fromRevision` on, and whether to ask for more. A page also ends once it holds
+   * {@link PAGE_BYTES} of JSON, so a stream of large events cannot pull a thousand of them into memory at once.
+   */
+  readPage(
+    stream: string,
+    fromRevision: number,
+    limit: number
+  ): Effect.Effect<{ readonly events: ReadonlyArray<StoredEvent>; readonly more: boolean }, StoreError> {
     return this.query("read", stream, () => {
       this.stats.pageQueries++
-      return this.statements.readPage.all(stream, fromRevision, limit).map((row) => this.decodeRow(stream, row))
+      const events: Array<StoredEvent> = []
+      let bytes = 0
+      for (const row of this.statements.readPage.iterate(stream, fromRevision, limit)) {
+        events.push(this.decodeRow(stream, row))
+        bytes += row.data.length + row.metadata.length
+        // Leaving a for-of early closes the iterator, which resets the statement.
+        if (bytes >= PAGE_BYTES) return { events, more: true }
+      }
+      return { events, more: events.length === limit }
     })
   }
 
@@ -583,10 +602,13 @@ export const serviceOf = (journal: SqliteJournal): EventStore["Service"] =>
       return Stream.paginate(from, (next: number) => {
         const limit = Math.min(READ_PAGE_SIZE, end - next)
         if (limit <= 0) return Effect.succeed([[], Option.none()] as const)
-        return Effect.map(journal.readPage(stream, next, limit), (page) => {
-          const last = page.at(-1)
-          const more = page.length === limit && last !== undefined && last.revision + 1 < end
-          return [page, more ? Option.some(last.revision + 1) : Option.none<number>()] as const
+        return Effect.map(journal.readPage(stream, next, limit), ({ events, more }) => {
+          const last = events.at(-1)
+          const after = last === undefined ? undefined : last.revision + 1
+          return [
+            events,
+            more && after !== undefined && after < end ? Option.some(after) : Option.none<number>()
+          ] as const
         })
       })
     },

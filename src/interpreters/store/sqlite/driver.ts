@@ -14,6 +14,7 @@ export interface Statement<Row = unknown> {
   run(...params: ReadonlyArray<unknown>): RunResult
   get(...params: ReadonlyArray<unknown>): Row | undefined
   all(...params: ReadonlyArray<unknown>): Array<Row>
+  iterate(...params: ReadonlyArray<unknown>): IterableIterator<Row>
 }
 
 export interface Database {
