@@ -18,7 +18,7 @@ export interface SqliteStoreOptions {
   /**
    * When a committed append is on disk (SQLite's `PRAGMA synchronous`; the file always uses write-ahead logging):
    * - `"FULL"` (default): the WAL is fsynced at every commit. An append that succeeded survives a crash of the
-   *   process, of the OS, and power loss.
+   *   process, of the OS, and power loss (on a disk that honours fsync).
    * - `"NORMAL"`: the WAL is fsynced only at checkpoints. Commits are much cheaper, and the file never gets
    *   corrupted, but the last appends that succeeded before an OS crash or power loss may be lost (a process crash
    *   loses nothing). After such a loss a workflow re-runs steps whose events vanished — acceptable only if those
@@ -40,7 +40,15 @@ const SYNCHRONOUS: ReadonlyArray<Synchronous> = ["FULL", "NORMAL"]
 const resolveOptions = (options: SqliteStoreOptions) => {
   const invalid = (reason: string) => Effect.fail(new StoreError({ operation: "open", reason }))
   const { file, synchronous = "FULL", busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS } = options
-  if (typeof file !== "string" || file.trim() === "" || file.trim() === ":memory:" || file.startsWith("file:")) {
+  // better-sqlite3 would trim the name, and treat ":memory:" and "file:" URIs specially: refuse rather than open
+  // something other than the file the caller named.
+  if (
+    typeof file !== "string" ||
+    file === "" ||
+    file !== file.trim() ||
+    file === ":memory:" ||
+    file.startsWith("file:")
+  ) {
     return invalid(`file must be the path of a database file, got ${JSON.stringify(file)}`)
   }
   if (!SYNCHRONOUS.includes(synchronous)) {
@@ -63,12 +71,13 @@ const resolveOptions = (options: SqliteStoreOptions) => {
  * @example
  * ```ts
  * import { Effect } from "effect"
+ * import { NoStream } from "durable-monad"
  * import { SqliteStore } from "durable-monad/sqlite"
  *
  * const program = Effect.scoped(
  *   Effect.gen(function* () {
- *     const store = yield* SqliteStore.make({ file: "workflows.db" })
- *     yield* store.append("order-1", -1, [{ id: "order-1/0", type: "Placed", data: {}, metadata: {} }])
+ *     const store = yield* SqliteStore.make({ file: "workflows.db", busyTimeoutMs: 10_000 })
+ *     yield* store.append("order-1", NoStream, [{ id: "order-1/0", type: "Placed", data: {}, metadata: {} }])
  *   })
  * )
  * ```
@@ -86,12 +95,12 @@ export const make = (options: SqliteStoreOptions): Effect.Effect<EventStore["Ser
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { EventStore } from "durable-monad"
+ * import { EventStore, NoStream } from "durable-monad"
  * import { SqliteStore } from "durable-monad/sqlite"
  *
  * const program = Effect.gen(function* () {
  *   const store = yield* EventStore
- *   yield* store.append("order-1", -1, [{ id: "order-1/0", type: "Placed", data: { total: 3 }, metadata: {} }])
+ *   yield* store.append("order-1", NoStream, [{ id: "order-1/0", type: "Placed", data: { total: 3 }, metadata: {} }])
  * }).pipe(Effect.provide(SqliteStore.layer({ file: "data/workflows.db" })))
  * ```
  */
