@@ -1,6 +1,8 @@
 import { dual } from "effect/Function"
+import { compile } from "./compile.js"
+import { InvalidDefinition } from "./InvalidDefinition.js"
 import type { PlainCodec } from "./Signal.js"
-import type { Workflow } from "./Workflow.js"
+import { toNode, type Workflow } from "./Workflow.js"
 
 const DefinitionTypeId = "~durable-monad/Definition" as const
 
@@ -32,11 +34,6 @@ export interface DefineOptions<In> {
 
 const NAME = /^[A-Za-z][A-Za-z0-9_.]*$/
 
-/** Thrown at definition time (a programming error, not a runtime condition). */
-export class InvalidDefinition extends Error {
-  override readonly name = "InvalidDefinition"
-}
-
 /**
  * Name a workflow and give the Schema of its input, so the runtime can start, persist and recover instances.
  *
@@ -65,6 +62,8 @@ export const define: {
       `workflow name ${JSON.stringify(options.name)}: use letters, digits, "_" and "." and start with a letter (no "-": streams are named <name>-<instanceId>)`
     )
   }
+  // Assign (and so check) the ids now: a duplicate explicit id is a bug to report where the workflow is defined.
+  compile(toNode(self))
   return {
     [DefinitionTypeId]: DefinitionTypeId,
     name: options.name,

@@ -1,14 +1,16 @@
 import type { BranchArm, Node } from "./Node.js"
-import { InvalidDefinition } from "./Definition.js"
+import { InvalidDefinition } from "./InvalidDefinition.js"
 
 /**
  * A workflow with a stable id on every node and branch arm. Ids are what the journal records per event and
  * what diagrams use as element ids, so they must not change when nothing relevant changed:
- * - a node with an explicit `id` keeps it (it must be unique and a valid XML NCName);
+ * - a node with an explicit `id` keeps it (a valid XML NCName, unique; inside a sub-workflow it is prefixed like
+ *   the other ids, so a sub-workflow with explicit ids can still be embedded twice);
  * - a named node gets the slug of its name ("Create PR" → `create-pr`), inside a sub-workflow prefixed with the
  *   sub-workflow's id (`review.approve`), so one sub-workflow can be embedded twice under different names;
- * - an unnamed structural node gets its kind and its position among nodes of that kind (`branch-1`);
- * - a slug already taken gets `-2`, `-3`, … in the order nodes appear.
+ * - an unnamed structural node gets its kind and its position among nodes of that kind in its (sub-)workflow
+ *   (`branch-1`);
+ * - a derived id already taken gets `-2`, `-3`, … in the order nodes appear; it never takes an explicit id.
  * `start` is reserved for the journal's first event.
  */
 export interface Compiled {
@@ -34,18 +36,27 @@ const cache = new WeakMap<Node, Compiled>()
 export const compile = (root: Node): Compiled => {
   const hit = cache.get(root)
   if (hit !== undefined) return hit
-  const nodes = new Map<string, Node | BranchArm>()
-  const counters = new Map<string, number>()
-  const taken = new Set<string>(RESERVED)
+  let nodes = new Map<string, Node | BranchArm>()
+  let counters = new Map<string, number>()
+  // Two passes: the first (dry) one only learns the explicit ids, so that the second never derives an id that
+  // a node further on asked for explicitly — the outcome does not depend on which of the two comes first.
+  let dry = true
+  const explicitIds = new Set<string>()
+  let taken = new Set<string>(RESERVED)
 
-  const claim = (explicit: string | undefined, base: string, entity: Node | BranchArm): string => {
+  const claim = (explicit: string | undefined, prefix: string, base: string, entity: Node | BranchArm): string => {
     if (explicit !== undefined) {
       if (!NCNAME.test(explicit))
         throw new InvalidDefinition(`id ${JSON.stringify(explicit)} is not a valid XML NCName`)
-      if (taken.has(explicit)) throw new InvalidDefinition(`id ${JSON.stringify(explicit)} is used twice`)
-      taken.add(explicit)
-      nodes.set(explicit, entity)
-      return explicit
+      const id = `${prefix}${explicit}`
+      if (dry) {
+        explicitIds.add(id)
+        return id
+      }
+      if (RESERVED.has(id)) throw new InvalidDefinition(`id ${JSON.stringify(id)} is reserved`)
+      if (nodes.has(id)) throw new InvalidDefinition(`id ${JSON.stringify(id)} is used twice`)
+      nodes.set(id, entity)
+      return id
     }
     let id = base
     for (let n = 2; taken.has(id); n++) id = `${base}-${n}`
@@ -53,10 +64,12 @@ export const compile = (root: Node): Compiled => {
     nodes.set(id, entity)
     return id
   }
+  // Counted per sub-workflow, so that a sub-workflow's ids do not depend on what surrounds it.
   const positional = (kind: string, prefix: string) => {
-    const n = (counters.get(kind) ?? 0) + 1
-    counters.set(kind, n)
-    return `${prefix}${kind}-${n}`
+    const key = `${prefix}${kind}`
+    const n = (counters.get(key) ?? 0) + 1
+    counters.set(key, n)
+    return `${key}-${n}`
   }
   const fromName = (name: string | undefined, kind: string, prefix: string) => {
     const s = name === undefined ? "" : slug(name)
@@ -71,35 +84,35 @@ export const compile = (root: Node): Compiled => {
       case "AwaitSignal":
       case "End": {
         const copy = { ...node } as typeof node & { id: string }
-        copy.id = claim(node.id, fromName(node.name, "step", prefix), copy)
+        copy.id = claim(node.id, prefix, fromName(node.name, "step", prefix), copy)
         return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
       }
       case "Pure": {
         const copy = { ...node } as typeof node & { id: string }
-        copy.id = claim(node.id, fromName(node.name, "transition", prefix), copy)
+        copy.id = claim(node.id, prefix, fromName(node.name, "transition", prefix), copy)
         return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
       }
       case "Sequence": {
         const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
-        copy.id = claim(node.id, positional("sequence", prefix), copy)
+        copy.id = claim(node.id, prefix, positional("sequence", prefix), copy)
         copy.first = visit(node.first, prefix)
         copy.second = visit(node.second, prefix)
         return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
       }
       case "Catch": {
         const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
-        copy.id = claim(node.id, fromName(node.name, "catch", prefix), copy)
+        copy.id = claim(node.id, prefix, fromName(node.name, "catch", prefix), copy)
         copy.body = visit(node.body, prefix)
         copy.handler = visit(node.handler, prefix)
         return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
       }
       case "Branch": {
         const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
-        const id = claim(node.id, fromName(node.name, "branch", prefix), copy)
+        const id = claim(node.id, prefix, fromName(node.name, "branch", prefix), copy)
         copy.id = id
         const arm = (a: BranchArm): BranchArm => {
           const armCopy = { ...a } as { -readonly [K in keyof BranchArm]: BranchArm[K] }
-          armCopy.id = claim(a.id, `${id}.${slug(a.condition) || "arm"}`, armCopy)
+          armCopy.id = claim(a.id, prefix, `${id}.${slug(a.condition) || "arm"}`, armCopy)
           armCopy.body = visit(a.body, prefix)
           return armCopy
         }
@@ -109,14 +122,14 @@ export const compile = (root: Node): Compiled => {
       }
       case "Loop": {
         const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
-        copy.id = claim(node.id, fromName(node.name, "loop", prefix), copy)
+        copy.id = claim(node.id, prefix, fromName(node.name, "loop", prefix), copy)
         copy.body = visit(node.body, prefix)
         copy.restart = node.restart === undefined ? undefined : visit(node.restart, prefix)
         return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
       }
       case "Named": {
         const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
-        const id = claim(node.id, fromName(node.name, "subworkflow", prefix), copy)
+        const id = claim(node.id, prefix, fromName(node.name, "subworkflow", prefix), copy)
         copy.id = id
         copy.body = visit(node.body, `${id}.`)
         return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
@@ -124,6 +137,11 @@ export const compile = (root: Node): Compiled => {
     }
   }
 
+  visit(root, "")
+  dry = false
+  nodes = new Map()
+  counters = new Map()
+  taken = new Set([...RESERVED, ...explicitIds])
   const compiled: Compiled = { root: visit(root, ""), nodes }
   cache.set(root, compiled)
   return compiled

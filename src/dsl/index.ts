@@ -1,5 +1,5 @@
 export type { Definition, DefineOptions } from "./Definition.js"
-export { InvalidDefinition } from "./Definition.js"
+export { InvalidDefinition } from "./InvalidDefinition.js"
 export type { Failure } from "./Failure.js"
 export * as Signal from "./Signal.js"
 export type { StepContext } from "./StepContext.js"

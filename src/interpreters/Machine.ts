@@ -116,7 +116,13 @@ const run = (node: Node | undefined, state: unknown, stack: Stack, trace: Trace 
         return { _tag: "Active", state, node: focus, stack }
       case "Pure": {
         const next = focus.f(state)
-        if (isFailure(next)) return raise(state, next.error, focus.id!, stack, trace)
+        if (isFailure(next)) {
+          // Continue in this loop (not by recursion): a loop may catch an error in every round.
+          const to = unwind(state, next.error, focus.id!, stack, trace)
+          if (to._tag === "Failed") return to
+          ;({ focus, state, stack } = to)
+          break
+        }
         trace?.done(focus.id!)
         state = next
         focus = undefined
@@ -160,12 +166,18 @@ const run = (node: Node | undefined, state: unknown, stack: Stack, trace: Trace 
   )
 }
 
-/** Unwind to the innermost catch that handles `error`, or fail the instance. */
-const raise = (state: unknown, error: unknown, node: string, stack: Stack, trace: Trace | undefined): Position => {
+/** Where an error goes: into the innermost catch that handles it (its handler gets `{ state, error }`), or out. */
+const unwind = (
+  state: unknown,
+  error: unknown,
+  node: string,
+  stack: Stack,
+  trace: Trace | undefined
+): { readonly _tag: "Handle"; readonly focus: Node; readonly state: unknown; readonly stack: Stack } | Failed => {
   trace?.failed(node)
   for (let s = stack; s !== undefined; s = s.rest) {
     if (s.frame._tag === "Catch" && catches(s.frame.node, error)) {
-      return run(s.frame.node.handler, { state, error }, s.rest, trace)
+      return { _tag: "Handle", focus: s.frame.node.handler, state: { state, error }, stack: s.rest }
     }
   }
   return { _tag: "Failed", state, error, node }
@@ -177,7 +189,10 @@ export const start = (root: Node, input: unknown, trace?: Trace): Position => ru
 /** The position after the active node's event: `apply` it, then run on to the next event or the end. */
 export const feed = (position: Active, event: unknown, trace?: Trace): Position => {
   const next = position.node.apply(position.state, event)
-  if (isFailure(next)) return raise(position.state, next.error, position.node.id!, position.stack, trace)
+  if (isFailure(next)) {
+    const to = unwind(position.state, next.error, position.node.id!, position.stack, trace)
+    return to._tag === "Failed" ? to : run(to.focus, to.state, to.stack, trace)
+  }
   trace?.done(position.node.id!)
   return run(undefined, next, position.stack, trace)
 }

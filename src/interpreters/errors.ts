@@ -3,7 +3,13 @@ import { Cause, Data } from "effect"
 /** A cause in one line: the failure's or defect's message, not a dump of the Cause structure. */
 export const describeCause = (cause: Cause.Cause<unknown>): string => {
   const error = Cause.squash(cause)
-  return error instanceof Error ? error.message : String(error)
+  if (error instanceof Error) return error.message
+  try {
+    return String(error)
+  } catch {
+    // A prototype-less object has no toString; the message must not become a second failure.
+    return Object.prototype.toString.call(error)
+  }
 }
 
 // ---- Replay: a recorded history does not fit the definition. Always names the stream and the revision. ----

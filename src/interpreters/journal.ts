@@ -8,7 +8,7 @@
  * `metadata` `{ step, occurrence, at }`.
  */
 import { createHash } from "node:crypto"
-import { type Result, Schema, SchemaAST } from "effect"
+import { Result, Schema, SchemaAST } from "effect"
 import type { PlainCodec } from "../dsl/Signal.js"
 import type { EventData, Json, StoredEvent } from "./store/EventStore.js"
 
@@ -46,6 +46,23 @@ export const jsonCodec = (schema: PlainCodec<unknown>): JsonCodec => {
     codecs.set(schema, codec)
   }
   return codec
+}
+
+/**
+ * Encode a value with a Schema and decode the result back. The runtime continues from the decoded value — exactly
+ * what replay will see — so a Schema that drops or normalises fields cannot make a live instance diverge from its
+ * recovered self.
+ */
+export const roundTrip = (
+  schema: PlainCodec<unknown>,
+  value: unknown
+): Result.Result<{ readonly data: Json; readonly value: unknown }, Schema.SchemaError> => {
+  const codec = jsonCodec(schema)
+  const encoded = codec.encode(value)
+  if (Result.isFailure(encoded)) return Result.fail(encoded.failure)
+  const decoded = codec.decode(encoded.success)
+  if (Result.isFailure(decoded)) return Result.fail(decoded.failure)
+  return Result.succeed({ data: encoded.success as Json, value: decoded.success })
 }
 
 /** The journal `type` of an event: its `_tag`, else its Schema's identifier, else "Event". */
@@ -98,8 +115,9 @@ export const recordedStep = (event: StoredEvent): string | undefined => {
 
 /** The timestamp recorded in an event's metadata (the store's own time if missing). */
 export const recordedAt = (event: StoredEvent): Date => {
-  const m = event.metadata as { at?: unknown } | null
-  return typeof m?.at === "string" ? new Date(m.at) : new Date(event.created)
+  const at = (event.metadata as { at?: unknown } | null)?.at
+  const parsed = typeof at === "string" ? new Date(at) : undefined
+  return parsed !== undefined && !Number.isNaN(parsed.getTime()) ? parsed : new Date(event.created)
 }
 
 export const issueOf = (result: Result.Failure<unknown, Schema.SchemaError>): string => result.failure.message

@@ -112,6 +112,15 @@ export const toModel = (
 /**
  * A short hash of a definition's structure (kinds, ids, names, signals, conditions), recorded in the first event
  * of every instance so that an instance started by another version of the definition can be recognised.
+ * Descriptions and the error names steps declare are documentation: changing them does not change it.
  */
 export const fingerprint = (model: WorkflowModel): string =>
-  createHash("sha256").update(JSON.stringify(model)).digest("hex").slice(0, 16)
+  createHash("sha256")
+    .update(
+      JSON.stringify(model.root, function (this: { readonly kind?: string }, key, value) {
+        // A catch's `errors` are the tags it handles — behaviour; elsewhere `errors` only documents.
+        return key === "description" || (key === "errors" && this.kind !== "catch") ? undefined : value
+      })
+    )
+    .digest("hex")
+    .slice(0, 16)

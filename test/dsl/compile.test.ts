@@ -161,14 +161,21 @@ describe("compile: explicit ids", () => {
   it("rejects the reserved id `start` as an explicit id", () => {
     const error = thrown(() => compile(toNode(step("Begin", { id: "start" }))))
     expect(error).toBeInstanceOf(InvalidDefinition)
-    expect((error as Error).message).toBe('id "start" is used twice')
+    expect((error as Error).message).toBe('id "start" is reserved')
   })
 
-  it("rejects an explicit id that a name earlier in reading order already produced", () => {
-    // Derived ids are claimed in reading order, so an explicit id after a node whose name slugs to it collides.
-    const error = thrown(() => compile(toNode(step("Pay").pipe(Workflow.andThen(step("Charge", { id: "pay" }))))))
-    expect(error).toBeInstanceOf(InvalidDefinition)
-    expect((error as Error).message).toBe('id "pay" is used twice')
+  it("never derives an id that a node asked for explicitly, whichever comes first", () => {
+    // The explicit id wins; the named step whose slug it is gets the next free one.
+    expect(ids(step("Pay").pipe(Workflow.andThen(step("Charge", { id: "pay" }))))).toEqual([
+      "sequence-1",
+      "pay-2",
+      "pay"
+    ])
+    expect(ids(step("Charge", { id: "pay" }).pipe(Workflow.andThen(step("Pay"))))).toEqual([
+      "sequence-1",
+      "pay",
+      "pay-2"
+    ])
   })
 })
 
@@ -260,18 +267,18 @@ describe("compile: sub-workflows", () => {
     expect(ids(workflow)).toEqual([
       "sequence-1",
       "first-review",
-      "first-review.sequence-2",
+      "first-review.sequence-1",
       "first-review.approve",
       "first-review.branch-1",
       "first-review.branch-1.ok",
       "first-review.transition-1",
       "second-review",
-      // positional counters are global, not per sub-workflow: the second copy continues the numbering
-      "second-review.sequence-3",
+      // positional counters are per sub-workflow: both copies number their contents alike
+      "second-review.sequence-1",
       "second-review.approve",
-      "second-review.branch-2",
-      "second-review.branch-2.ok",
-      "second-review.transition-2"
+      "second-review.branch-1",
+      "second-review.branch-1.ok",
+      "second-review.transition-1"
     ])
   })
 
@@ -286,12 +293,17 @@ describe("compile: sub-workflows", () => {
     ])
   })
 
-  it("does not prefix explicit ids: a sub-workflow with one cannot be embedded twice", () => {
-    const review = step("Approve", { id: "approve" }).pipe(Workflow.named("Review"))
-    expect(ids(review)).toEqual(["review", "approve"])
-    const error = thrown(() => compile(toNode(review.pipe(Workflow.andThen(review.pipe(Workflow.named("Again")))))))
-    expect(error).toBeInstanceOf(InvalidDefinition)
-    expect((error as Error).message).toBe('id "approve" is used twice')
+  it("prefixes explicit ids like the others: a sub-workflow with one can be embedded twice", () => {
+    const review = step("Approve", { id: "ok" }).pipe(Workflow.named("Review"))
+    expect(ids(review)).toEqual(["review", "review.ok"])
+    expect(ids(review.pipe(Workflow.andThen(review.pipe(Workflow.named("Again")))))).toEqual([
+      "sequence-1",
+      "review",
+      "review.ok",
+      "again",
+      "again.review",
+      "again.review.ok"
+    ])
   })
 
   it("does not prefix a step outside the sub-workflow that has the same name", () => {

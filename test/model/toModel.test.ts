@@ -263,7 +263,7 @@ describe("toModel", () => {
           name: "Sub",
           body: {
             kind: "sequence",
-            id: "sub.sequence-3",
+            id: "sub.sequence-1",
             children: [
               { kind: "transition", id: "sub.a", name: "A", errors: [] },
               { kind: "transition", id: "sub.b", name: "B", errors: [] }
@@ -318,8 +318,24 @@ describe("fingerprint", () => {
     expect(fingerprint(renamed)).not.toBe(fingerprint(toModel(everything())))
   })
 
-  it("changes when the workflow's name changes", () => {
-    expect(fingerprint({ ...everythingModel, name: "other" })).not.toBe(fingerprint(everythingModel))
+  it("ignores documentation: the workflow's name and description, node descriptions, declared errors", () => {
+    const documented = JSON.parse(
+      JSON.stringify(everythingModel, function (this: { kind?: string }, key, value) {
+        if (key === "description") return "reworded"
+        return key === "errors" && this.kind !== "catch" ? [...value, "Extra"] : value
+      })
+    )
+    expect(documented).not.toStrictEqual(everythingModel)
+    expect(fingerprint({ ...documented, name: "other" })).toBe(fingerprint(everythingModel))
+  })
+
+  it("changes when the errors a catch handles change", () => {
+    const other = JSON.parse(
+      JSON.stringify(everythingModel, function (this: { kind?: string }, key, value) {
+        return key === "errors" && this.kind === "catch" ? ["SomethingElse"] : value
+      })
+    )
+    expect(fingerprint(other)).not.toBe(fingerprint(everythingModel))
   })
 
   it("does not depend on functions: same structure, different behaviour, same fingerprint", () => {

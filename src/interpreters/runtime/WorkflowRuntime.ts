@@ -10,7 +10,6 @@
  */
 import { Cause, Clock, Context, Effect, Layer, Result, Semaphore, Stream } from "effect"
 import type { Definition } from "../../dsl/Definition.js"
-import type { AwaitSignalNode, StepNode } from "../../dsl/Node.js"
 import type { Signal } from "../../dsl/Signal.js"
 import type { StepContext } from "../../dsl/StepContext.js"
 import {
@@ -24,8 +23,7 @@ import {
 } from "../errors.js"
 import {
   eventType,
-  issueOf,
-  jsonCodec,
+  roundTrip,
   recordedAt,
   recordedStep,
   START_STEP,
@@ -37,7 +35,7 @@ import {
 import * as Machine from "../Machine.js"
 import { definitionFingerprint, Fold, isReplayError, type Replay } from "../replay.js"
 import { type Status, statusOf } from "../Status.js"
-import { EventStore, type Json, NoStream } from "../store/EventStore.js"
+import { EventStore, NoStream } from "../store/EventStore.js"
 import type { StoreError } from "../store/errors.js"
 import type { Instance, JournalEntry, LoadError, SignalError } from "./Instance.js"
 
@@ -144,28 +142,35 @@ const make = Effect.gen(function* () {
       return fold
     })
 
-  /** Append one step event computed from the active position, then move the fold. */
-  const record = (
+  /**
+   * Record the event of the active step: round-trip it through its Schema, compute where it leads (and, for a
+   * signal, the response) BEFORE appending — so a definition that throws appends nothing — then append with the
+   * exact expected revision and move the fold.
+   */
+  const record = <A>(
     fold: Fold,
-    node: StepNode | AwaitSignalNode,
+    position: Machine.Active,
     event: unknown,
-    next: Machine.Position
-  ): Effect.Effect<void, StepFailed | ConcurrencyConflict | StoreError> =>
+    reply: (persisted: unknown) => A
+  ): Effect.Effect<A, StepFailed | ConcurrencyConflict | StoreError> =>
     Effect.gen(function* () {
-      const stream = fold.stream
+      const { stream } = fold
+      const node = position.node
       const step = node.id!
-      const encoded = jsonCodec(node.event).encode(event)
-      if (Result.isFailure(encoded)) {
+      const persisted = roundTrip(node.event, event)
+      if (Result.isFailure(persisted)) {
         return yield* new StepFailed({
           stream,
           step,
-          cause: Cause.die(new Error(`the event does not encode with the step's Schema: ${issueOf(encoded)}`))
+          cause: Cause.die(new Error(`the event does not fit the step's Schema: ${persisted.failure.message}`))
         })
       }
+      const { data, value } = persisted.success
+      const next = yield* guard(stream, step, () => Machine.feed(position, value))
+      const answer = yield* guard(stream, step, () => reply(value))
       const revision = fold.revision + 1
       const at = yield* nowIso
-      const data = encoded.success as Json
-      const type = eventType(node.event, event)
+      const type = eventType(node.event, value)
       const occurrence = fold.occurrences.get(step) ?? 0
       yield* store
         .append(stream, fold.revision, [stepEvent(stream, revision, type, data, { step, occurrence, at })])
@@ -174,7 +179,8 @@ const make = Effect.gen(function* () {
             Effect.fail(new ConcurrencyConflict({ stream, expected: e.expected, actual: e.actual }))
           )
         )
-      fold.commit({ revision, step, type, event, at, position: next })
+      fold.commit({ revision, step, type, event: value, at, position: next })
+      return answer
     })
 
   const contextOf = (fold: Fold, stepId: string, instanceId: string): StepContext => {
@@ -209,8 +215,7 @@ const make = Effect.gen(function* () {
               : Effect.fail(new StepFailed({ stream, step, cause }))
           )
         )
-        const next = yield* guard(stream, step, () => Machine.feed(position, event))
-        yield* record(fold, node, event, next)
+        yield* record(fold, position, event, () => undefined)
         slot.lastError = undefined
       }
     }).pipe(
@@ -304,9 +309,7 @@ const make = Effect.gen(function* () {
                   )
                 )
               : handled
-            const next = yield* guard(stream, step, () => Machine.feed(position, event))
-            const response = yield* guard(stream, step, () => node.respond(position.state, event, req) as Res)
-            yield* record(fold, node, event, next)
+            const response = yield* record(fold, position, event, (e) => node.respond(position.state, e, req) as Res)
             yield* driveQuietly(fold, slot, id)
             return response
           })
@@ -319,12 +322,10 @@ const make = Effect.gen(function* () {
 
   /** Check a request against the signal's Schema (as the JSON it would travel as). */
   const validate = <Req>(signal: Signal<string, Req, any>, request: Req, stream: string) => {
-    const codec = jsonCodec(signal.request)
-    const encoded = codec.encode(request)
-    const decoded = Result.isFailure(encoded) ? encoded : codec.decode(encoded.success)
-    return Result.isFailure(decoded)
-      ? Effect.fail(new InvalidSignalPayload({ stream, signal: signal.name, issue: issueOf(decoded) }))
-      : Effect.succeed(decoded.success as Req)
+    const checked = roundTrip(signal.request, request)
+    return Result.isFailure(checked)
+      ? Effect.fail(new InvalidSignalPayload({ stream, signal: signal.name, issue: checked.failure.message }))
+      : Effect.succeed(checked.success.value as Req)
   }
 
   const start = <In, Out, E, R, S>(definition: Definition<In, Out, E, R, S>, options: StartOptions<In>) => {
@@ -332,13 +333,13 @@ const make = Effect.gen(function* () {
     const slot = slotOf(stream)
     return slot.lock.withPermits(1)(
       Effect.gen(function* () {
-        const codec = jsonCodec(definition.input)
-        const encoded = codec.encode(options.input)
-        if (Result.isFailure(encoded)) return yield* new InvalidInput({ stream, issue: issueOf(encoded) })
+        const input = roundTrip(definition.input, options.input)
+        if (Result.isFailure(input)) return yield* new InvalidInput({ stream, issue: input.failure.message })
+        const { data, value } = input.success
         const fold = new Fold(definition, stream)
-        const position = yield* guard(stream, START_STEP, () => Machine.start(fold.root, options.input))
+        const position = yield* guard(stream, START_STEP, () => Machine.start(fold.root, value))
         const at = yield* nowIso
-        const started = startedEvent(stream, encoded.success as Json, {
+        const started = startedEvent(stream, data, {
           workflow: definition.name,
           fingerprint: definitionFingerprint(definition),
           at
@@ -346,7 +347,7 @@ const make = Effect.gen(function* () {
         yield* store
           .append(stream, NoStream, [started])
           .pipe(Effect.catchTag("WrongExpectedRevision", () => Effect.fail(new InstanceAlreadyExists({ stream }))))
-        fold.commit({ revision: 0, step: START_STEP, type: STARTED, event: options.input, at, position })
+        fold.commit({ revision: 0, step: START_STEP, type: STARTED, event: value, at, position })
         // Starting again with the same input is recognised by the store as the same event: pick up what followed.
         slot.fold = yield* catchUp(fold)
         yield* driveQuietly(fold, slot, options.id)
