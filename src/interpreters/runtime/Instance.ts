@@ -54,7 +54,10 @@ export interface Instance<In, Out, E, R, S> {
    * on as far as it can; if a later step fails, that does not fail the signal (it was delivered): `status` shows
    * the step with its `lastError`, and `resume` retries it.
    */
-  readonly signal: <Req, Res>(signal: Signal<string, Req, Res>, request: Req) => Effect.Effect<Res, SignalError, R>
+  readonly signal: <Req, Res>(
+    signal: Signal<string, Req, Res>,
+    request: NoInfer<Req>
+  ) => Effect.Effect<Res, SignalError, R>
   /** Run pending steps (e.g. one whose Effect failed before); fails with the step's error if it fails again. */
   readonly resume: Effect.Effect<Status<E>, LoadError | StepFailed | ConcurrencyConflict, R>
 }

@@ -72,7 +72,7 @@ export class WorkflowRuntime extends Context.Service<
     /** Start an instance and run it until it waits for a signal, completes or fails. */
     readonly start: <In, Out, E, R, S>(
       definition: Definition<In, Out, E, R, S>,
-      options: StartOptions<In>
+      options: StartOptions<NoInfer<In>>
     ) => Effect.Effect<Instance<In, Out, E, R, S>, StartError, R>
     /** A handle on an existing instance (loaded, i.e. recovered from its history, on first use). */
     readonly get: <In, Out, E, R, S>(
