@@ -1,0 +1,62 @@
+/**
+ * BPMN ids of the elements drawn for a model. They are derived from model ids (stable across runs and versions), so
+ * the same definition always gives the same XML and a diagram diff shows real changes only.
+ *
+ * Every derived id is `Role_` + a model id, with a distinct role word per kind of element. A role word has no `_`,
+ * so no `Role_` is a prefix of another and two different (role, model id) pairs never give the same id. The
+ * few ids with no model node behind them (the process' own start and end events) have no `_` at all.
+ */
+export const ids = {
+  definitions: (rootId: string) => `Definitions_${rootId}`,
+  process: (rootId: string) => `Process_${rootId}`,
+  diagram: (rootId: string) => `Diagram_${rootId}`,
+  plane: (rootId: string) => `Plane_${rootId}`,
+  processStart: "StartEvent",
+  processEnd: "EndEvent",
+  /** step, transition, catch and subworkflow (tasks and subprocesses) */
+  activity: (modelId: string) => `Activity_${modelId}`,
+  /** signal and end nodes */
+  event: (modelId: string) => `Event_${modelId}`,
+  /** start and end events inside the subprocess of a catch or subworkflow */
+  subStart: (modelId: string) => `Start_${modelId}`,
+  subEnd: (modelId: string) => `End_${modelId}`,
+  /** diverging gateway of a branch or loop */
+  split: (modelId: string) => `Split_${modelId}`,
+  /** converging gateway of a branch, loop or catch */
+  join: (modelId: string) => `Join_${modelId}`,
+  /** error boundary of a catch; with several caught errors, one per error: `Boundary_<catch>_<n>` */
+  boundary: (modelId: string) => `Boundary_${modelId}`,
+  /** merges several error boundaries before the handler of a catch */
+  handlerJoin: (modelId: string) => `HandlerJoin_${modelId}`,
+  /** the flow of a branch arm (its first flow, from the split gateway) */
+  armFlow: (armId: string) => `Flow_${armId}`,
+  /** any other flow: named by its ends */
+  flow: (source: string, target: string) => `Flow_${source}_${target}`,
+  message: (signal: string) => `Message_${slug(signal)}`,
+  error: (error: string) => `Error_${slug(error)}`,
+  eventDefinition: (eventId: string) => `EventDefinition_${eventId}`,
+  /** diagram interchange element of a BPMN element */
+  di: (elementId: string) => `DI_${elementId}`
+} as const
+
+/** A free-text name as an NCName fragment (letters, digits, `.`, `-`, `_` only). */
+export const slug = (text: string): string => {
+  const s = text.replace(/[^A-Za-z0-9._-]+/g, "_")
+  return s.length > 0 ? s : "_"
+}
+
+/**
+ * Hands out ids, making repeats unique with a `_2`, `_3`… suffix in order of request. Only names with no model id
+ * behind them can repeat (flows between the same two elements, slugs of names that differ in punctuation), and the
+ * order of requests is fixed by the model, so the result is still deterministic.
+ */
+export class IdAllocator {
+  private readonly used = new Set<string>()
+
+  take(id: string): string {
+    let candidate = id
+    for (let n = 2; this.used.has(candidate); n++) candidate = `${id}_${n}`
+    this.used.add(candidate)
+    return candidate
+  }
+}
