@@ -1,0 +1,135 @@
+import type { FlowNode } from "./graph.js"
+import type { Bounds, Label, ShapeLayout } from "./layout.js"
+import { innerStyle, outerStyle, type TextStyle } from "./text.js"
+import { escapeXml, num } from "./xml.js"
+
+export interface Paint {
+  readonly stroke: string
+  readonly fill: string
+}
+
+/**
+ * SVG of one flow node in bpmn.io's visual language (sizes, stroke widths, icon placement), drawn by us so no
+ * browser is needed. One exhaustive switch: a new kind of node does not compile until it has a drawing. Timer
+ * events will put a clock where message and error events put their icons ({@link eventIcon}).
+ */
+export const drawNode = (shape: ShapeLayout, paint: Paint): string => {
+  const node = shape.node
+  const b = shape.bounds
+  const label = shape.label ? outerLabel(shape.label, paint.stroke) : ""
+  switch (node.kind) {
+    case "startEvent":
+      return circle(b, 18, paint, 2) + label
+    case "endEvent":
+      return (
+        circle(b, 18, paint, 4) +
+        (node.terminate ? circle(b, 10, { stroke: paint.stroke, fill: paint.stroke }, 4) : "") +
+        label
+      )
+    case "messageCatchEvent":
+    case "errorBoundaryEvent":
+      return circle(b, 18, paint, 1.5) + circle(b, 15, paint, 1.5) + eventIcon(node, b, paint.stroke) + label
+    case "exclusiveGateway": {
+      const { x, y, width: w, height: h } = b
+      const cx = x + w / 2
+      const cy = y + h / 2
+      const diamond = `<polygon points="${num(cx)},${num(y)} ${num(x + w)},${num(cy)} ${num(cx)},${num(y + h)} ${num(x)},${num(cy)}" ${style(paint, 2)}/>`
+      // bpmn.io's X: thick strokes, about two fifths of the diamond.
+      const d = 0.15 * w
+      const cross = `<path d="M${num(cx - d)} ${num(cy - d)}L${num(cx + d)} ${num(cy + d)}M${num(cx + d)} ${num(cy - d)}L${num(cx - d)} ${num(cy + d)}" stroke="${paint.stroke}" stroke-width="4" stroke-linecap="square" fill="none"/>`
+      return diamond + cross + label
+    }
+    case "task":
+      return (
+        rect(b, paint, 2) +
+        (node.service ? gear(b.x + 15, b.y + 15, paint) : "") +
+        innerText(shape.text, b, "middle", paint.stroke) +
+        label
+      )
+    case "subProcess":
+      return rect(b, paint, 2) + innerText(shape.text, b, "top", paint.stroke) + label
+  }
+}
+
+/** The glyph inside an event: envelope for messages, bolt for errors (a clock for timers, later); none elsewhere. */
+const eventIcon = (node: FlowNode, b: Bounds, stroke: string): string => {
+  const cx = b.x + b.width / 2
+  const cy = b.y + b.height / 2
+  const line = `fill="none" stroke="${stroke}" stroke-width="1.5" stroke-linejoin="round"`
+  switch (node.kind) {
+    case "messageCatchEvent": {
+      // Envelope: 21 × 14, flap to the middle.
+      const x0 = cx - 10.5
+      const y0 = cy - 7
+      return `<path d="M${num(x0)} ${num(y0)}h21v14h-21zM${num(x0)} ${num(y0)}L${num(cx)} ${num(cy + 1)}L${num(x0 + 21)} ${num(y0)}" ${line}/>`
+    }
+    case "errorBoundaryEvent": {
+      // Lightning bolt, outlined as on catching events.
+      const bolt: ReadonlyArray<readonly [number, number]> = [
+        [-10, 8],
+        [-3.5, -2],
+        [4, 7],
+        [9, -10],
+        [3, 1],
+        [-4, -9]
+      ]
+      return `<polygon points="${bolt.map(([x, y]) => `${num(cx + x)},${num(cy + y)}`).join(" ")}" ${line}/>`
+    }
+    case "startEvent":
+    case "endEvent":
+    case "task":
+    case "exclusiveGateway":
+    case "subProcess":
+      return ""
+  }
+}
+
+const style = (paint: Paint, width: number) =>
+  `fill="${paint.fill}" stroke="${paint.stroke}" stroke-width="${width}" stroke-linejoin="round"`
+
+const circle = (b: Bounds, r: number, paint: Paint, width: number) =>
+  `<circle cx="${num(b.x + b.width / 2)}" cy="${num(b.y + b.height / 2)}" r="${r}" ${style(paint, width)}/>`
+
+const rect = (b: Bounds, paint: Paint, width: number) =>
+  `<rect x="${num(b.x)}" y="${num(b.y)}" width="${num(b.width)}" height="${num(b.height)}" rx="10" ry="10" ${style(paint, width)}/>`
+
+/** A gear of eight teeth around (cx, cy), as on bpmn.io's service tasks. */
+const gear = (cx: number, cy: number, paint: Paint): string => {
+  const teeth = 8
+  const points: Array<string> = []
+  for (let i = 0; i < teeth * 4; i++) {
+    const angle = (i / (teeth * 4)) * 2 * Math.PI
+    const r = i % 4 === 0 || i % 4 === 1 ? 8 : 6
+    points.push(`${num(cx + r * Math.cos(angle))},${num(cy + r * Math.sin(angle))}`)
+  }
+  return (
+    `<polygon points="${points.join(" ")}" fill="${paint.fill}" stroke="${paint.stroke}" stroke-width="1" stroke-linejoin="round"/>` +
+    `<circle cx="${num(cx)}" cy="${num(cy)}" r="2.5" fill="${paint.fill}" stroke="${paint.stroke}" stroke-width="1"/>`
+  )
+}
+
+/**
+ * Lines of text placed as bpmn-js places them (diagram-js `Text.layoutText`): each baseline one line height
+ * below the previous, the first a quarter line height above a full line from the top of the text block.
+ */
+const lines = (text: ReadonlyArray<string>, cx: number, top: number, style: TextStyle, fill: string): string => {
+  if (text.length === 0) return ""
+  const tspans = text
+    .map(
+      (line, i) =>
+        `<tspan x="${num(cx)}" y="${num(top - style.lineHeight / 4 + (i + 1) * style.lineHeight)}">${escapeXml(line)}</tspan>`
+    )
+    .join("")
+  return `<text font-size="${style.fontSize}" text-anchor="middle" fill="${fill}">${tspans}</text>`
+}
+
+/** Text inside a shape: centred in a task, at the top of a subprocess; 7 px padding as in bpmn-js. */
+const innerText = (text: ReadonlyArray<string>, b: Bounds, align: "middle" | "top", fill: string): string => {
+  const height = text.length * innerStyle.lineHeight
+  const top = align === "middle" ? b.y + (b.height - height) / 2 : b.y + 7
+  return lines(text, b.x + b.width / 2, top, innerStyle, fill)
+}
+
+/** A label outside its element (events, gateways, flows). */
+export const outerLabel = (label: Label, fill: string): string =>
+  lines(label.lines, label.bounds.x + label.bounds.width / 2, label.bounds.y, outerStyle, fill)
