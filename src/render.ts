@@ -1,2 +1,2 @@
 // Entry point `durable-monad/render`: kept apart so that users who only run workflows never load elkjs.
-export {}
+export * from "./render/index.js"
