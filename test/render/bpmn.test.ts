@@ -1,0 +1,207 @@
+// How each model construct maps to BPMN elements and ids, read back through bpmn-moddle.
+import type { AnyElement } from "bpmn-moddle"
+import { describe, expect, it } from "vitest"
+import type { ModelNode, WorkflowModel } from "../../src/model/WorkflowModel.js"
+import { toBpmn } from "../../src/render/index.js"
+import { flowElements, reimport } from "./checks.js"
+import { awkward, branching, catching, linear, looping, nested, passThrough, sharedSignals } from "./fixtures.js"
+
+const read = async (model: WorkflowModel) => {
+  const { rootElement, warnings } = await reimport(await toBpmn(model))
+  expect(warnings).toEqual([])
+  const elements = flowElements(rootElement)
+  const byId = new Map(elements.map((e) => [e.id, e]))
+  const get = (id: string): AnyElement => {
+    const e = byId.get(id)
+    if (!e) throw new Error(`no element ${id}; have ${[...byId.keys()].join(", ")}`)
+    return e
+  }
+  const roots = rootElement.get("rootElements") as Array<AnyElement>
+  return { definitions: rootElement, elements, get, roots }
+}
+
+const summary = (e: AnyElement) => `${e.$type.replace("bpmn:", "")} ${e.id}${e.name ? ` "${e.name}"` : ""}`
+const flow = (e: AnyElement) =>
+  `${e.id}: ${e.sourceRef.id} -> ${e.targetRef.id}${e.name ? ` "${e.name}"` : ""}${e.conditionExpression ? ` [${e.conditionExpression.body}]` : ""}${e.sourceRef.default === e ? " (default)" : ""}`
+
+describe("toBpmn", () => {
+  it("draws a sequence as start event, tasks and catch events, end event, with ids from the model", async () => {
+    const { elements, get, roots, definitions } = await read(linear)
+    expect(elements.filter((e) => e.$type !== "bpmn:SequenceFlow").map(summary)).toEqual([
+      'StartEvent StartEvent "Start"',
+      'IntermediateCatchEvent Event_placed "Order placed"',
+      'ServiceTask Activity_charge "Charge card"',
+      'Task Activity_total "Compute total"',
+      'EndEvent EndEvent "End"'
+    ])
+    expect(elements.filter((e) => e.$type === "bpmn:SequenceFlow").map(flow)).toEqual([
+      "Flow_StartEvent_Event_placed: StartEvent -> Event_placed",
+      "Flow_Event_placed_Activity_charge: Event_placed -> Activity_charge",
+      "Flow_Activity_charge_Activity_total: Activity_charge -> Activity_total",
+      "Flow_Activity_total_EndEvent: Activity_total -> EndEvent"
+    ])
+    expect(get("Event_placed").eventDefinitions[0].messageRef.id).toBe("Message_OrderPlaced")
+    expect(roots.map(summary)).toEqual(['Message Message_OrderPlaced "OrderPlaced"', 'Process Process_root "linear"'])
+    expect(definitions.id).toBe("Definitions_root")
+    expect(get("Activity_charge").incoming.map((f: AnyElement) => f.id)).toEqual(["Flow_Event_placed_Activity_charge"])
+    expect(get("Activity_charge").outgoing.map((f: AnyElement) => f.id)).toEqual([
+      "Flow_Activity_charge_Activity_total"
+    ])
+  })
+
+  it("declares one bpmn:Message per distinct signal, shared by the events waiting for it", async () => {
+    const { get, roots } = await read(sharedSignals)
+    expect(roots.filter((r) => r.$type === "bpmn:Message").map(summary)).toEqual([
+      'Message Message_Approve "Approve"',
+      'Message Message_PaymentReceived "PaymentReceived"'
+    ])
+    expect(get("Event_first").eventDefinitions[0].messageRef).toBe(get("Event_second").eventDefinitions[0].messageRef)
+  })
+
+  it("draws a branch as a split gateway with conditioned flows and a default, merged by a join gateway", async () => {
+    const { elements, get } = await read(branching)
+    expect(get("Split_decide").name).toBe("Approved?")
+    expect(get("Split_decide").gatewayDirection).toBe("Diverging")
+    expect(get("Join_decide").gatewayDirection).toBe("Converging")
+    const flows = elements.filter((e) => e.$type === "bpmn:SequenceFlow").map(flow)
+    expect(flows).toContain('Flow_yes: Split_decide -> Activity_ship "approved" [approved]')
+    expect(flows).toContain('Flow_no: Split_decide -> Activity_notify "rejected" [rejected]')
+    expect(flows).toContain('Flow_other: Split_decide -> Activity_escalate "otherwise" (default)')
+    // The rejected arm ends the instance: a terminate end event, and no flow to the join.
+    expect(get("Event_rejectedEnd").eventDefinitions.map((d: AnyElement) => d.$type)).toEqual([
+      "bpmn:TerminateEventDefinition"
+    ])
+    expect(get("Join_decide").incoming.map((f: AnyElement) => f.sourceRef.id)).toEqual([
+      "Activity_ship",
+      "Activity_escalate"
+    ])
+  })
+
+  it("draws empty arms and sequences as flows straight through", async () => {
+    const { elements } = await read(passThrough)
+    const flows = elements.filter((e) => e.$type === "bpmn:SequenceFlow").map(flow)
+    expect(flows).toEqual([
+      "Flow_StartEvent_Split_maybe: StartEvent -> Split_maybe",
+      'Flow_skip: Split_maybe -> Join_maybe "already paid" [already paid]',
+      'Flow_pay: Split_maybe -> Activity_pay "unpaid" [unpaid]',
+      "Flow_Activity_pay_Join_maybe: Activity_pay -> Join_maybe",
+      'Flow_Split_maybe_Join_maybe: Split_maybe -> Join_maybe "otherwise" (default)',
+      "Flow_Join_maybe_Split_twoEmpty: Join_maybe -> Split_twoEmpty",
+      'Flow_express: Split_twoEmpty -> Join_twoEmpty "express" [express]',
+      'Flow_regular: Split_twoEmpty -> Join_twoEmpty "otherwise" (default)',
+      "Flow_Join_twoEmpty_Activity_finish: Join_twoEmpty -> Activity_finish",
+      "Flow_Activity_finish_EndEvent: Activity_finish -> EndEvent"
+    ])
+    // An unnamed branch still gets a name: bpmnlint wants one on every forking gateway.
+    expect(elements.find((e) => e.id === "Split_maybe")?.name).toBe("?")
+  })
+
+  it("draws a loop as join gateway, body, split with an exit and a default flow back through restart", async () => {
+    const { elements } = await read(looping)
+    expect(elements.filter((e) => e.$type === "bpmn:SequenceFlow").map(flow)).toEqual([
+      "Flow_StartEvent_Activity_prepare: StartEvent -> Activity_prepare",
+      "Flow_Activity_prepare_Join_retry: Activity_prepare -> Join_retry",
+      "Flow_Join_retry_Activity_charge: Join_retry -> Activity_charge",
+      "Flow_Activity_charge_Split_retry: Activity_charge -> Split_retry",
+      'Flow_Split_retry_Activity_wait: Split_retry -> Activity_wait "retry" (default)',
+      "Flow_Activity_wait_Join_retry: Activity_wait -> Join_retry",
+      'Flow_Split_retry_Activity_receipt: Split_retry -> Activity_receipt "paid" [paid]',
+      "Flow_Activity_receipt_EndEvent: Activity_receipt -> EndEvent"
+    ])
+  })
+
+  it("draws a catch as a subprocess with its own start and end, error boundaries and a rejoin", async () => {
+    const { elements, get, roots } = await read(catching)
+    const payment = get("Activity_payment")
+    expect(payment.$type).toBe("bpmn:SubProcess")
+    expect(payment.name).toBe("Payment")
+    expect(
+      (payment.flowElements as Array<AnyElement>).filter((e) => e.$type !== "bpmn:SequenceFlow").map(summary)
+    ).toEqual([
+      'StartEvent Start_payment "Start"',
+      'ServiceTask Activity_authorize "Authorize"',
+      'ServiceTask Activity_capture "Capture"',
+      'EndEvent End_payment "End"'
+    ])
+    // One boundary per caught error, each referring to its bpmn:Error, merged before the handler.
+    for (const [id, error] of [
+      ["Boundary_payment_1", "PaymentDeclined"],
+      ["Boundary_payment_2", "CardExpired"]
+    ] as const) {
+      expect(get(id).attachedToRef.id).toBe("Activity_payment")
+      expect(get(id).name).toBe(error)
+      expect(get(id).eventDefinitions[0].errorRef.name).toBe(error)
+      expect(get(id).outgoing[0].targetRef.id).toBe("HandlerJoin_payment")
+    }
+    expect(roots.filter((r) => r.$type === "bpmn:Error").map(summary)).toEqual([
+      'Error Error_PaymentDeclined "PaymentDeclined"',
+      'Error Error_CardExpired "CardExpired"'
+    ])
+    expect(get("Join_payment").incoming.map((f: AnyElement) => f.sourceRef.id)).toEqual([
+      "Activity_payment",
+      "Activity_refund"
+    ])
+    // Catching any error: one boundary with no errorRef; an empty handler goes straight to the join.
+    expect(get("Boundary_anything").eventDefinitions[0].$type).toBe("bpmn:ErrorEventDefinition")
+    expect(get("Boundary_anything").eventDefinitions[0].errorRef).toBeUndefined()
+    expect(get("Boundary_anything").outgoing[0].targetRef.id).toBe("Join_anything")
+    expect(elements.filter((e) => e.$type === "bpmn:BoundaryEvent")).toHaveLength(3)
+  })
+
+  it("draws a subworkflow as an expanded subprocess and keeps descriptions as documentation", async () => {
+    const { get, roots } = await read(nested)
+    const shipping = get("Activity_shipping")
+    expect(shipping.$type).toBe("bpmn:SubProcess")
+    expect(shipping.documentation[0].text).toBe("The shipping sub-workflow")
+    const process = roots.find((r) => r.$type === "bpmn:Process") as AnyElement
+    expect(process.documentation[0].text).toBe('Handles one order: "payment", shipping & delivery <end-to-end>.')
+    // A terminate end event in the catch handler; plain end events elsewhere.
+    expect(get("Event_cancelled").eventDefinitions[0].$type).toBe("bpmn:TerminateEventDefinition")
+    expect(get("EndEvent").eventDefinitions ?? []).toEqual([])
+  })
+
+  it("makes a lone terminate end event plain (ending there ends everything anyway)", async () => {
+    const model: WorkflowModel = {
+      format: 1,
+      name: "short",
+      root: {
+        kind: "sequence",
+        id: "root",
+        children: [
+          { kind: "step", id: "a", name: "A", errors: [] },
+          { kind: "end", id: "stop", name: "Stopped" },
+          { kind: "step", id: "never", name: "Unreachable", errors: [] }
+        ]
+      }
+    }
+    const { elements, get } = await read(model)
+    expect(get("Event_stop").$type).toBe("bpmn:EndEvent")
+    expect(get("Event_stop").eventDefinitions ?? []).toEqual([])
+    // What follows an end on the same path is unreachable and left out.
+    expect(elements.map((e) => e.id)).not.toContain("Activity_never")
+  })
+
+  it("escapes names and reads them back unchanged", async () => {
+    const { get, definitions } = await read(awkward)
+    expect(get("Activity_end").name).toBe('Say "hello" & <goodbye>')
+    expect(get("Split_subgraph").name).toBe("x < 1 && y > 2?")
+    expect(get("Flow_class").conditionExpression.body).toBe('x == "1"')
+    const roots = definitions.get("rootElements") as Array<AnyElement>
+    expect(roots.find((r) => r.$type === "bpmn:Message")?.id).toBe("Message_A_B")
+  })
+
+  it("keeps ids unique when slugs or flow ends repeat", async () => {
+    const node = (id: string, sig: string): ModelNode => ({ kind: "signal", id, name: id, signal: sig, errors: [] })
+    const model: WorkflowModel = {
+      format: 1,
+      name: "slugs",
+      root: { kind: "sequence", id: "root", children: [node("a", "x y"), node("b", "x_y"), node("c", "x-y")] }
+    }
+    const { roots } = await read(model)
+    expect(roots.filter((r) => r.$type === "bpmn:Message").map(summary)).toEqual([
+      'Message Message_x_y "x y"',
+      'Message Message_x_y_2 "x_y"',
+      'Message Message_x-y "x-y"'
+    ])
+  })
+})

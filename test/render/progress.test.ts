@@ -1,0 +1,197 @@
+// The progress overlay: which elements and flows get which colours, in BPMN (both colour vocabularies), SVG and
+// Mermaid.
+import type { AnyElement } from "bpmn-moddle"
+import { describe, expect, it } from "vitest"
+import type { Progress } from "../../src/model/Progress.js"
+import { layout, overlay, toBpmn, toFlowGraph, toMermaid, toSvg } from "../../src/render/index.js"
+import { diagramElements, reimport } from "./checks.js"
+import { catching, looping, nested, nestedProgress, passThrough } from "./fixtures.js"
+
+const GREEN = { stroke: "#43a047", fill: "#c8e6c9" }
+const BLUE = { stroke: "#1e88e5", fill: "#bbdefb" }
+const AMBER = { stroke: "#fb8c00", fill: "#ffe0b2" }
+const RED = { stroke: "#e53935", fill: "#ffcdd2" }
+
+/** The colour attributes on each diagram element, by BPMN id; elements without any are left out. */
+const bpmnColors = async (xml: string) => {
+  const { rootElement, warnings } = await reimport(xml)
+  expect(warnings).toEqual([])
+  const out: Record<string, Record<string, string>> = {}
+  for (const [id, di] of diagramElements(rootElement)) {
+    const attrs = Object.fromEntries(
+      ["bioc:stroke", "bioc:fill", "color:border-color", "color:background-color"].flatMap((k) => {
+        const v = (di as AnyElement).get(k) as string | undefined
+        return v === undefined ? [] : [[k, v]]
+      })
+    )
+    if (Object.keys(attrs).length > 0) out[id] = attrs
+  }
+  return out
+}
+
+const shape = (c: { stroke: string; fill: string }) => ({
+  "bioc:stroke": c.stroke,
+  "bioc:fill": c.fill,
+  "color:border-color": c.stroke,
+  "color:background-color": c.fill
+})
+const line = (c: { stroke: string }) => ({ "bioc:stroke": c.stroke, "color:border-color": c.stroke })
+
+describe("progress overlay", () => {
+  it("colours a waiting instance: done green, waiting amber, taken flows green, the rest untouched", async () => {
+    const xml = await toBpmn(nested, { progress: nestedProgress })
+    expect(xml).toContain('xmlns:bioc="http://bpmn.io/schema/bpmn/biocolor/1.0"')
+    expect(xml).toContain('xmlns:color="http://www.omg.org/spec/BPMN/non-normative/color/1.0"')
+    expect(await bpmnColors(xml)).toEqual({
+      StartEvent: shape(GREEN),
+      Event_placed: shape(GREEN),
+      // A subprocess is tinted lighter so that what it contains stays readable.
+      Activity_fulfil: shape({ stroke: GREEN.stroke, fill: "#f1f8f1" }),
+      Start_fulfil: shape(GREEN),
+      Activity_reserve: shape(GREEN),
+      Split_method: shape(GREEN),
+      Join_charging: shape(GREEN),
+      Activity_charge: shape(GREEN),
+      Split_charging: shape(GREEN),
+      Event_newCard: shape(GREEN),
+      Join_method: shape(GREEN),
+      End_fulfil: shape(GREEN),
+      Activity_shipping: shape({ stroke: AMBER.stroke, fill: "#fff6ea" }),
+      Start_shipping: shape(GREEN),
+      Activity_pack: shape(GREEN),
+      Activity_send: shape(GREEN),
+      Event_delivered: shape(AMBER),
+      Flow_StartEvent_Event_placed: line(GREEN),
+      Flow_Event_placed_Activity_fulfil: line(GREEN),
+      Flow_Activity_fulfil_Activity_shipping: line(GREEN),
+      Flow_Start_fulfil_Activity_reserve: line(GREEN),
+      Flow_Activity_reserve_Split_method: line(GREEN),
+      Flow_card: line(GREEN),
+      Flow_Join_charging_Activity_charge: line(GREEN),
+      Flow_Activity_charge_Split_charging: line(GREEN),
+      Flow_Split_charging_Event_newCard: line(GREEN),
+      // charged twice: the loop went round, so its flow back is taken
+      Flow_Event_newCard_Join_charging: line(GREEN),
+      Flow_Split_charging_Join_method: line(GREEN),
+      Flow_Join_method_End_fulfil: line(GREEN),
+      Flow_Start_shipping_Activity_pack: line(GREEN),
+      Flow_Activity_pack_Activity_send: line(GREEN),
+      Flow_Activity_send_Event_delivered: line(GREEN)
+    })
+  })
+
+  it("colours a failure handled by a catch: the failing step red, the boundary for its error and the handler path", async () => {
+    const progress: Progress = {
+      instance: "7",
+      status: "running",
+      nodes: { authorize: { state: "failed", count: 0 }, refund: { state: "current", count: 0 } }
+    }
+    expect(await bpmnColors(await toBpmn(catching, { progress }))).toEqual({
+      StartEvent: shape(GREEN),
+      Activity_payment: shape({ stroke: RED.stroke, fill: "#fdeff0" }),
+      Start_payment: shape(GREEN),
+      Activity_authorize: shape(RED),
+      // authorize declares PaymentDeclined: that boundary fired, not the one for CardExpired
+      Boundary_payment_1: shape(GREEN),
+      HandlerJoin_payment: shape(GREEN),
+      Activity_refund: shape(BLUE),
+      Flow_StartEvent_Activity_payment: line(GREEN),
+      Flow_Start_payment_Activity_authorize: line(GREEN),
+      Flow_Boundary_payment_1_HandlerJoin_payment: line(GREEN),
+      Flow_HandlerJoin_payment_Activity_refund: line(GREEN)
+    })
+  })
+
+  it("colours a completed loop that never repeated: exit taken, flow back not", async () => {
+    const progress: Progress = {
+      instance: "8",
+      status: "completed",
+      nodes: {
+        prepare: { state: "done", count: 1 },
+        charge: { state: "done", count: 1 },
+        receipt: { state: "done", count: 1 }
+      }
+    }
+    const states = overlay(toFlowGraph(looping), progress).states
+    expect(Object.fromEntries(states)).toEqual({
+      StartEvent: "done",
+      Activity_prepare: "done",
+      Join_retry: "done",
+      Activity_charge: "done",
+      Split_retry: "done",
+      Activity_receipt: "done",
+      EndEvent: "done",
+      Flow_StartEvent_Activity_prepare: "done",
+      Flow_Activity_prepare_Join_retry: "done",
+      Flow_Join_retry_Activity_charge: "done",
+      Flow_Activity_charge_Split_retry: "done",
+      Flow_Split_retry_Activity_receipt: "done",
+      Flow_Activity_receipt_EndEvent: "done"
+    })
+  })
+
+  it("does not leave a loop that is still going round", () => {
+    const progress: Progress = {
+      instance: "9",
+      status: "running",
+      nodes: {
+        prepare: { state: "done", count: 1 },
+        charge: { state: "current", count: 1 },
+        wait: { state: "done", count: 1 }
+      }
+    }
+    const states = overlay(toFlowGraph(looping), progress).states
+    expect(states.get("Flow_Activity_wait_Join_retry")).toBe("done")
+    expect(states.get("Split_retry")).toBe("done")
+    expect(states.get("Activity_charge")).toBe("current")
+    expect(states.has("Flow_Split_retry_Activity_receipt")).toBe(false)
+    expect(states.has("EndEvent")).toBe(false)
+  })
+
+  it("takes an arm's flow exactly when the arm is done, and a pass-through when no arm is", () => {
+    const progress: Progress = {
+      instance: "10",
+      status: "completed",
+      nodes: { express: { state: "done", count: 1 }, finish: { state: "done", count: 1 } }
+    }
+    const states = overlay(toFlowGraph(passThrough), progress).states
+    // `maybe` took neither arm: its pass-through was the way
+    expect(states.get("Flow_Split_maybe_Join_maybe")).toBe("done")
+    expect(states.has("Flow_skip")).toBe(false)
+    expect(states.has("Flow_pay")).toBe(false)
+    expect(states.get("Flow_express")).toBe("done")
+    expect(states.has("Flow_regular")).toBe(false)
+    expect(states.get("EndEvent")).toBe("done")
+  })
+
+  it("draws the same colours in SVG, with a legend", async () => {
+    const diagram = await layout(nested)
+    const plain = await toSvg(diagram)
+    const svg = await toSvg(diagram, { progress: nestedProgress })
+    const group = (id: string) => svg.match(new RegExp(`<g class="([^"]*)" data-element-id="${id}">(.*?)</g>`, "s"))
+    expect(group("Activity_charge")?.[1]).toBe("dm-shape dm-task dm-done")
+    expect(group("Activity_charge")?.[2]).toContain(`fill="${GREEN.fill}" stroke="${GREEN.stroke}"`)
+    expect(group("Event_delivered")?.[1]).toBe("dm-shape dm-messageCatchEvent dm-current")
+    expect(group("Event_delivered")?.[2]).toContain(`fill="${AMBER.fill}" stroke="${AMBER.stroke}"`)
+    expect(group("Activity_bill")?.[1]).toBe("dm-shape dm-task")
+    expect(group("Activity_bill")?.[2]).toContain('fill="#ffffff" stroke="#22242a"')
+    expect(group("Flow_card")?.[1]).toBe("dm-flow dm-done")
+    expect(group("Flow_card")?.[2]).toContain(`stroke="${GREEN.stroke}"`)
+    expect(svg).toContain('<g class="dm-legend">')
+    expect(svg).toContain(">instance 42: waiting</text>")
+    expect(svg).toContain(">waiting here</text>")
+    expect(plain).not.toContain("dm-legend")
+    expect(plain).not.toContain(GREEN.stroke)
+  })
+
+  it("adds classDef, class and linkStyle lines to Mermaid", () => {
+    const text = toMermaid(nested, { progress: nestedProgress })
+    expect(text).toContain("  classDef done fill:#c8e6c9,stroke:#43a047,stroke-width:2px\n")
+    expect(text).toContain("  classDef current fill:#ffe0b2,stroke:#fb8c00,stroke-width:2px\n")
+    expect(text).toContain("  class n_Event_delivered current\n")
+    expect(text).toContain("  class s_Activity_shipping currentScope\n")
+    expect(text).toMatch(/^ {2}class n_StartEvent,n_Event_placed,n_Start_fulfil,\S+ done$/m)
+    expect(text).toMatch(/^ {2}linkStyle [\d,]+ stroke:#43a047,stroke-width:2px$/m)
+    expect(toMermaid(nested)).not.toContain("classDef")
+  })
+})
