@@ -2,6 +2,7 @@ import ElkBundled from "elkjs/lib/elk.bundled.js"
 import type { ElkEdgeSection, ElkExtendedEdge, ElkLabel, ElkNode, ElkPort, LayoutOptions } from "elkjs/lib/elk-api.js"
 import type { WorkflowModel } from "../model/WorkflowModel.js"
 import type { Container, Flow, FlowGraph, FlowNode } from "./graph.js"
+import { untangleLabels } from "./labels.js"
 import { externalLabel, innerStyle, type LabelBox, wrap } from "./text.js"
 import { toFlowGraph } from "./toFlowGraph.js"
 
@@ -134,7 +135,9 @@ const nodeToElk = (
     case "task": {
       const text = wrap(node.name, TASK_WIDTH - 2 * INNER_PADDING, innerStyle)
       sizes.set(node.id, { text: text.lines })
-      const height = Math.max(TASK_MIN_HEIGHT, Math.ceil((text.height + 2 * INNER_PADDING) / 10) * 10)
+      // Text is centred: a service task grows until it clears the gear in its corner.
+      const clearance = node.service ? 20 : INNER_PADDING
+      const height = Math.max(TASK_MIN_HEIGHT, Math.ceil((text.height + 2 * clearance) / 10) * 10)
       return { id: node.id, width: TASK_WIDTH, height }
     }
     case "subProcess": {
@@ -236,7 +239,8 @@ const containerToElk = (container: Container, sizes: Map<string, Sized>): Pick<E
     if (label) sizes.set(flow.id, { text: [], label })
     return {
       id: flow.id,
-      sources: [end(flow.source, back ? "SOUTH" : "EAST")],
+      // A loop hangs below its line: the way round leaves the decision downwards, the way out straight on.
+      sources: [end(flow.source, back || flow.loopRepeat !== undefined ? "SOUTH" : "EAST")],
       targets: [end(flow.target, back ? "SOUTH" : "WEST")],
       ...(label
         ? {
@@ -307,7 +311,8 @@ const readBack = (graph: FlowGraph, root: ElkNode, sizes: Map<string, Sized>): D
     }
   }
   visit(graph.root, root)
-  return { graph, shapes, edges, bounds: extent(shapes, edges) }
+  const placed = untangleLabels(shapes, edges)
+  return { graph, shapes, edges: placed, bounds: extent(shapes, placed) }
 }
 
 /** Drops repeated points and middle points of straight runs (rounding can create both). */
