@@ -1,0 +1,139 @@
+/**
+ * `durable-monad render <module>#<export> --format bpmn|svg|mermaid [-o FILE] [--db FILE --instance ID]`: draw a
+ * workflow, and with `--db/--instance` the progress of one of its instances on top.
+ */
+import { dirname } from "node:path"
+import { Console, Effect, FileSystem, Option, Result } from "effect"
+import { Command, CliError, Flag } from "effect/cli"
+import { type Progress, replay, toModel, toProgress, type WorkflowModel } from "durable-monad"
+import { CliFailure } from "./format.js"
+import {
+  historyOf,
+  type Loaded,
+  loadWorkflow,
+  notADefinition,
+  openDatabase,
+  replayFailure,
+  streamOf,
+  workflowArgument
+} from "./loadWorkflow.js"
+
+export type Format = "bpmn" | "svg" | "mermaid"
+
+export const FORMATS: ReadonlyArray<Format> = ["bpmn", "svg", "mermaid"]
+
+const DESCRIBE: Readonly<Record<Format, string>> = {
+  bpmn: "BPMN 2.0 XML",
+  svg: "SVG",
+  mermaid: "Mermaid flowchart"
+}
+
+/** The renderers, loaded on first use (elkjs and bpmn-moddle are only needed to draw). */
+const renderers = Effect.promise(() => import("durable-monad/render"))
+
+/** Draw a model in a format, with an instance's progress when given. */
+export const draw = (model: WorkflowModel, format: Format, progress: Progress | undefined): Effect.Effect<string> =>
+  Effect.flatMap(renderers, ({ toBpmn, toMermaid, toSvg }) => {
+    const options = progress === undefined ? {} : { progress }
+    switch (format) {
+      case "bpmn":
+        return Effect.promise(() => toBpmn(model, options))
+      case "svg":
+        return Effect.promise(() => toSvg(model, options))
+      case "mermaid":
+        return Effect.sync(() => toMermaid(model, options))
+    }
+  })
+
+/** Text files end with a newline. */
+export const asFile = (text: string): string => (text.endsWith("\n") ? text : `${text}\n`)
+
+/** Write a text file, creating its directory. */
+export const writeText = (file: string, text: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    yield* fs.makeDirectory(dirname(file), { recursive: true })
+    yield* fs.writeFileString(file, asFile(text))
+  }).pipe(Effect.mapError((e) => new CliFailure({ message: `could not write ${file}: ${e.message}` })))
+
+const progressOf = (loaded: Loaded, spec: string, db: string, id: string) =>
+  Effect.gen(function* () {
+    if (loaded._tag !== "Definition") {
+      return yield* new CliFailure({ message: notADefinition(spec, "drawing an instance's progress") })
+    }
+    const definition = loaded.value
+    const stream = streamOf(definition, id)
+    const events = yield* historyOf(definition, id, db)
+    const result = replay(definition, stream, events)
+    if (Result.isFailure(result)) return yield* replayFailure(result.failure)
+    return toProgress(toModel(definition), result.success)
+  }).pipe(Effect.provide(openDatabase(db)))
+
+export const render = Command.make(
+  "render",
+  {
+    workflow: workflowArgument,
+    format: Flag.Literals("format", FORMATS).pipe(
+      Flag.withAlias("f"),
+      Flag.withMetavar("FORMAT"),
+      Flag.withDescription(
+        "bpmn: BPMN 2.0 XML, laid out (bpmn.io, Camunda Modeler); svg: an image; mermaid: a flowchart"
+      )
+    ),
+    output: Flag.String("output").pipe(
+      Flag.withAlias("o"),
+      Flag.withMetavar("FILE"),
+      Flag.withDescription("Write the diagram to FILE (its directory is created) instead of stdout"),
+      Flag.optional
+    ),
+    db: Flag.String("db").pipe(
+      Flag.withMetavar("FILE"),
+      Flag.withDescription("The SQLite database holding the instance (with --instance)"),
+      Flag.optional
+    ),
+    instance: Flag.String("instance").pipe(
+      Flag.withMetavar("ID"),
+      Flag.withDescription("Draw this instance's progress: done, current, failed, not reached (with --db)"),
+      Flag.optional
+    )
+  },
+  ({ workflow, format, output, db, instance }) =>
+    Effect.gen(function* () {
+      const loaded = yield* loadWorkflow(workflow)
+      const model = toModel(loaded.value)
+      const progress =
+        Option.isSome(db) && Option.isSome(instance)
+          ? yield* progressOf(loaded, workflow, db.value, instance.value)
+          : undefined
+      const text = yield* draw(model, format, progress)
+      if (Option.isNone(output)) {
+        yield* Effect.promise(() => new Promise<void>((resolve) => process.stdout.write(asFile(text), () => resolve())))
+        return
+      }
+      yield* writeText(output.value, text)
+      yield* Console.log(
+        `Wrote ${output.value}: ${DESCRIBE[format]} of ${loaded.name}${Option.isSome(instance) ? `, with the progress of instance ${instance.value}` : ""}`
+      )
+    })
+).pipe(
+  Command.validate(({ db, instance }) =>
+    Option.isSome(db) === Option.isSome(instance)
+      ? Effect.void
+      : Effect.fail(
+          new CliError.ValidationError({
+            message: "--db and --instance go together: the database and the instance whose progress to draw"
+          })
+        )
+  ),
+  Command.withShortDescription("Draw a workflow as BPMN, SVG or Mermaid, optionally with an instance's progress"),
+  Command.withDescription(
+    "Draw a workflow (a definition or a plain Workflow export) as BPMN, SVG or Mermaid, and with --db and --instance that instance's progress on it."
+  ),
+  Command.withExamples([
+    { command: "durable-monad render examples/pull-request.ts#pullRequest --format svg -o pull-request.svg" },
+    {
+      command:
+        "durable-monad render examples/pull-request.ts#pullRequest --format bpmn --db .durable-monad/demo.db --instance in-review -o in-review.bpmn"
+    }
+  ])
+)
