@@ -185,6 +185,65 @@ export const awkward = workflow(
   })
 )
 
+const branch = (id: string, arms: ReadonlyArray<BranchArmModel>, otherwise?: BranchArmModel): ModelNode => ({
+  kind: "branch",
+  id,
+  arms,
+  ...(otherwise ? { otherwise } : {})
+})
+const loop = (id: string, body: ModelNode, restart?: ModelNode): ModelNode => ({
+  kind: "loop",
+  id,
+  body,
+  exit: `${id} done`,
+  repeat: `${id} again`,
+  ...(restart ? { restart } : {})
+})
+
+/** Corners: degenerate and deeply combined shapes that must still give valid, lint-clean BPMN. */
+export const edgeCases: Readonly<Record<string, WorkflowModel>> = {
+  emptyRoot: workflow("empty", seq("root")),
+  singleStep: workflow("single", step("only", "Only")),
+  allArmsEnd: workflow(
+    "all arms end",
+    seq(
+      "root",
+      step("a", "A"),
+      branch("b", [arm("x", "x", end("e1", "E1"))], arm("o", "otherwise", end("e2", "E2"))),
+      step("never", "Never")
+    )
+  ),
+  emptyCatch: workflow("empty catch", { kind: "catch", id: "c", errors: ["E"], body: seq("s"), handler: seq("h") }),
+  subworkflowInSubworkflow: workflow("sub in sub", {
+    kind: "subworkflow",
+    id: "outer",
+    name: "Outer",
+    body: { kind: "subworkflow", id: "inner", name: "Inner", body: step("deep", "Deep") }
+  }),
+  endInSubworkflow: workflow(
+    "end in sub",
+    seq(
+      "root",
+      { kind: "subworkflow", id: "w", name: "W", body: seq("s", step("a", "A"), end("stop", "Stop")) },
+      step("after", "After")
+    )
+  ),
+  loopWithEmptyBody: workflow("loop empty", seq("root", step("a", "A"), loop("l", seq("s"), step("wait", "Wait")))),
+  loopInLoop: workflow("loop in loop", loop("outer", loop("inner", step("a", "A")), step("r", "R"))),
+  catchInLoop: workflow(
+    "catch in loop",
+    loop("l", { kind: "catch", id: "c", errors: [], body: step("a", "A"), handler: step("h", "H") })
+  ),
+  branchWithoutArms: workflow(
+    "no arms",
+    seq("root", step("a", "A"), branch("b", [], arm("o", "otherwise", step("b1", "B1"))), branch("b2", []))
+  ),
+  branchAfterBranch: workflow(
+    "branch after branch",
+    seq("root", branch("b1", [arm("x1", "x", step("a", "A"))]), branch("b2", [arm("x2", "y", step("b", "B"))]))
+  )
+}
+
 /** Every fixture above, by name. */
 export const fixtures: Readonly<Record<string, WorkflowModel>> = {
   linear,

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest"
 import type { WorkflowModel } from "../../src/model/WorkflowModel.js"
 import { allFlows, allNodes, layout, toBpmn, toFlowGraph, toMermaid, toSvg } from "../../src/render/index.js"
 import { diagramElements, flowElements, lint, reimport, validateBpmn, wellFormed, type XmlReport } from "./checks.js"
-import { countNodes, fixtures, generated, nested, nestedProgress } from "./fixtures.js"
+import { countNodes, edgeCases, fixtures, generated, nested, nestedProgress } from "./fixtures.js"
 
 interface Rendered {
   readonly bpmn: string
@@ -17,6 +17,7 @@ interface Rendered {
 
 const cases: Record<string, { model: WorkflowModel; progress?: typeof nestedProgress }> = {
   ...Object.fromEntries(Object.entries(fixtures).map(([name, model]) => [name, { model }])),
+  ...Object.fromEntries(Object.entries(edgeCases).map(([name, model]) => [`edge-${name}`, { model }])),
   generated: { model: generated() },
   nestedWithProgress: { model: nested, progress: nestedProgress }
 }
