@@ -121,3 +121,7 @@ const NodeProto = {
 
 /** Build a node object whose prototype provides `pipe`. */
 export const makeNode = <N extends Node>(fields: N): N => Object.assign(Object.create(NodeProto), fields)
+
+/** Whether a value is a workflow node built by this library (any node kind). */
+export const isNode = (u: unknown): u is Node =>
+  typeof u === "object" && u !== null && Object.getPrototypeOf(u) === NodeProto

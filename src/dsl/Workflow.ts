@@ -3,11 +3,11 @@ import { andThen } from "./andThen.js"
 import { awaitSignal } from "./awaitSignal.js"
 import { branch, when } from "./branch.js"
 import { catchAll, catchTag } from "./catch.js"
-import { define } from "./Definition.js"
+import { define, isDefinition } from "./Definition.js"
 import { end } from "./end.js"
 import { fail } from "./Failure.js"
 import { loop } from "./loop.js"
-import type { Node } from "./Node.js"
+import { isNode, type Node } from "./Node.js"
 import { named } from "./named.js"
 import { pure } from "./pure.js"
 import { step } from "./step.js"
@@ -69,6 +69,9 @@ export interface Caught<out S, out E> {
   readonly error: E
 }
 
+/** Whether a value is a workflow (for tools that load workflows from modules, like the CLI). */
+export const isWorkflow = (u: unknown): u is Workflow.Any => isNode(u)
+
 /** The node behind a workflow value (every `Workflow` is one of the `Node` objects). */
 export const toNode = (workflow: Workflow.Any): Node => workflow as unknown as Node
 
@@ -83,7 +86,8 @@ export const fromNode = <In, Out, E, R, S>(node: Node): Workflow<In, Out, E, R, 
  *   `pure` is a pure transition; `end` ends the instance;
  * - `andThen` sequences; `catch`/`catchTag` handle typed errors; `branch` (+ `when`) chooses; `loop` repeats;
  * - `named` makes a sub-workflow; `define` names a top-level workflow and its input Schema for the runtime;
- * - `fail` is a typed failure, returned from `apply` or a pure transition.
+ * - `fail` is a typed failure, returned from `apply` or a pure transition;
+ * - `isWorkflow` / `isDefinition` recognise workflow values (e.g. exports of a module).
  */
 export const Workflow = {
   step,
@@ -98,5 +102,7 @@ export const Workflow = {
   loop,
   named,
   define,
-  fail
+  fail,
+  isWorkflow,
+  isDefinition
 } as const

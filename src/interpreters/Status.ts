@@ -3,7 +3,7 @@ import type { Position } from "./Machine.js"
 /**
  * Where an instance stands.
  * - `Running`: the next thing to do is run step `step` (it has not completed yet: not run, or its Effect failed —
- *   `lastError` then says why, when this process saw it);
+ *   `lastError` then says why, when this process saw it: the failure's message, e.g. "CI is down");
  * - `Waiting`: blocked on `signals` at step `step`;
  * - `Completed`; `Failed` with the typed error that no catch handled, raised by `step`.
  */

@@ -14,6 +14,7 @@ import type { Signal } from "../../dsl/Signal.js"
 import type { StepContext } from "../../dsl/StepContext.js"
 import {
   ConcurrencyConflict,
+  describeCause,
   InstanceAlreadyExists,
   InstanceNotFound,
   InvalidInput,
@@ -221,7 +222,8 @@ const make = Effect.gen(function* () {
     }).pipe(
       Effect.tapError((error) =>
         Effect.sync(() => {
-          slot.lastError = error.message
+          // The status already names the step: keep only why it failed.
+          slot.lastError = error._tag === "StepFailed" ? describeCause(error.cause) : error.message
         })
       )
     )
