@@ -1,0 +1,97 @@
+/**
+ * The diagrams of the examples checked into docs/diagrams/: each workflow as BPMN, SVG and Mermaid, and the
+ * progress of one scripted instance drawn on it. `npm run diagrams` writes them; a test fails when they are stale.
+ */
+import { mkdirSync, writeFileSync } from "node:fs"
+import { resolve } from "node:path"
+import { pathToFileURL } from "node:url"
+import { Effect, Layer } from "effect"
+import { TestClock } from "effect/testing"
+import { type Definition, MemoryStore, type Progress, toModel, toProgress, WorkflowRuntime } from "durable-monad"
+import { toBpmn, toMermaid, toSvg } from "durable-monad/render"
+import { expenseReport, Payments, Policy, Resubmit, Review, Submitted } from "../examples/expense-report.js"
+import { CreatePR, Empty, Pipeline, pullRequest } from "../examples/pull-request.js"
+
+export const DIAGRAMS_DIR = new URL("./diagrams/", import.meta.url)
+
+/** Run a scripted instance on a memory store (fixed clock: the output is deterministic) and return its progress. */
+const progressOf = <In, Out, E, R, S>(
+  definition: Definition<In, Out, E, R, S>,
+  script: Effect.Effect<string, unknown, WorkflowRuntime | R>,
+  services: Layer.Layer<R>
+): Promise<Progress> =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      const id = yield* script
+      const instance = yield* (yield* WorkflowRuntime).get(definition, id)
+      return toProgress(toModel(definition), yield* instance.replay)
+    }).pipe(
+      Effect.provide([WorkflowRuntime.layer.pipe(Layer.provide(MemoryStore.layer)), services, TestClock.layer()])
+    ) as Effect.Effect<Progress>
+  )
+
+const examples = [
+  {
+    name: "pull-request",
+    definition: pullRequest,
+    // Created, checked by CI, waiting for its review.
+    progress: () =>
+      progressOf(
+        pullRequest,
+        Effect.gen(function* () {
+          const pr = yield* (yield* WorkflowRuntime).start(pullRequest, { id: "42", input: new Empty() })
+          yield* pr.signal(CreatePR, { commit: "a1b2c3" })
+          return pr.id
+        }),
+        Layer.succeed(Pipeline, { run: () => Effect.succeed("passed: 12 of 12 tests") })
+      )
+  },
+  {
+    name: "expense-report",
+    definition: expenseReport,
+    // Sent back for changes once, resubmitted, waiting for its second review.
+    progress: () =>
+      progressOf(
+        expenseReport,
+        Effect.gen(function* () {
+          const report = yield* (yield* WorkflowRuntime).start(expenseReport, {
+            id: "7",
+            input: new Submitted({ employee: "bob", amount: 500, rounds: 0 })
+          })
+          yield* report.signal(Review, { by: "carol", decision: "changes", comment: "receipt missing" })
+          yield* report.signal(Resubmit, { amount: 450 })
+          return report.id
+        }),
+        Layer.mergeAll(
+          Layer.succeed(Policy, { check: () => Effect.succeed([]) }),
+          Layer.succeed(Payments, { schedule: () => Effect.succeed("PAY-1"), notify: () => Effect.void })
+        )
+      )
+  }
+] as const
+
+/** Every diagram file: name (in docs/diagrams/) and content. */
+export const diagrams = async (): Promise<ReadonlyArray<{ readonly file: string; readonly content: string }>> => {
+  const files: Array<{ file: string; content: string }> = []
+  for (const example of examples) {
+    const model = toModel(example.definition)
+    const progress = await example.progress()
+    files.push(
+      { file: `${example.name}.bpmn`, content: await toBpmn(model) },
+      { file: `${example.name}.svg`, content: await toSvg(model) },
+      { file: `${example.name}.mmd`, content: toMermaid(model) },
+      { file: `${example.name}.progress.bpmn`, content: await toBpmn(model, { progress }) },
+      { file: `${example.name}.progress.svg`, content: await toSvg(model, { progress }) },
+      { file: `${example.name}.progress.mmd`, content: toMermaid(model, { progress }) }
+    )
+  }
+  return files
+}
+
+// Run directly (`npm run diagrams`): write the files.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const files = await diagrams()
+  mkdirSync(DIAGRAMS_DIR, { recursive: true })
+  for (const { file, content } of files) writeFileSync(new URL(file, DIAGRAMS_DIR), content)
+  console.log(`wrote ${files.length} files to docs/diagrams/`)
+}
