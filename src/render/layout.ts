@@ -99,7 +99,7 @@ const GRAPH_OPTIONS: LayoutOptions = {
   "elk.spacing.labelNode": "4",
   "elk.edgeLabels.inline": "false",
   // Workflows are series-parallel and model order already gives a good order of arms: a light crossing
-  // minimisation keeps a 200-node layout around 200 ms instead of 500.
+  // minimisation (no greedy switch) roughly halves the layout time of a 200-node model for the same pictures.
   "elk.layered.thoroughness": "3",
   "elk.layered.crossingMinimization.greedySwitch.type": "OFF"
 }
@@ -124,6 +124,7 @@ const nodeToElk = (
   sizes: Map<string, Sized>
 ): ElkNode => {
   switch (node.kind) {
+    // Boundary events never get here as nodes (they are ports of their host, see boundaryPort).
     case "startEvent":
     case "endEvent":
     case "messageCatchEvent":

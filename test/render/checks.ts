@@ -101,3 +101,85 @@ export const diagramElements = (definitions: AnyElement): Map<string, AnyElement
   const plane = diagram?.get("plane") as AnyElement
   return new Map(((plane.get("planeElement") ?? []) as Array<AnyElement>).map((di) => [di.get("bpmnElement")?.id, di]))
 }
+
+interface Box {
+  readonly x: number
+  readonly y: number
+  readonly width: number
+  readonly height: number
+}
+interface Geometry {
+  readonly shapes: ReadonlyArray<{
+    readonly node: { readonly id: string; readonly kind: string; readonly attachedTo?: string }
+    readonly bounds: Box
+    readonly label?: { readonly bounds: Box }
+  }>
+  readonly edges: ReadonlyArray<{
+    readonly flow: { readonly id: string; readonly source: string; readonly target: string }
+    readonly waypoints: ReadonlyArray<{ readonly x: number; readonly y: number }>
+    readonly label?: { readonly bounds: Box }
+  }>
+}
+
+/**
+ * What a reader would call a mess, in the spirit of bpmn-check's heuristics: labels overlapping labels or shapes,
+ * flows running through shapes other than their own ends (or the host of a boundary they leave), flows through
+ * labels, flow ends detached from their shapes.
+ */
+export const geometryProblems = (d: Geometry): Array<string> => {
+  const problems: Array<string> = []
+  const overlap = (a: Box, b: Box, pad = 1) =>
+    a.x + pad < b.x + b.width && b.x + pad < a.x + a.width && a.y + pad < b.y + b.height && b.y + pad < a.y + a.height
+  const shrink = (b: Box, pad: number): Box => ({
+    x: b.x + pad,
+    y: b.y + pad,
+    width: b.width - 2 * pad,
+    height: b.height - 2 * pad
+  })
+  const through = (points: Geometry["edges"][number]["waypoints"], box: Box) =>
+    points.slice(1).some((p, i) => {
+      const q = points[i] as { x: number; y: number }
+      return (
+        Math.min(p.x, q.x) < box.x + box.width &&
+        Math.max(p.x, q.x) > box.x &&
+        Math.min(p.y, q.y) < box.y + box.height &&
+        Math.max(p.y, q.y) > box.y
+      )
+    })
+  const solid = d.shapes.filter((s) => s.node.kind !== "subProcess")
+  const labels = [
+    ...d.shapes.flatMap((s) => (s.label ? [{ owner: s.node.id, box: s.label.bounds }] : [])),
+    ...d.edges.flatMap((e) => (e.label ? [{ owner: e.flow.id, box: e.label.bounds }] : []))
+  ]
+  labels.forEach((a, i) => {
+    for (const b of labels.slice(i + 1))
+      if (overlap(a.box, b.box)) problems.push(`labels of ${a.owner} and ${b.owner} overlap`)
+    for (const s of solid)
+      if (s.node.id !== a.owner && overlap(a.box, s.bounds)) problems.push(`label of ${a.owner} overlaps ${s.node.id}`)
+  })
+  const byId = new Map(d.shapes.map((s) => [s.node.id, s]))
+  for (const e of d.edges) {
+    const ends = new Set([e.flow.source, e.flow.target, byId.get(e.flow.source)?.node.attachedTo ?? ""])
+    for (const s of solid)
+      if (!ends.has(s.node.id) && through(e.waypoints, shrink(s.bounds, 2)))
+        problems.push(`${e.flow.id} crosses ${s.node.id}`)
+    for (const l of labels)
+      if (l.owner !== e.flow.id && through(e.waypoints, shrink(l.box, 1)))
+        problems.push(`${e.flow.id} crosses the label of ${l.owner}`)
+    const near = (p: { x: number; y: number } | undefined, id: string) => {
+      const b = byId.get(id)?.bounds
+      return (
+        p !== undefined &&
+        b !== undefined &&
+        p.x >= b.x - 3 &&
+        p.x <= b.x + b.width + 3 &&
+        p.y >= b.y - 3 &&
+        p.y <= b.y + b.height + 3
+      )
+    }
+    if (!near(e.waypoints[0], e.flow.source)) problems.push(`${e.flow.id} does not start on ${e.flow.source}`)
+    if (!near(e.waypoints[e.waypoints.length - 1], e.flow.target))
+      problems.push(`${e.flow.id} does not end on ${e.flow.target}`)
+  }
+  return problems
+}

@@ -3,11 +3,30 @@
 import type { AnyElement, FromXmlResult } from "bpmn-moddle"
 import { beforeAll, describe, expect, it } from "vitest"
 import type { WorkflowModel } from "../../src/model/WorkflowModel.js"
-import { allFlows, allNodes, layout, toBpmn, toFlowGraph, toMermaid, toSvg } from "../../src/render/index.js"
-import { diagramElements, flowElements, lint, reimport, validateBpmn, wellFormed, type XmlReport } from "./checks.js"
+import {
+  allFlows,
+  allNodes,
+  type Diagram,
+  layout,
+  toBpmn,
+  toFlowGraph,
+  toMermaid,
+  toSvg
+} from "../../src/render/index.js"
+import {
+  diagramElements,
+  flowElements,
+  geometryProblems,
+  lint,
+  reimport,
+  validateBpmn,
+  wellFormed,
+  type XmlReport
+} from "./checks.js"
 import { countNodes, edgeCases, fixtures, generated, nested, nestedProgress } from "./fixtures.js"
 
 interface Rendered {
+  readonly diagram: Diagram
   readonly bpmn: string
   readonly bpmnAgain: string
   readonly svg: string
@@ -33,7 +52,7 @@ beforeAll(async () => {
     const [bpmn, svg] = await Promise.all([toBpmn(diagram, options), toSvg(diagram, options)])
     // From scratch again (a new layout): the output must not depend on anything but the model.
     const [bpmnAgain, svgAgain] = await Promise.all([toBpmn(model, options), toSvg(model, options)])
-    rendered[name] = { bpmn, bpmnAgain, svg, svgAgain, imported: await reimport(bpmn) }
+    rendered[name] = { diagram, bpmn, bpmnAgain, svg, svgAgain, imported: await reimport(bpmn) }
   }
   ;[xsd, svgXml] = await Promise.all([
     validateBpmn(Object.fromEntries(Object.entries(rendered).map(([n, r]) => [n, r.bpmn]))),
@@ -76,6 +95,10 @@ describe.each(Object.keys(cases))("%s", (name) => {
     }
     // …and nothing but them (plus the process itself).
     expect(di.size).toBe(elements.length)
+  })
+
+  it("lays out without overlapping labels, flows through shapes or labels, or detached flow ends", () => {
+    expect(geometryProblems(get().diagram)).toEqual([])
   })
 
   it("renders byte-identical output from the same model", () => {
@@ -128,5 +151,9 @@ describe("the checks themselves", () => {
     expect(await lint(unnamed.rootElement)).toContain(
       "error label-required: Activity_charge Element is missing label/name"
     )
+    const diagram = (rendered.linear as Rendered).diagram
+    const [first, second] = diagram.shapes
+    const moved = diagram.shapes.map((s) => (s === second && first ? { ...s, bounds: first.bounds } : s))
+    expect(geometryProblems({ ...diagram, shapes: moved }).length).toBeGreaterThan(0)
   })
 })
