@@ -194,7 +194,7 @@ class GraphBuilder {
         } else {
           outs.push(this.pend({ source: split, name: "otherwise", isDefault: true, passThrough: node.id }))
         }
-        return outs.length > 1 ? [this.pend({ source: c.join(ids.join(node.id), node.id, outs) })] : outs
+        return outs.length > 1 ? [this.pend({ source: c.join(ids.join(node.id), undefined, outs) })] : outs
       }
       case "loop": {
         const keys: Array<string> = []

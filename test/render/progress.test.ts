@@ -3,6 +3,7 @@
 import type { AnyElement } from "bpmn-moddle"
 import { describe, expect, it } from "vitest"
 import type { Progress } from "../../src/model/Progress.js"
+import type { WorkflowModel } from "../../src/model/WorkflowModel.js"
 import { layout, overlay, toBpmn, toFlowGraph, toMermaid, toSvg } from "../../src/render/index.js"
 import { diagramElements, reimport } from "./checks.js"
 import { catching, looping, nested, nestedProgress, passThrough } from "./fixtures.js"
@@ -145,6 +146,53 @@ describe("progress overlay", () => {
     expect(states.get("Split_retry")).toBe("done")
     expect(states.get("Activity_charge")).toBe("current")
     expect(states.has("Flow_Split_retry_Activity_receipt")).toBe(false)
+    expect(states.has("EndEvent")).toBe(false)
+  })
+
+  it("does not pass a branch's merge while one of its arms is still inside a loop", () => {
+    // The branch's own progress says its split was passed; that says nothing about its merge.
+    const model: WorkflowModel = {
+      format: 1,
+      name: "rounds",
+      root: {
+        kind: "branch",
+        id: "size",
+        name: "Size?",
+        arms: [
+          {
+            id: "size.small",
+            condition: "small",
+            body: { kind: "transition", id: "auto", name: "Auto", errors: [] }
+          }
+        ],
+        otherwise: {
+          id: "size.otherwise",
+          condition: "otherwise",
+          body: {
+            kind: "loop",
+            id: "rounds",
+            body: { kind: "signal", id: "review", name: "Review", signal: "Review", errors: [] },
+            exit: "approved",
+            repeat: "again"
+          }
+        }
+      }
+    }
+    const progress: Progress = {
+      instance: "11",
+      status: "waiting",
+      nodes: {
+        size: { state: "done", count: 1 },
+        "size.otherwise": { state: "done", count: 1 },
+        review: { state: "current", count: 1 }
+      }
+    }
+    const states = overlay(toFlowGraph(model), progress).states
+    expect(states.get("Split_size")).toBe("done")
+    expect(states.get("Flow_size.otherwise")).toBe("done")
+    expect(states.get("Event_review")).toBe("current")
+    expect(states.has("Join_size")).toBe(false)
+    expect(states.has("Flow_Split_rounds_Join_size")).toBe(false)
     expect(states.has("EndEvent")).toBe(false)
   })
 
