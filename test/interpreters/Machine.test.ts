@@ -786,7 +786,7 @@ describe("non-termination", () => {
     expect(status).toStrictEqual({
       _tag: "Running",
       step: "tick",
-      lastError: `spinlater-1: step tick failed: ${NON_TERMINATING}`
+      lastError: NON_TERMINATING
     })
     expect((await readStream(store, "spinlater-1")).map((e) => e.type)).toEqual(["WorkflowStarted"])
 
