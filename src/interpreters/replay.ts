@@ -174,7 +174,7 @@ export class Fold {
       step,
       type: event.type,
       event: decoded,
-      at: recordedAt(event).toISOString(),
+      at: () => recordedAt(event),
       position
     })
   }
@@ -185,7 +185,8 @@ export class Fold {
     readonly step: string
     readonly type: string
     readonly event: unknown
-    readonly at: string
+    /** When the event was recorded; only called to fill the timeline (parsing a timestamp per event is not free). */
+    readonly at: () => Date
     readonly position: Machine.Position
   }): void {
     this.position = entry.position
@@ -196,7 +197,7 @@ export class Fold {
       step: entry.step,
       type: entry.type,
       event: entry.event,
-      at: new Date(entry.at),
+      at: entry.at(),
       state: entry.position.state,
       status: statusOf(entry.position)
     })

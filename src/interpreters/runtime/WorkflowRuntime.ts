@@ -146,7 +146,8 @@ const make = Effect.gen(function* () {
   /**
    * Record the event of the active step: round-trip it through its Schema, compute where it leads (and, for a
    * signal, the response) BEFORE appending — so a definition that throws appends nothing — then append with the
-   * exact expected revision and move the fold.
+   * exact expected revision and move the fold. This runs once per step: the pure part is plain code, and only the
+   * clock and the append are Effects.
    */
   const record = <A>(
     fold: Fold,
@@ -154,34 +155,44 @@ const make = Effect.gen(function* () {
     event: unknown,
     reply: (persisted: unknown) => A
   ): Effect.Effect<A, StepFailed | ConcurrencyConflict | StoreError> =>
-    Effect.gen(function* () {
+    Effect.suspend((): Effect.Effect<A, StepFailed | ConcurrencyConflict | StoreError> => {
       const { stream } = fold
       const node = position.node
       const step = node.id!
       const persisted = roundTrip(node.event, event)
       if (Result.isFailure(persisted)) {
-        return yield* new StepFailed({
-          stream,
-          step,
-          cause: Cause.die(new Error(`the event does not fit the step's Schema: ${persisted.failure.message}`))
-        })
+        return Effect.fail(
+          new StepFailed({
+            stream,
+            step,
+            cause: Cause.die(new Error(`the event does not fit the step's Schema: ${persisted.failure.message}`))
+          })
+        )
       }
       const { data, value } = persisted.success
-      const next = yield* guard(stream, step, () => Machine.feed(position, value))
-      const answer = yield* guard(stream, step, () => reply(value))
-      const revision = fold.revision + 1
-      const at = yield* nowIso
+      let next: Machine.Position
+      let answer: A
+      try {
+        next = Machine.feed(position, value)
+        answer = reply(value)
+      } catch (defect) {
+        return Effect.fail(new StepFailed({ stream, step, cause: Cause.die(defect) }))
+      }
+      const expected = fold.revision
+      const revision = expected + 1
       const type = eventType(node.event, value)
       const occurrence = fold.occurrences.get(step) ?? 0
-      yield* store
-        .append(stream, fold.revision, [stepEvent(stream, revision, type, data, { step, occurrence, at })])
-        .pipe(
+      return Effect.flatMap(nowIso, (at) =>
+        store.append(stream, expected, [stepEvent(stream, revision, type, data, { step, occurrence, at })]).pipe(
           Effect.catchTag("WrongExpectedRevision", (e) =>
             Effect.fail(new ConcurrencyConflict({ stream, expected: e.expected, actual: e.actual }))
-          )
+          ),
+          Effect.map(() => {
+            fold.commit({ revision, step, type, event: value, at: () => new Date(at), position: next })
+            return answer
+          })
         )
-      fold.commit({ revision, step, type, event: value, at, position: next })
-      return answer
+      )
     })
 
   const contextOf = (fold: Fold, stepId: string, instanceId: string): StepContext => {
@@ -349,7 +360,7 @@ const make = Effect.gen(function* () {
         yield* store
           .append(stream, NoStream, [started])
           .pipe(Effect.catchTag("WrongExpectedRevision", () => Effect.fail(new InstanceAlreadyExists({ stream }))))
-        fold.commit({ revision: 0, step: START_STEP, type: STARTED, event: value, at, position })
+        fold.commit({ revision: 0, step: START_STEP, type: STARTED, event: value, at: () => new Date(at), position })
         // Starting again with the same input is recognised by the store as the same event: pick up what followed.
         slot.fold = yield* catchUp(fold)
         yield* driveQuietly(fold, slot, options.id)
