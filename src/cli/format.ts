@@ -122,7 +122,7 @@ export const describeStatus = (status: Status<unknown>): string => {
       // The library's message repeats the stream and the step: keep the reason.
       return status.lastError === undefined
         ? `running: step ${status.step} is next`
-        : `stuck at step ${status.step}, last attempt failed: ${oneLine(status.lastError.replace(/^\S+: step \S+ failed: /, ""))}`
+        : `stuck at step ${status.step}, last attempt failed: ${oneLine(status.lastError)}`
     case "Completed":
       return "completed"
     case "Failed":

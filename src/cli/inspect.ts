@@ -4,7 +4,15 @@
  */
 import { Console, Effect, Option, Result, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
-import { type Definition, replay, type Status, type StoredEvent, WorkflowRuntime } from "durable-monad"
+import {
+  type Definition,
+  recordedAt,
+  recordedStep,
+  replay,
+  type Status,
+  type StoredEvent,
+  WorkflowRuntime
+} from "durable-monad"
 import {
   CliFailure,
   describeStatus,
@@ -20,15 +28,9 @@ import {
 } from "./format.js"
 import { historyOf, loadDefinition, openDatabase, replayFailure, streamOf, workflowArgument } from "./loadWorkflow.js"
 
-const stepOf = (e: StoredEvent): string => {
-  const step = (e.metadata as { step?: unknown } | null)?.step
-  return typeof step === "string" ? step : "?"
-}
+const stepOf = (e: StoredEvent): string => recordedStep(e) ?? "?"
 
-const timeOf = (e: StoredEvent): string => {
-  const at = (e.metadata as { at?: unknown } | null)?.at
-  return typeof at === "string" ? at : new Date(e.created).toISOString()
-}
+const timeOf = (e: StoredEvent): string => recordedAt(e).toISOString()
 
 /** A status in a few words for a table cell (the step has its own column). */
 const statusCell = (status: Status<unknown>): string => {

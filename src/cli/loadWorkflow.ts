@@ -15,7 +15,8 @@ import {
   EventStore,
   type StoreError,
   type StoredEvent,
-  type Workflow,
+  streamName,
+  Workflow,
   WorkflowRuntime
 } from "durable-monad"
 import { CliFailure } from "./format.js"
@@ -25,27 +26,10 @@ export type Loaded =
   | { readonly _tag: "Definition"; readonly name: string; readonly value: Definition.Any }
   | { readonly _tag: "Workflow"; readonly name: string; readonly value: Workflow.Any }
 
-const NODE_TAGS = new Set(["Step", "AwaitSignal", "Pure", "Sequence", "Catch", "Branch", "Loop", "End", "Named"])
-
-/** A `Workflow` value: one of the node objects, with `pipe`. */
-const isWorkflow = (u: unknown): u is Workflow.Any =>
-  typeof u === "object" &&
-  u !== null &&
-  NODE_TAGS.has((u as { _tag?: unknown })._tag as string) &&
-  typeof (u as { pipe?: unknown }).pipe === "function"
-
-/** A `Definition` (the result of `Workflow.define`): a name, an input Schema and a workflow. */
-const isDefinition = (u: unknown): u is Definition.Any =>
-  typeof u === "object" &&
-  u !== null &&
-  typeof (u as { name?: unknown }).name === "string" &&
-  (u as { input?: unknown }).input != null && // a Schema: an object, or a class (a function)
-  isWorkflow((u as { workflow?: unknown }).workflow)
-
 const classify = (name: string, value: unknown): Loaded | undefined =>
-  isDefinition(value)
+  Workflow.isDefinition(value)
     ? { _tag: "Definition", name, value }
-    : isWorkflow(value)
+    : Workflow.isWorkflow(value)
       ? { _tag: "Workflow", name, value }
       : undefined
 
@@ -176,7 +160,7 @@ export const workflowArgument = Argument.String("workflow").pipe(
 )
 
 /** The stream of an instance: `<workflow>-<instanceId>` (see docs/concepts.md, "What is persisted"). */
-export const streamOf = (definition: Definition.Any, id: string): string => `${definition.name}-${id}`
+export const streamOf = (definition: Definition.Any, id: string): string => streamName(definition.name, id)
 
 /** Every recorded event of an instance; fails when there is none (no such instance). */
 export const historyOf = (

@@ -112,7 +112,11 @@ export interface NamedNode extends Base {
   readonly body: Node
 }
 
+/** Global (Symbol.for), so nodes are recognised even across two copies of the library (e.g. a tsx-loaded module). */
+const NodeBrand = Symbol.for("durable-monad/Node")
+
 const NodeProto = {
+  [NodeBrand]: true,
   pipe() {
     // biome-ignore lint/complexity/noArguments: pipeArguments is Effect's way to implement variadic pipe
     return pipeArguments(this, arguments)
@@ -124,4 +128,4 @@ export const makeNode = <N extends Node>(fields: N): N => Object.assign(Object.c
 
 /** Whether a value is a workflow node built by this library (any node kind). */
 export const isNode = (u: unknown): u is Node =>
-  typeof u === "object" && u !== null && Object.getPrototypeOf(u) === NodeProto
+  typeof u === "object" && u !== null && (u as { readonly [NodeBrand]?: unknown })[NodeBrand] === true
