@@ -97,7 +97,15 @@ interface Slot {
   lastError: string | undefined
 }
 
-const nowIso = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
+/**
+ * The current time as ISO-8601, for each recorded event. Formatting a date costs more than the rest of the metadata,
+ * and steps that record within the same millisecond (many instances at once) share the last formatted string.
+ */
+let lastIso = { ms: Number.NaN, iso: "" }
+const nowIso = Effect.map(Clock.currentTimeMillis, (ms) => {
+  if (ms !== lastIso.ms) lastIso = { ms, iso: new Date(ms).toISOString() }
+  return lastIso.iso
+})
 
 /** Run a piece of the definition (apply, respond, conditions…) and turn a throw into StepFailed. */
 const guard = <A>(stream: string, step: string, f: () => A): Effect.Effect<A, StepFailed> =>
