@@ -174,7 +174,7 @@ export class Fold {
       step,
       type: event.type,
       event: decoded,
-      at: () => recordedAt(event),
+      at: event,
       position
     })
   }
@@ -185,8 +185,11 @@ export class Fold {
     readonly step: string
     readonly type: string
     readonly event: unknown
-    /** When the event was recorded; only called to fill the timeline (parsing a timestamp per event is not free). */
-    readonly at: () => Date
+    /**
+     * When the event was recorded: the ISO time, or the stored event to read it from. Only the timeline uses it, so
+     * a stored event's timestamp is parsed only by a fold that keeps one.
+     */
+    readonly at: string | StoredEvent
     readonly position: Machine.Position
   }): void {
     this.position = entry.position
@@ -197,7 +200,7 @@ export class Fold {
       step: entry.step,
       type: entry.type,
       event: entry.event,
-      at: entry.at(),
+      at: typeof entry.at === "string" ? new Date(entry.at) : recordedAt(entry.at),
       state: entry.position.state,
       status: statusOf(entry.position)
     })

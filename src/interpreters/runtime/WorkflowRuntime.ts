@@ -196,7 +196,7 @@ const make = Effect.gen(function* () {
             Effect.fail(new ConcurrencyConflict({ stream, expected: e.expected, actual: e.actual }))
           ),
           Effect.map(() => {
-            fold.commit({ revision, step, type, event: value, at: () => new Date(at), position: next })
+            fold.commit({ revision, step, type, event: value, at, position: next })
             return answer
           })
         )
@@ -368,7 +368,7 @@ const make = Effect.gen(function* () {
         yield* store
           .append(stream, NoStream, [started])
           .pipe(Effect.catchTag("WrongExpectedRevision", () => Effect.fail(new InstanceAlreadyExists({ stream }))))
-        fold.commit({ revision: 0, step: START_STEP, type: STARTED, event: value, at: () => new Date(at), position })
+        fold.commit({ revision: 0, step: START_STEP, type: STARTED, event: value, at, position })
         // Starting again with the same input is recognised by the store as the same event: pick up what followed.
         slot.fold = yield* catchUp(fold)
         yield* driveQuietly(fold, slot, options.id)
