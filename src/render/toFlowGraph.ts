@@ -33,18 +33,9 @@ export const toFlowGraph = (model: WorkflowModel): FlowGraph => {
 }
 
 /** A flow that knows where it comes from but not yet where it goes. */
-interface Pending {
+interface Pending extends Omit<Flow, "id" | "target"> {
   /** Order of creation: flows are listed in this order, so arms keep their model order even when empty. */
   readonly seq: number
-  readonly source: string
-  readonly name?: string
-  readonly condition?: string
-  readonly isDefault?: boolean
-  readonly arm?: string
-  readonly passThrough?: string
-  readonly loopExit?: string
-  readonly loopRepeat?: string
-  readonly loopBack?: string
 }
 
 class ContainerBuilder {
