@@ -6,7 +6,7 @@
  * When a run's instances all complete, their states must equal a crash-free run's, and a new run starts.
  *
  * What is asserted does not depend on timing; only where the kills land does. `CRASH_SEED` replays a schedule
- * (the seed is printed), `CRASH_ROUNDS` runs a longer soak.
+ * (the seed is printed), `CRASH_ROUNDS` runs a longer soak, `CRASH_DEBUG=1` prints every round.
  *
  * The store runs with `synchronous: "FULL"` (the default). A SIGKILL cannot lose what SQLite wrote to the WAL even
  * with NORMAL (the data is in the OS page cache); only an OS crash or power loss could, which no test here makes.
