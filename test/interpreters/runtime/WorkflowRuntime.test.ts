@@ -1,8 +1,8 @@
-import { Context, Deferred, Effect, Fiber, Schema, Stream } from "effect"
+import { Context, Deferred, Effect, Fiber, Layer, Schema, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import {
   ConcurrencyConflict,
-  type EventStore,
+  EventStore,
   InstanceAlreadyExists,
   InstanceNotFound,
   InvalidInput,
@@ -330,5 +330,29 @@ describe("WorkflowRuntime", () => {
         work: { done: 2, failed: 0 }
       }
     ])
+  })
+
+  it("keeps at most maxCachedInstances loaded; an evicted instance is rebuilt and stays serialized", async () => {
+    const store = memoryStore()
+    const small = Layer.fresh(WorkflowRuntime.layerWith({ maxCachedInstances: 1 })).pipe(
+      Layer.provideMerge(Layer.succeed(EventStore, store))
+    )
+    const result = await Effect.runPromise(
+      Effect.gen(function* () {
+        const runtime = yield* WorkflowRuntime
+        const a = yield* runtime.start(adder, { id: "a", input: zero })
+        // Starting b evicts a (one instance at most); a's old handle and a new one must share one lock again.
+        const b = yield* runtime.start(adder, { id: "b", input: zero })
+        const again = yield* runtime.get(adder, "a")
+        yield* Effect.forEach([1, 2, 3, 4], (n) => (n % 2 === 0 ? a : again).signal(Add, { n }), {
+          concurrency: "unbounded"
+        })
+        yield* b.signal(Add, { n: 100 })
+        return { a: yield* a.state, b: yield* b.state, journal: yield* again.journal }
+      }).pipe(worker("w"), Effect.provide(small))
+    )
+    expect(result.a).toEqual(new Count({ total: 10, rounds: 4 }))
+    expect(result.b).toEqual(new Count({ total: 100, rounds: 1 }))
+    expect(result.journal.map((e) => e.revision)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8])
   })
 })
