@@ -7,7 +7,15 @@ import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
-import { type Definition, MemoryStore, type Progress, toModel, toProgress, WorkflowRuntime } from "durable-monad"
+import {
+  type Definition,
+  MemoryStore,
+  type Progress,
+  toModel,
+  toProgress,
+  type WorkflowModel,
+  WorkflowRuntime
+} from "durable-monad"
 import { toBpmn, toMermaid, toSvg } from "durable-monad/render"
 import { expenseReport, Payments, Policy, Resubmit, Review, Submitted } from "../examples/expense-report.js"
 import { CreatePR, Empty, Pipeline, pullRequest } from "../examples/pull-request.js"
@@ -70,12 +78,23 @@ const examples = [
   }
 ] as const
 
+/** Each example's model, with the progress of its scripted instance. */
+export const exampleModels = (): Promise<
+  ReadonlyArray<{ readonly name: string; readonly model: WorkflowModel; readonly progress: Progress }>
+> =>
+  Promise.all(
+    examples.map(async (example) => ({
+      name: example.name,
+      model: toModel(example.definition),
+      progress: await example.progress()
+    }))
+  )
+
 /** Every diagram file: name (in docs/diagrams/) and content. */
 export const diagrams = async (): Promise<ReadonlyArray<{ readonly file: string; readonly content: string }>> => {
   const files: Array<{ file: string; content: string }> = []
-  for (const example of examples) {
-    const model = toModel(example.definition)
-    const progress = await example.progress()
+  for (const example of await exampleModels()) {
+    const { model, progress } = example
     files.push(
       { file: `${example.name}.bpmn`, content: await toBpmn(model) },
       { file: `${example.name}.svg`, content: await toSvg(model) },

@@ -23,6 +23,7 @@ import {
   wellFormed,
   type XmlReport
 } from "./checks.js"
+import { exampleModels } from "../../docs/diagrams.js"
 import { countNodes, edgeCases, fixtures, generated, nested, nestedProgress } from "./fixtures.js"
 
 interface Rendered {
@@ -39,6 +40,12 @@ const cases: Record<string, { model: WorkflowModel; progress?: typeof nestedProg
   ...Object.fromEntries(Object.entries(edgeCases).map(([name, model]) => [`edge-${name}`, { model }])),
   generated: { model: generated() },
   nestedWithProgress: { model: nested, progress: nestedProgress }
+}
+
+// The examples, as the library models them, bare and with a scripted instance's progress.
+for (const example of await exampleModels()) {
+  cases[`example-${example.name}`] = { model: example.model }
+  cases[`example-${example.name}-progress`] = { model: example.model, progress: example.progress }
 }
 
 const rendered: Record<string, Rendered> = {}
