@@ -26,7 +26,7 @@ import {
   table,
   tagOf
 } from "./format.js"
-import { historyOf, loadDefinition, openDatabase, replayFailure, streamOf, workflowArgument } from "./loadWorkflow.js"
+import { historyOf, loadDefinition, openDatabase, replayFailure, workflowArgument } from "./loadWorkflow.js"
 
 const stepOf = (e: StoredEvent): string => recordedStep(e) ?? "?"
 
@@ -80,8 +80,7 @@ const listInstances = (definition: Definition.Any, db: string) =>
 
 const auditTrail = (definition: Definition.Any, id: string, db: string) =>
   Effect.gen(function* () {
-    const stream = streamOf(definition, id)
-    const events = yield* historyOf(definition, id, db)
+    const { stream, events } = yield* historyOf(definition, id, db)
     const rows = (entries: ReadonlyArray<StoredEvent>, states?: ReadonlyArray<unknown>) =>
       entries.map((e, i) => [
         String(e.revision),

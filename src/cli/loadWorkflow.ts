@@ -159,25 +159,26 @@ export const workflowArgument = Argument.String("workflow").pipe(
   )
 )
 
-/** The stream of an instance: `<workflow>-<instanceId>` (see docs/concepts.md, "What is persisted"). */
-export const streamOf = (definition: Definition.Any, id: string): string => streamName(definition.name, id)
-
-/** Every recorded event of an instance; fails when there is none (no such instance). */
+/** Every recorded event of an instance, and its stream; fails when there is none (no such instance). */
 export const historyOf = (
   definition: Definition.Any,
   id: string,
   db: string
-): Effect.Effect<ReadonlyArray<StoredEvent>, CliFailure | StoreError, EventStore> =>
+): Effect.Effect<
+  { readonly stream: string; readonly events: ReadonlyArray<StoredEvent> },
+  CliFailure | StoreError,
+  EventStore
+> =>
   Effect.gen(function* () {
     const store = yield* EventStore
-    const stream = streamOf(definition, id)
+    const stream = streamName(definition.name, id)
     const events = yield* Stream.runCollect(store.read(stream))
     if (events.length === 0) {
       return yield* new CliFailure({
         message: `no instance ${JSON.stringify(id)} of workflow ${definition.name} in ${db} (stream ${stream} is empty)`
       })
     }
-    return events
+    return { stream, events }
   })
 
 /** A replay error, spelled out: what went wrong, where (stream and revision). */

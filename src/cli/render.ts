@@ -14,7 +14,6 @@ import {
   notADefinition,
   openDatabase,
   replayFailure,
-  streamOf,
   workflowArgument
 } from "./loadWorkflow.js"
 
@@ -62,8 +61,7 @@ const progressOf = (loaded: Loaded, spec: string, db: string, id: string) =>
       return yield* new CliFailure({ message: notADefinition(spec, "drawing an instance's progress") })
     }
     const definition = loaded.value
-    const stream = streamOf(definition, id)
-    const events = yield* historyOf(definition, id, db)
+    const { stream, events } = yield* historyOf(definition, id, db)
     const result = replay(definition, stream, events)
     if (Result.isFailure(result)) return yield* replayFailure(result.failure)
     return toProgress(toModel(definition), result.success)
