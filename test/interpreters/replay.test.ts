@@ -137,8 +137,8 @@ const renumbered = (events: ReadonlyArray<StoredEvent>): Array<StoredEvent> =>
 const at = (revision: number): StoredEvent => history[revision]!
 const stepMeta = (step: string, occurrence = 0) => ({ step, occurrence, at: NOW })
 
-/** Load instance 1 of `definition` in a fresh runtime over a store holding `events`; return why it fails. */
-const loadFailure = async (events: ReadonlyArray<StoredEvent>, definition = order): Promise<unknown> => {
+/** A fresh memory store whose stream STREAM holds `events` (appended, so revisions are renumbered from 0). */
+const storeHolding = async (events: ReadonlyArray<StoredEvent>): Promise<EventStore["Service"]> => {
   const store = memoryStore()
   await Effect.runPromise(
     store.append(
@@ -147,8 +147,12 @@ const loadFailure = async (events: ReadonlyArray<StoredEvent>, definition = orde
       events.map(({ id, type, data, metadata }) => ({ id, type, data, metadata }))
     )
   )
-  return loadFailureFrom(store, definition)
+  return store
 }
+
+/** Load instance 1 of `definition` in a fresh runtime over a store holding `events`; return why it fails. */
+const loadFailure = async (events: ReadonlyArray<StoredEvent>, definition = order): Promise<unknown> =>
+  loadFailureFrom(await storeHolding(events), definition)
 const loadFailureFrom = (store: EventStore["Service"], definition = order): Promise<unknown> =>
   runOn(
     store,
@@ -313,14 +317,7 @@ describe("replay of a recorded history", () => {
     const events = patched(1, { metadata: { ...stepMeta("reserve-stock"), at: "yesterday" }, created })
     const result = ok(replay(order, STREAM, events, { timeline: true }))
     expect(result.timeline.map((e) => e.at.toISOString())).toEqual([NOW, "2030-05-05T05:05:05.000Z", NOW, NOW])
-    const store = memoryStore()
-    await Effect.runPromise(
-      store.append(
-        STREAM,
-        NoStream,
-        events.map(({ id, type, data, metadata }) => ({ id, type, data, metadata }))
-      )
-    )
+    const store = await storeHolding(events)
     const status = await runOn(
       store,
       Effect.gen(function* () {
@@ -687,14 +684,7 @@ describe("the runtime", () => {
   })
 
   it("loads an untouched history to the state replay gives", async () => {
-    const store = memoryStore()
-    await Effect.runPromise(
-      store.append(
-        STREAM,
-        NoStream,
-        history.map(({ id, type, data, metadata }) => ({ id, type, data, metadata }))
-      )
-    )
+    const store = await storeHolding(history)
     const loaded = await runOn(
       store,
       Effect.gen(function* () {
