@@ -165,10 +165,10 @@ const loadFailureFrom = (store: EventStore["Service"], definition = order): Prom
 /** A read-only store that serves `events` as they are (revisions included) — to serve gaps. */
 const fixedStore = (events: ReadonlyArray<StoredEvent>): EventStore["Service"] =>
   EventStore.of({
+    ...memoryStore(),
     append: () => Effect.die("read-only store"),
     read: (stream, options) =>
-      Stream.fromIterable(events.filter((e) => e.stream === stream && e.revision >= (options?.fromRevision ?? 0))),
-    listStreams: () => Stream.empty
+      Stream.fromIterable(events.filter((e) => e.stream === stream && e.revision >= Number(options?.fromRevision ?? 0)))
   })
 
 /** Replay `events` through `definition`, expect `expected`, and expect the runtime to fail loading the same way. */

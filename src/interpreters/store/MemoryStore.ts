@@ -1,10 +1,28 @@
-import { Effect, Layer, Option, Stream } from "effect"
-import { decideAppend, READ_PAGE_SIZE } from "./appendRules.js"
-import { EventStore, type StoredEvent } from "./EventStore.js"
-import { WrongExpectedRevision } from "./errors.js"
+import { Clock, Effect, Layer, Option, Stream } from "effect"
+import {
+  type AppendResult,
+  EventStore,
+  type InstanceRecord,
+  type Lease,
+  type LogFilter,
+  type LogOptions,
+  type ReadOptions,
+  type StoredEvent
+} from "./EventStore.js"
+import { StoreError, WrongExpectedRevision } from "./errors.js"
+import { projectInstance } from "./projection.js"
+import {
+  checkAppend,
+  checkReadOptions,
+  decideAppend,
+  matchesFilter,
+  READ_PAGE_SIZE,
+  revisionRange
+} from "./storeRules.js"
 
 /**
- * An in-memory {@link EventStore}: for tests, examples and throwaway runs. Lost when the process ends.
+ * An in-memory {@link EventStore}: for tests, examples and throwaway runs. Lost when the process ends. The registry
+ * is updated in the same synchronous step as the append, so it is never behind the log.
  *
  * @example
  * ```ts
@@ -16,44 +34,180 @@ import { WrongExpectedRevision } from "./errors.js"
  */
 export const make = (): EventStore["Service"] => {
   const streams = new Map<string, Array<StoredEvent>>()
+  /** The whole log; the event at index i has position i + 1. */
+  const log: Array<StoredEvent> = []
+  const registry = new Map<string, InstanceRecord>()
+  const leases = new Map<string, Lease>()
+  /** Subscribers waiting for the log to grow. */
+  let waiters: Array<() => void> = []
+
+  const notify = () => {
+    const woken = waiters
+    waiters = []
+    for (const wake of woken) wake()
+  }
+
+  /** Waits until the log has more than `length` events. */
+  const awaitGrowth = (length: number): Effect.Effect<void> =>
+    Effect.callback<void>((resume) => {
+      if (log.length > length) return resume(Effect.void)
+      const wake = () => resume(Effect.void)
+      waiters.push(wake)
+      return Effect.sync(() => {
+        waiters = waiters.filter((w) => w !== wake)
+      })
+    })
+
+  /** One page of the log from index `from`, filtered; and the index to continue from. */
+  const logPage = (from: number, end: number, filter: LogFilter | undefined) => {
+    const to = Math.min(end, log.length, from + READ_PAGE_SIZE)
+    const page: Array<StoredEvent> = []
+    for (let i = from; i < to; i++) if (matchesFilter(filter, log[i]!.stream)) page.push(log[i]!)
+    return { page, next: to }
+  }
+
+  const startIndex = (options: LogOptions | undefined): number =>
+    options?.fromPosition === undefined ? 0 : Math.max(0, Math.min(Number(options.fromPosition), log.length))
+
+  const read = (stream: string, options?: ReadOptions) =>
+    Stream.suspend(() => {
+      const invalid = checkReadOptions(stream, options)
+      if (invalid !== undefined) return Stream.fail(invalid)
+      const events = streams.get(stream) ?? []
+      const range = revisionRange(options, events.length - 1)
+      // Snapshot the revision range at the call: a read does not chase appends made while it is consumed.
+      return Stream.paginate(0, (done: number) =>
+        Effect.sync(() => {
+          const count = Math.min(READ_PAGE_SIZE, range.count - done)
+          const page: Array<StoredEvent> = []
+          for (let i = 0; i < count; i++) page.push(events[range.first + range.step * (done + i)]!)
+          const next = done + count
+          return [page, next < range.count ? Option.some(next) : Option.none()] as const
+        })
+      )
+    })
+
+  const leaseTime = Clock.currentTimeMillis
+
   return EventStore.of({
     append: (stream, expected, events) =>
-      Effect.suspend(() => {
+      Effect.suspend((): Effect.Effect<AppendResult, WrongExpectedRevision | StoreError> => {
+        const invalid = checkAppend(stream, expected, events)
+        if (invalid !== undefined) return Effect.fail(invalid)
         const existing = streams.get(stream) ?? []
         const actual = existing.length - 1
         switch (decideAppend(expected, actual, events, (r) => existing[r])) {
           case "conflict":
             return Effect.fail(new WrongExpectedRevision({ stream, expected, actual }))
           case "duplicate":
-            return Effect.succeed({ nextExpectedRevision: expected + events.length })
+            return Effect.succeed({
+              nextExpectedRevision: expected + events.length,
+              position: existing[expected + events.length]!.position
+            })
           case "write": {
             const created = Date.now()
-            // structuredClone: later mutation of the caller's objects must not rewrite history.
-            const stored = events.map((e, i) => ({
-              id: e.id,
-              type: e.type,
-              data: structuredClone(e.data),
-              metadata: structuredClone(e.metadata),
-              stream,
-              revision: actual + 1 + i,
-              created
-            }))
+            let cloned: Array<StoredEvent>
+            try {
+              // structuredClone: later mutation of the caller's objects must not rewrite history.
+              cloned = events.map((e, i) => ({
+                id: e.id,
+                type: e.type,
+                data: structuredClone(e.data),
+                metadata: structuredClone(e.metadata),
+                stream,
+                revision: actual + 1 + i,
+                position: BigInt(log.length + 1 + i),
+                created
+              }))
+            } catch (error) {
+              return Effect.fail(
+                new StoreError({ operation: "append", stream, reason: `the events cannot be stored: ${String(error)}` })
+              )
+            }
             if (!streams.has(stream)) streams.set(stream, existing)
-            existing.push(...stored)
-            return Effect.succeed({ nextExpectedRevision: actual + events.length })
+            let row = registry.get(stream)
+            for (const event of cloned) {
+              existing.push(event)
+              log.push(event)
+              row = projectInstance(row, event)
+            }
+            if (row !== undefined) registry.set(stream, row)
+            notify()
+            return Effect.succeed({ nextExpectedRevision: actual + events.length, position: cloned.at(-1)!.position })
           }
         }
       }),
-    read: (stream, options) =>
-      Stream.paginate(options?.fromRevision ?? 0, (from: number) =>
-        Effect.sync(() => {
-          const events = streams.get(stream) ?? []
-          const end = options?.maxCount === undefined ? events.length : (options.fromRevision ?? 0) + options.maxCount
-          const to = Math.min(end, events.length, from + READ_PAGE_SIZE)
-          const page = from < to ? events.slice(from, to) : []
-          return [page, to < Math.min(end, events.length) ? Option.some(to) : Option.none()] as const
-        })
+    read,
+    readAll: (options) =>
+      Stream.suspend(() => {
+        const end = log.length
+        const limit = options?.maxCount
+        const stream = Stream.paginate(startIndex(options), (from: number) =>
+          Effect.sync(() => {
+            const { page, next } = logPage(from, end, options?.filter)
+            return [page, next < end ? Option.some(next) : Option.none()] as const
+          })
+        )
+        return limit === undefined ? stream : Stream.take(stream, limit)
+      }),
+    subscribe: (options) =>
+      Stream.suspend(() =>
+        Stream.paginate(startIndex(options), (from: number) =>
+          Effect.map(awaitGrowth(from), () => {
+            const { page, next } = logPage(from, Number.POSITIVE_INFINITY, options?.filter)
+            return [page, Option.some(next)] as const
+          })
+        )
       ),
+    instance: (stream) => Effect.sync(() => Option.fromUndefinedOr(registry.get(stream))),
+    instances: (query) =>
+      Stream.suspend(() => {
+        const rows = [...registry.values()]
+          .filter(
+            (r) =>
+              (query?.workflow === undefined || r.workflow === query.workflow) &&
+              (query?.status === undefined || query.status.includes(r.status)) &&
+              (query?.afterStream === undefined || r.stream > query.afterStream)
+          )
+          .sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0))
+        return Stream.fromIterable(query?.limit === undefined ? rows : rows.slice(0, query.limit))
+      }),
+    wakeUps: (query) =>
+      Stream.suspend(() => {
+        const rows = [...registry.values()]
+          .filter(
+            (r): r is InstanceRecord & { readonly wakeAt: number } =>
+              r.wakeAt !== undefined &&
+              (query?.until === undefined || r.wakeAt <= query.until) &&
+              (query?.workflows === undefined || query.workflows.includes(r.workflow))
+          )
+          .sort((a, b) => a.wakeAt - b.wakeAt || (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0))
+        return Stream.fromIterable(query?.limit === undefined ? rows : rows.slice(0, query.limit))
+      }),
+    acquireLease: (key, owner, ttlMs) =>
+      Effect.map(leaseTime, (now) => {
+        const held = leases.get(key)
+        if (held !== undefined && held.owner !== owner && held.expiresAt > now) return Option.none()
+        const lease: Lease = { key, owner, expiresAt: now + ttlMs, version: (held?.version ?? 0) + 1 }
+        leases.set(key, lease)
+        return Option.some(lease)
+      }),
+    renewLease: (lease, ttlMs) =>
+      Effect.map(leaseTime, (now) => {
+        const held = leases.get(lease.key)
+        // An expired lease that nobody took since is still ours: only another acquisition changes the version.
+        if (held === undefined || held.owner !== lease.owner || held.version !== lease.version) return Option.none()
+        const renewed: Lease = { ...held, expiresAt: now + ttlMs, version: held.version + 1 }
+        leases.set(lease.key, renewed)
+        return Option.some(renewed)
+      }),
+    releaseLease: (lease) =>
+      Effect.sync(() => {
+        const held = leases.get(lease.key)
+        if (held !== undefined && held.owner === lease.owner && held.version === lease.version) {
+          leases.delete(lease.key)
+        }
+      }),
     listStreams: (prefix) =>
       Stream.suspend(() =>
         Stream.fromIterable(

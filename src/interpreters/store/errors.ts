@@ -14,7 +14,7 @@ export class WrongExpectedRevision extends Data.TaggedError("WrongExpectedRevisi
 
 /** The store could not do what was asked (I/O, corrupt file, lock timeout, …). Nothing was written. */
 export class StoreError extends Data.TaggedError("StoreError")<{
-  readonly operation: "open" | "append" | "read" | "list" | "close"
+  readonly operation: "open" | "append" | "read" | "list" | "subscribe" | "registry" | "lease" | "close"
   readonly stream?: string
   readonly reason: string
   readonly cause?: unknown

@@ -1,3 +1,5 @@
 export * from "./EventStore.js"
 export * from "./errors.js"
 export * as MemoryStore from "./MemoryStore.js"
+export * from "./nameUuid.js"
+export * from "./projection.js"

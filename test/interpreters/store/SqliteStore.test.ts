@@ -6,7 +6,7 @@ import * as Path from "node:path"
 import * as Readline from "node:readline"
 import { Cause, Effect, Exit, Fiber, Stream } from "effect"
 import { afterAll, afterEach, describe, expect, it } from "vitest"
-import { READ_PAGE_SIZE } from "../../../src/interpreters/store/appendRules.js"
+import { READ_PAGE_SIZE } from "../../../src/interpreters/store/storeRules.js"
 import {
   type EventData,
   EventStore,

@@ -1,0 +1,88 @@
+/**
+ * Rules every backend applies the same way: which appends, reads and filters are valid, and what an append does
+ * given what is stored. Shared by the stores that implement the rules themselves (memory, SQLite) so they agree with
+ * EventStoreDB, which implements the append rules natively.
+ */
+import type { EventData, ExpectedRevision, LogFilter, ReadOptions, StoredEvent } from "./EventStore.js"
+import { StoreError } from "./errors.js"
+
+/**
+ * What an append must do, given the events already at the revisions it targets.
+ *
+ * - `write`: the stream is at `expected`, append.
+ * - `duplicate`: the same event ids already sit at `expected + 1 …` — a retried append; succeed, write nothing.
+ * - `conflict`: anything else.
+ */
+export const decideAppend = (
+  expected: ExpectedRevision,
+  actual: number,
+  events: ReadonlyArray<EventData>,
+  storedAt: (revision: number) => Pick<StoredEvent, "id"> | undefined
+): "write" | "duplicate" | "conflict" => {
+  if (actual === expected) return "write"
+  if (events.length === 0 || actual < expected + events.length) return "conflict"
+  for (let i = 0; i < events.length; i++) {
+    if (storedAt(expected + 1 + i)?.id !== events[i]!.id) return "conflict"
+  }
+  return "duplicate"
+}
+
+/** Page size for streamed reads: large enough to amortise per-page overhead, small enough to keep memory flat. */
+export const READ_PAGE_SIZE = 1024
+
+/** Why an append is not one any store accepts, or undefined when it is well-formed. */
+export const checkAppend = (
+  stream: string,
+  expected: ExpectedRevision,
+  events: ReadonlyArray<EventData>
+): StoreError | undefined => {
+  const invalid = (reason: string) => new StoreError({ operation: "append", stream, reason })
+  if (typeof stream !== "string" || stream === "") return invalid("the stream name must be a non-empty string")
+  if (!Number.isSafeInteger(expected) || expected < -1) {
+    return invalid(`the expected revision must be an integer >= -1 (NoStream), got ${String(expected)}`)
+  }
+  if (!Array.isArray(events)) return invalid("the events must be an array")
+  if (events.length === 0) return invalid("an append needs at least one event")
+  return undefined
+}
+
+const isCount = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0
+
+/** Why read options are invalid, or undefined. */
+export const checkReadOptions = (stream: string, options: ReadOptions | undefined): StoreError | undefined => {
+  const invalid = (reason: string) => new StoreError({ operation: "read", stream, reason })
+  const direction = options?.direction ?? "forwards"
+  if (direction !== "forwards" && direction !== "backwards") {
+    return invalid(`direction must be "forwards" or "backwards", got ${String(direction)}`)
+  }
+  const from = options?.fromRevision
+  if (from !== undefined && from !== "end" && !isCount(from)) {
+    return invalid(`fromRevision must be an integer >= 0 or "end", got ${String(from)}`)
+  }
+  if (options?.maxCount !== undefined && !isCount(options.maxCount)) {
+    return invalid(`maxCount must be an integer >= 0, got ${String(options.maxCount)}`)
+  }
+  return undefined
+}
+
+/**
+ * The revisions a read covers in a stream whose last revision is `last` (-1: empty): the first one, the step (+1
+ * forwards, -1 backwards) and how many. Options must have passed {@link checkReadOptions}.
+ */
+export const revisionRange = (
+  options: ReadOptions | undefined,
+  last: number
+): { readonly first: number; readonly step: 1 | -1; readonly count: number } => {
+  const max = options?.maxCount ?? Number.POSITIVE_INFINITY
+  if (options?.direction === "backwards") {
+    const from = options.fromRevision === undefined || options.fromRevision === "end" ? last : options.fromRevision
+    const first = Math.min(from, last)
+    return { first, step: -1, count: Math.max(0, Math.min(first + 1, max)) }
+  }
+  const from = options?.fromRevision === undefined ? 0 : options.fromRevision === "end" ? last : options.fromRevision
+  return { first: from, step: 1, count: Math.max(0, Math.min(last - from + 1, max)) }
+}
+
+/** Whether a log filter lets a stream's events through. */
+export const matchesFilter = (filter: LogFilter | undefined, stream: string): boolean =>
+  filter === undefined || filter.streamPrefixes.some((prefix) => stream.startsWith(prefix))
