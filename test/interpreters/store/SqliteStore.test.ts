@@ -27,7 +27,7 @@ import {
   serviceOf
 } from "../../../src/interpreters/store/sqlite/SqliteJournal.js"
 import { SqliteStore } from "../../../src/sqlite.js"
-import { storeContract } from "./contract.js"
+import { storeContract } from "durable-monad/testing"
 
 const require = createRequire(import.meta.url)
 const BetterSqlite3 = require("better-sqlite3") as DatabaseConstructor
@@ -37,7 +37,7 @@ let files = 0
 const freshFile = (name = "store") => Path.join(dir, `${name}-${++files}.db`)
 afterAll(() => Fs.rmSync(dir, { recursive: true, force: true }))
 
-storeContract("sqlite", () => SqliteStore.layer({ file: freshFile() }))
+storeContract({ describe, it }, { name: "sqlite", makeLayer: () => SqliteStore.layer({ file: freshFile() }) })
 
 const ev = (id: string, data: EventData["data"] = { n: id }): EventData => ({
   id,
