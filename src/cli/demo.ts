@@ -8,12 +8,14 @@
  * instance from its events, approves the waiting one and resumes the stuck one. The fake CI service counts its
  * calls: recovery calls it zero times. Finally the diagrams of each instance's progress are written.
  */
+import { existsSync, realpathSync } from "node:fs"
 import { basename, extname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Console, Effect, Equal, FileSystem, Layer, References, Result, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import { type Definition, type Instance, type JournalEntry, toModel, toProgress, WorkflowRuntime } from "durable-monad"
 import { CreatePR, Empty, Pipeline, pullRequest, ReviewPR } from "../../examples/pull-request.js"
+import { manifest } from "../package/manifest.js"
 import {
   CliFailure,
   describeStatus,
@@ -323,13 +325,22 @@ const diagrams = (out: string, ids: ReadonlyArray<string>) =>
     )
   })
 
-/** How to call this CLI again, and the example's module#export, as this process was started (source or built). */
+/**
+ * How to call this CLI again, and the example's module#export. In this repository (the current directory is the
+ * package's own): `npm run cli --` and the example's source. Elsewhere, where the package is installed:
+ * `npx durable-monad` and the example this process loaded (under node_modules/durable-monad/dist/examples).
+ */
 const invocation = () => {
-  const script = process.argv[1] ?? ""
-  const fromSource = script.endsWith(".ts")
-  const cli = fromSource ? `node --conditions=source --import tsx ${relative(process.cwd(), script)}` : "durable-monad"
+  const root = manifest()?.root
+  if (
+    root !== undefined &&
+    root === realpathSync(process.cwd()) &&
+    existsSync(join(root, "examples/pull-request.ts"))
+  ) {
+    return { cli: "npm run cli --", example: "examples/pull-request.ts#pullRequest" }
+  }
   const example = fileURLToPath(new URL(`../../examples/pull-request${extname(import.meta.url)}`, import.meta.url))
-  return { cli, example: `${relative(process.cwd(), example)}#pullRequest` }
+  return { cli: "npx durable-monad", example: `${relative(process.cwd(), example)}#pullRequest` }
 }
 
 const run = (db: string, out: string) =>

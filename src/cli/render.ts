@@ -5,7 +5,7 @@
 import { dirname } from "node:path"
 import { Console, Effect, FileSystem, Option, Result } from "effect"
 import { Command, CliError, Flag } from "effect/cli"
-import { type Progress, replay, toModel, toProgress, type WorkflowModel } from "durable-monad"
+import { MissingDependencyError, type Progress, replay, toModel, toProgress, type WorkflowModel } from "durable-monad"
 import { CliFailure } from "./format.js"
 import {
   historyOf,
@@ -27,18 +27,32 @@ const DESCRIBE: Readonly<Record<Format, string>> = {
   mermaid: "Mermaid flowchart"
 }
 
-/** The renderers, loaded on first use (elkjs and bpmn-moddle are only needed to draw). */
+/** The renderers, loaded on first use (only drawing needs them). */
 const renderers = Effect.promise(() => import("durable-monad/render"))
 
+/** elkjs and bpmn-moddle are optional peer dependencies: a missing one is the user's to install, said plainly. */
+const drawing = (render: () => Promise<string>): Effect.Effect<string, CliFailure> =>
+  Effect.tryPromise({ try: render, catch: (error) => error }).pipe(
+    Effect.catch((error) =>
+      error instanceof MissingDependencyError
+        ? Effect.fail(new CliFailure({ message: error.message }))
+        : Effect.die(error)
+    )
+  )
+
 /** Draw a model in a format, with an instance's progress when given. */
-export const draw = (model: WorkflowModel, format: Format, progress: Progress | undefined): Effect.Effect<string> =>
+export const draw = (
+  model: WorkflowModel,
+  format: Format,
+  progress: Progress | undefined
+): Effect.Effect<string, CliFailure> =>
   Effect.flatMap(renderers, ({ toBpmn, toMermaid, toSvg }) => {
     const options = progress === undefined ? {} : { progress }
     switch (format) {
       case "bpmn":
-        return Effect.promise(() => toBpmn(model, options))
+        return drawing(() => toBpmn(model, options))
       case "svg":
-        return Effect.promise(() => toSvg(model, options))
+        return drawing(() => toSvg(model, options))
       case "mermaid":
         return Effect.sync(() => toMermaid(model, options))
     }
