@@ -61,7 +61,11 @@ const insideNodeModules = (dir: string) => dir.split(sep).includes("node_modules
 
 const fix = (effectDirectory: string, libraryDirectory: string, same: boolean): string => {
   if (same) {
-    return "import durable-monad and the modules that use it through one loader (e.g. run the CLI with the application's own `npx durable-monad`, which loads .ts modules with tsx into its own module graph)."
+    return [
+      "load durable-monad and the modules that use it as ES modules through one loader. A TypeScript module outside a",
+      'package with "type": "module" is compiled to CommonJS and requires everything again: set "type": "module" in',
+      "its package.json or name it .mts; and run the CLI as the application's own `npx durable-monad`."
+    ].join(" ")
   }
   if (!insideNodeModules(libraryDirectory) && effectDirectory.startsWith(join(libraryDirectory, "node_modules"))) {
     return [
@@ -120,7 +124,8 @@ export const otherEffectFor = (file: string, usedBy: string): TwoEffectCopiesErr
   })
 }
 
-interface Loaded {
+/** What each durable-monad instance in the process leaves in the registry when it loads. */
+export interface Loaded {
   /** The `Schema` module of the effect instance that copy of durable-monad imports: one object per instance. */
   readonly schema: unknown
   readonly effect: EffectCopy
@@ -128,6 +133,30 @@ interface Loaded {
 }
 
 const REGISTRY = Symbol.for("durable-monad/loaded-effect-instances")
+
+/**
+ * Registers this durable-monad instance in `registry`, and returns the error to throw when another instance there
+ * uses another effect instance, or when `main` (the application's entry file) resolves effect elsewhere.
+ */
+export const checkEffectCopies = (
+  registry: Array<Loaded>,
+  main: string | undefined
+): TwoEffectCopiesError | undefined => {
+  const library = ownEffect()
+  if (library === undefined) return undefined
+  const libraryDirectory = manifest()?.root ?? "."
+  const twin = registry.find((loaded) => loaded.schema !== Schema)
+  registry.push({ schema: Schema, effect: library, library: libraryDirectory })
+  if (twin !== undefined) {
+    return new TwoEffectCopiesError({
+      library,
+      other: { ...twin.effect, usedBy: `another instance of durable-monad (${twin.library})` },
+      libraryDirectory
+    })
+  }
+  if (main === undefined || !existsSync(main)) return undefined
+  return otherEffectFor(realpathSync(main), `the application (${main})`)
+}
 
 let checked = false
 
@@ -138,25 +167,8 @@ let checked = false
 export const assertOneEffect = (): void => {
   if (checked) return
   checked = true
-  const env = globalThis.process?.env ?? {}
-  if (env.DURABLE_MONAD_ALLOW_EFFECT_COPIES === "1") return
-  const library = ownEffect()
-  if (library === undefined) return
-  const libraryDirectory = manifest()?.root ?? "."
-
+  if (globalThis.process?.env?.DURABLE_MONAD_ALLOW_EFFECT_COPIES === "1") return
   const registry = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??= []) as Array<Loaded>
-  const twin = registry.find((loaded) => loaded.schema !== Schema)
-  registry.push({ schema: Schema, effect: library, library: libraryDirectory })
-  if (twin !== undefined) {
-    throw new TwoEffectCopiesError({
-      library,
-      other: { ...twin.effect, usedBy: `another instance of durable-monad (${twin.library})` },
-      libraryDirectory
-    })
-  }
-
-  const main = globalThis.process?.argv?.[1]
-  if (main === undefined || !existsSync(main)) return
-  const error = otherEffectFor(realpathSync(main), `the application (${main})`)
+  const error = checkEffectCopies(registry, globalThis.process?.argv?.[1])
   if (error !== undefined) throw error
 }
