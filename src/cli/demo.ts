@@ -16,6 +16,7 @@ import { Command, Flag } from "effect/cli"
 import { type Definition, type Instance, type JournalEntry, toModel, toProgress, WorkflowRuntime } from "durable-monad"
 import { CreatePR, Empty, Pipeline, pullRequest, ReviewPR } from "../../examples/pull-request.js"
 import { manifest } from "../package/manifest.js"
+import { installSpec, peerRange } from "../package/optionalDependency.js"
 import {
   CliFailure,
   describeStatus,
@@ -299,12 +300,20 @@ const diagrams = (out: string, ids: ReadonlyArray<string>) =>
     const model = toModel(pullRequest)
     yield* say(...heading("6. Diagrams"))
     const written: Array<Array<string>> = []
+    // Without elkjs or bpmn-moddle (optional), the demo still writes Mermaid, and says what BPMN and SVG need.
+    const missing = new Set<Format>()
     const writeAll = (name: string, progress: Parameters<typeof draw>[2]) =>
       Effect.gen(function* () {
         const files: Array<string> = []
         for (const format of ["bpmn", "svg", "mermaid"] as const) {
+          const drawn = missing.has(format) ? undefined : yield* Effect.result(draw(model, format, progress))
+          if (drawn === undefined || Result.isFailure(drawn)) {
+            missing.add(format)
+            files.push("-")
+            continue
+          }
           const file = join(out, `${name}.${EXTENSIONS[format]}`)
-          yield* writeText(file, yield* draw(model, format, progress))
+          yield* writeText(file, drawn.success)
           files.push(basename(file))
         }
         return files
@@ -315,13 +324,19 @@ const diagrams = (out: string, ids: ReadonlyArray<string>) =>
       const progress = toProgress(model, yield* pr.replay)
       written.push([`${id} (${progress.status})`, ...(yield* writeAll(id, progress))])
     }
+    const install = ["elkjs", "bpmn-moddle"].map((name) => installSpec(name, peerRange(name)))
     yield* say(
       `Written to ${out}${out.endsWith("/") ? "" : "/"}: the workflow, then each instance's progress drawn on it`,
       "(done, current, failed, not reached).",
       "",
       ...indent(table(["diagram", "BPMN", "SVG", "Mermaid"], written)),
       "",
-      "Open .bpmn in bpmn.io or Camunda Modeler, .svg in a browser, .mmd in any Mermaid viewer."
+      ...(missing.size === 0
+        ? ["Open .bpmn in bpmn.io or Camunda Modeler, .svg in a browser, .mmd in any Mermaid viewer."]
+        : [
+            "Open .mmd in any Mermaid viewer. BPMN and SVG need the optional dependencies elkjs and bpmn-moddle:",
+            `  npm install ${install.join(" ")}`
+          ])
     )
   })
 

@@ -23,7 +23,7 @@ import {
   WorkflowRuntime
 } from "durable-monad"
 import { otherEffectFor } from "../package/effectCopies.js"
-import { importOptional, peerRange } from "../package/optionalDependency.js"
+import { importOptional, installSpec, peerRange } from "../package/optionalDependency.js"
 import { CliFailure } from "./format.js"
 
 /** What an export turned out to be. */
@@ -85,7 +85,7 @@ const importFile = async (file: string): Promise<Record<string, unknown>> => {
 
 const describeLoadError = (modulePath: string, error: unknown): string => {
   if (error instanceof MissingDependencyError && error.dependency === "tsx") {
-    return `${modulePath} is TypeScript, and loading it needs tsx, which is not installed: npm install --save-dev tsx@${peerRange("tsx") || "4"} (or pass the compiled .js module)`
+    return `${modulePath} is TypeScript, and loading it needs tsx, which is not installed: npm install --save-dev ${installSpec("tsx", peerRange("tsx"))} (or pass the compiled .js module)`
   }
   return `could not load ${modulePath}: ${error instanceof Error ? error.message : String(error)}`
 }

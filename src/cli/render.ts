@@ -31,21 +31,20 @@ const DESCRIBE: Readonly<Record<Format, string>> = {
 const renderers = Effect.promise(() => import("durable-monad/render"))
 
 /** elkjs and bpmn-moddle are optional peer dependencies: a missing one is the user's to install, said plainly. */
-const drawing = (render: () => Promise<string>): Effect.Effect<string, CliFailure> =>
+const drawing = (render: () => Promise<string>): Effect.Effect<string, MissingDependencyError> =>
   Effect.tryPromise({ try: render, catch: (error) => error }).pipe(
-    Effect.catch((error) =>
-      error instanceof MissingDependencyError
-        ? Effect.fail(new CliFailure({ message: error.message }))
-        : Effect.die(error)
-    )
+    Effect.catch((error) => (error instanceof MissingDependencyError ? Effect.fail(error) : Effect.die(error)))
   )
 
-/** Draw a model in a format, with an instance's progress when given. */
+/**
+ * Draw a model in a format, with an instance's progress when given. BPMN and SVG fail with a
+ * MissingDependencyError when elkjs or bpmn-moddle is not installed.
+ */
 export const draw = (
   model: WorkflowModel,
   format: Format,
   progress: Progress | undefined
-): Effect.Effect<string, CliFailure> =>
+): Effect.Effect<string, MissingDependencyError> =>
   Effect.flatMap(renderers, ({ toBpmn, toMermaid, toSvg }) => {
     const options = progress === undefined ? {} : { progress }
     switch (format) {
@@ -117,7 +116,7 @@ export const render = Command.make(
         Option.isSome(db) && Option.isSome(instance)
           ? yield* progressOf(loaded, workflow, db.value, instance.value)
           : undefined
-      const text = yield* draw(model, format, progress)
+      const text = yield* Effect.mapError(draw(model, format, progress), (e) => new CliFailure({ message: e.message }))
       if (Option.isNone(output)) {
         yield* Effect.promise(() => new Promise<void>((resolve) => process.stdout.write(asFile(text), () => resolve())))
         return

@@ -32,14 +32,19 @@ export class MissingDependencyError extends Data.TaggedError("MissingDependencyE
 }> {
   /** The npm command that installs what is missing. */
   get install(): string {
-    if (this.range === "") return `npm install ${this.dependency}`
-    const spec = `${this.dependency}@${this.range}`
-    return `npm install ${/^[\w@/.^~-]+$/.test(spec) ? spec : JSON.stringify(spec)}`
+    return `npm install ${installSpec(this.dependency, this.range)}`
   }
 
   override get message(): string {
     return `${this.feature} needs ${this.dependency}, an optional dependency of durable-monad that is not installed: ${this.install}`
   }
+}
+
+/** `name@range` as one shell word for `npm install` (quoted when the range has spaces or operators). */
+export const installSpec = (dependency: string, range: string): string => {
+  if (range === "") return dependency
+  const spec = `${dependency}@${range}`
+  return /^[\w@/.^~-]+$/.test(spec) ? spec : JSON.stringify(spec)
 }
 
 /** durable-monad's supported range of a peer dependency, from its package.json. */
