@@ -4,8 +4,9 @@
  * `<module>` is a file path, relative to the current directory. It is imported into the CLI's own module graph, so
  * the `durable-monad` and `effect` it imports are the very modules the CLI uses (its Schemas decode the stored
  * events, its Workflow values are recognised). TypeScript files (.ts, .mts, .cts, .tsx) need a loader: the CLI
- * registers tsx's hooks for the whole process (tsx is an optional peer dependency: the application's), unless
- * TypeScript already loads (the CLI runs from source under `--import tsx`, or Node strips types itself). JavaScript is a plain `import()`. Without `#<export>`, the module's only workflow export is taken.
+ * registers tsx's hooks for the whole process (tsx is an optional peer dependency: the application's); without
+ * tsx, Node >= 22.18 strips types itself. From source (`--import tsx`) TypeScript already loads. JavaScript is a
+ * plain `import()`. Without `#<export>`, the module's only workflow export is taken.
  */
 import { existsSync, statSync } from "node:fs"
 import { extname, resolve } from "node:path"
@@ -57,21 +58,19 @@ let tsxRegistered: Promise<void> | undefined
 /**
  * Make `import()` of TypeScript work in this process. tsx's `register()` without a namespace installs its hooks for
  * every later import (unlike `tsImport`, which loads the module and everything it imports a second time, beside the
- * CLI's copies: then its Schemas are not the ones the CLI decodes with).
+ * CLI's copies: then its Schemas are not the ones the CLI decodes with). tsx comes first where Node could strip
+ * types too: it also resolves `./x.js` to `./x.ts`, as TypeScript sources are written.
  */
 const loadTypeScript = (file: string): Promise<void> => {
   // From source (npm run cli, the tests) the CLI itself is TypeScript: a loader is already there.
   if (import.meta.url.endsWith(".ts")) return Promise.resolve()
-  if ((process.features as { readonly typescript?: unknown }).typescript) return Promise.resolve()
-  return (tsxRegistered ??= importOptional(
-    "tsx",
-    `loading the TypeScript module ${file}`,
-    () => import("tsx/esm/api")
-  ).then(
+  const tsx = () => importOptional("tsx", `loading the TypeScript module ${file}`, () => import("tsx/esm/api"))
+  return (tsxRegistered ??= tsx().then(
     ({ register }) => {
       register()
     },
     (error) => {
+      if (error instanceof MissingDependencyError && (process.features as { typescript?: unknown }).typescript) return
       tsxRegistered = undefined
       throw error
     }

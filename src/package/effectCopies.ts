@@ -5,7 +5,8 @@
  * and the first symptom is baffling (`Expected "Infinity" | "-Infinity" | "NaN"` for `qty: 1`). So every entry point
  * checks when it loads, and fails with {@link TwoEffectCopiesError}, which names both copies and the fix:
  * - another durable-monad instance already loaded in this process with another effect instance;
- * - the application (the script Node was started with) resolving `effect` to another directory than durable-monad.
+ * - the application (the script Node was started with, unless it is a tool's under node_modules) resolving `effect`
+ *   to another directory than durable-monad.
  *
  * `DURABLE_MONAD_ALLOW_EFFECT_COPIES=1` turns the check off (for a setup it misjudges: please report it).
  */
@@ -101,12 +102,20 @@ const versionIn = (directory: string): string => {
   }
 }
 
+let own: { readonly copy: EffectCopy | undefined } | undefined
+
+/** The copy of effect this durable-monad resolves (looked up once). */
 const ownEffect = (): EffectCopy | undefined => {
+  if (own !== undefined) return own.copy
   const directory = effectResolvedFrom(import.meta.url)
   const library = manifest()?.root
-  return directory === undefined
-    ? undefined
-    : { directory, version: versionIn(directory), usedBy: `durable-monad (${library ?? "a bundle"})` }
+  own = {
+    copy:
+      directory === undefined
+        ? undefined
+        : { directory, version: versionIn(directory), usedBy: `durable-monad (${library ?? "a bundle"})` }
+  }
+  return own.copy
 }
 
 /**
@@ -155,7 +164,10 @@ export const checkEffectCopies = (
     })
   }
   if (main === undefined || !existsSync(main)) return undefined
-  return otherEffectFor(realpathSync(main), `the application (${main})`)
+  // A tool's script (vitest, a process manager) resolves from its own install, which says nothing of the application.
+  const script = realpathSync(main)
+  if (insideNodeModules(script)) return undefined
+  return otherEffectFor(script, `the application (${main})`)
 }
 
 let checked = false

@@ -1,6 +1,7 @@
 /**
  * durable-monad's own package.json, found from this file: `src/package/` in a checkout, `dist/src/package/` when
- * built or installed. Read on demand (the CLI's `--version`, an error naming a dependency's range), never at load.
+ * built or installed. Read once, when first needed (the check for copies of effect, `--version`, an error naming a
+ * dependency's range).
  */
 import { existsSync, readFileSync } from "node:fs"
 import { dirname, join } from "node:path"

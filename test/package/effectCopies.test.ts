@@ -5,7 +5,7 @@
  */
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Schema } from "effect"
 import { afterAll, describe, expect, test } from "vitest"
@@ -66,6 +66,12 @@ describe("two copies of effect", () => {
     expect(checkEffectCopies([], undefined)).toBeUndefined()
     const error = checkEffectCopies([], module)
     expect(error?.other).toEqual({ directory: theirs, version: "9.9.9", usedBy: `the application (${module})` })
+    // A tool's script under node_modules (vitest, a process manager) is no evidence about the application.
+    const tool = join(dir, "node_modules/some-tool/cli.js")
+    mkdirSync(dirname(tool))
+    writeFileSync(tool, "")
+    expect(otherEffectFor(tool, "x")).toBeInstanceOf(TwoEffectCopiesError)
+    expect(checkEffectCopies([], tool)).toBeUndefined()
   })
 
   test("another durable-monad instance on another effect instance; the same instance twice is fine", () => {
