@@ -30,7 +30,7 @@ import {
   table
 } from "./format.js"
 import { sqliteStore } from "./loadWorkflow.js"
-import { draw, type Format, writeText } from "./render.js"
+import { DRAWING_NEEDS, draw, type Format, writeText } from "./render.js"
 
 // ---- the cast ----
 
@@ -324,7 +324,7 @@ const diagrams = (out: string, ids: ReadonlyArray<string>) =>
       const progress = toProgress(model, yield* pr.replay)
       written.push([`${id} (${progress.status})`, ...(yield* writeAll(id, progress))])
     }
-    const install = ["elkjs", "bpmn-moddle"].map((name) => installSpec(name, peerRange(name)))
+    const install = DRAWING_NEEDS.bpmn.map((name) => installSpec(name, peerRange(name)))
     yield* say(
       `Written to ${out}${out.endsWith("/") ? "" : "/"}: the workflow, then each instance's progress drawn on it`,
       "(done, current, failed, not reached).",

@@ -6,6 +6,7 @@ import { dirname } from "node:path"
 import { Console, Effect, FileSystem, Option, Result } from "effect"
 import { Command, CliError, Flag } from "effect/cli"
 import { MissingDependencyError, type Progress, replay, toModel, toProgress, type WorkflowModel } from "durable-monad"
+import { installSpec, peerRange } from "../package/optionalDependency.js"
 import { CliFailure } from "./format.js"
 import {
   historyOf,
@@ -30,7 +31,41 @@ const DESCRIBE: Readonly<Record<Format, string>> = {
 /** The renderers, loaded on first use (only drawing needs them). */
 const renderers = Effect.promise(() => import("durable-monad/render"))
 
-/** elkjs and bpmn-moddle are optional peer dependencies: a missing one is the user's to install, said plainly. */
+/** The optional peer dependencies each format needs (Mermaid none). */
+export const DRAWING_NEEDS: Readonly<Record<Format, ReadonlyArray<string>>> = {
+  bpmn: ["elkjs", "bpmn-moddle"],
+  svg: ["elkjs"],
+  mermaid: []
+}
+
+/** Every missing dependency of a format at once, so that one `npm install` fixes it (the renderers stop at the first). */
+const missingFor = (format: Format): Option.Option<CliFailure> => {
+  const missing = DRAWING_NEEDS[format].filter((name) => {
+    try {
+      import.meta.resolve(name)
+      return false
+    } catch {
+      return true
+    }
+  })
+  if (missing.length === 0) return Option.none()
+  const feature = `drawing ${DESCRIBE[format]}`
+  const [only] = missing
+  if (missing.length === 1 && only !== undefined) {
+    return Option.some(
+      new CliFailure({
+        message: new MissingDependencyError({ dependency: only, range: peerRange(only), feature }).message
+      })
+    )
+  }
+  return Option.some(
+    new CliFailure({
+      message: `${feature} needs ${missing.join(" and ")}, optional dependencies of durable-monad that are not installed: npm install ${missing.map((name) => installSpec(name, peerRange(name))).join(" ")}`
+    })
+  )
+}
+
+/** A renderer's MissingDependencyError stays typed (the demo skips the format); anything else is a defect. */
 const drawing = (render: () => Promise<string>): Effect.Effect<string, MissingDependencyError> =>
   Effect.tryPromise({ try: render, catch: (error) => error }).pipe(
     Effect.catch((error) => (error instanceof MissingDependencyError ? Effect.fail(error) : Effect.die(error)))
@@ -110,6 +145,8 @@ export const render = Command.make(
   },
   ({ workflow, format, output, db, instance }) =>
     Effect.gen(function* () {
+      const missing = missingFor(format)
+      if (Option.isSome(missing)) return yield* missing.value
       const loaded = yield* loadWorkflow(workflow)
       const model = toModel(loaded.value)
       const progress =

@@ -202,13 +202,18 @@ describe("the package, installed into an application", { timeout: 240_000 }, () 
     await ok(app, process.execPath, [TSC, "-p", "tsconfig.node16.json"])
     await ok(app, process.execPath, [TSC, "-p", "tsconfig.bundler.json"])
 
-    // Mermaid needs neither elkjs nor bpmn-moddle; SVG names the one to install.
+    // Mermaid needs neither elkjs nor bpmn-moddle; SVG and BPMN name all they miss, with one command.
     const mermaid = await cli(app, "render", "order.ts#order", "-f", "mermaid")
     expect(mermaid.stdout.split("\n").slice(0, 2)).toEqual(["%% order", "flowchart LR"])
     const noElk = await cli(app, "render", "order.ts#order", "-f", "svg")
     expect([noElk.code, noElk.stderr]).toEqual([
       1,
-      `error: laying out a BPMN or SVG diagram needs elkjs, an optional dependency of durable-monad that is not installed: npm install elkjs@${pkg.peerDependencies.elkjs}\n`
+      `error: drawing SVG needs elkjs, an optional dependency of durable-monad that is not installed: npm install elkjs@${pkg.peerDependencies.elkjs}\n`
+    ])
+    const noModdle = await cli(app, "render", "order.ts#order", "-f", "bpmn")
+    expect([noModdle.code, noModdle.stderr]).toEqual([
+      1,
+      `error: drawing BPMN 2.0 XML needs elkjs and bpmn-moddle, optional dependencies of durable-monad that are not installed: npm install elkjs@${pkg.peerDependencies.elkjs} bpmn-moddle@${pkg.peerDependencies["bpmn-moddle"]}\n`
     ])
 
     // Installed, the demo runs without the drawing dependencies (Mermaid only, and what BPMN and SVG need), and its
