@@ -1,13 +1,7 @@
-import {
-  type BpmnActivity,
-  type BpmnBaseElement,
-  type BpmnFlowNode,
-  BpmnModdle,
-  type ModdleTypeMap,
-  type Of
-} from "bpmn-moddle"
+import type { BpmnActivity, BpmnBaseElement, BpmnFlowNode, BpmnModdle, ModdleTypeMap, Of } from "bpmn-moddle"
 import type { Progress } from "../model/Progress.js"
 import type { WorkflowModel } from "../model/WorkflowModel.js"
+import { importOptional } from "../package/optionalDependency.js"
 import { colorsFor, containerFill } from "./colors.js"
 import type { Container, FlowNode } from "./graph.js"
 import { IdAllocator, ids } from "./ids.js"
@@ -36,7 +30,8 @@ export const toBpmn = async (input: RenderInput, options: RenderOptions = {}): P
   const diagram = await toDiagram(input)
   const colors = options.progress ? overlay(diagram.graph, options.progress) : undefined
   // bpmn-moddle 10 registers both colour vocabularies (`bioc`, OMG `color`) itself.
-  const moddle = new BpmnModdle()
+  const { BpmnModdle: Moddle } = await importOptional("bpmn-moddle", "writing BPMN XML", () => import("bpmn-moddle"))
+  const moddle = new Moddle()
   const { xml } = await moddle.toXML(definitions(moddle, diagram, colors), { format: true })
   return xml
 }

@@ -1,6 +1,6 @@
-import ElkBundled from "elkjs/lib/elk.bundled.js"
 import type { ElkEdgeSection, ElkExtendedEdge, ElkLabel, ElkNode, ElkPort, LayoutOptions } from "elkjs/lib/elk-api.js"
 import type { WorkflowModel } from "../model/WorkflowModel.js"
+import { importOptional } from "../package/optionalDependency.js"
 import type { Container, Flow, FlowGraph, FlowNode } from "./graph.js"
 import { untangleLabels } from "./labels.js"
 import { externalLabel, innerStyle, type LabelBox, wrap } from "./text.js"
@@ -68,15 +68,23 @@ export const layoutGraph = async (graph: FlowGraph): Promise<Diagram> => {
     layoutOptions: { ...GRAPH_OPTIONS, "elk.padding": "[top=20,left=20,bottom=20,right=20]" },
     ...containerToElk(graph.root, sizes)
   }
-  const laid = await elk.layout(elkRoot)
+  const laid = await (await elk()).layout(elkRoot)
   return readBack(graph, laid, sizes)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 
-// One instance: creating ELK is not free, and layouts do not share state. The bundle is CommonJS whose
-// `module.exports` is the constructor and also carries it as `default`: reach it the way both tsc and Node see it.
-const elk = new ElkBundled.default()
+// One instance, made on first use: creating ELK is not free, layouts do not share state, and elkjs is an optional
+// peer dependency (a missing one is a MissingDependencyError). The bundle is CommonJS whose `module.exports` is the
+// constructor and also carries it as `default`: reach it the way both tsc and Node see it.
+let elkInstance: Promise<InstanceType<typeof import("elkjs/lib/elk.bundled.js").default>> | undefined
+const elk = () =>
+  (elkInstance ??= importOptional("elkjs", "laying out a BPMN or SVG diagram", () => import("elkjs/lib/elk.bundled.js"))
+    .then((m) => new m.default.default())
+    .catch((error) => {
+      elkInstance = undefined
+      throw error
+    }))
 
 /** DESIGN.md's options for a BPMN look; spacing widened so labels breathe. */
 const GRAPH_OPTIONS: LayoutOptions = {
