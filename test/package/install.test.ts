@@ -124,7 +124,8 @@ beforeAll(async () => {
   writeFileSync(join(dir, ".prebuild-installrc"), `local-prebuilds=${prebuilds}\n`)
 }, 30_000)
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+// Two installed applications: removing them takes more than the default hook timeout on a busy machine.
+afterAll(() => rmSync(dir, { recursive: true, force: true }), 120_000)
 
 describe("the package, installed into an application", { timeout: 240_000 }, () => {
   let tarball: string
