@@ -8,11 +8,12 @@ import {
 } from "bpmn-moddle"
 import type { Progress } from "../model/Progress.js"
 import type { WorkflowModel } from "../model/WorkflowModel.js"
-import { colorsFor, containerFill } from "./colors.js"
+import { badges, colorsFor, containerFill, legendEntries, notReached } from "./colors.js"
 import type { Container, FlowNode } from "./graph.js"
 import { IdAllocator, ids } from "./ids.js"
 import { type Bounds, type Diagram, type Label, layout } from "./layout.js"
 import { type Overlay, overlay, takenLast } from "./progress.js"
+import { measure } from "./text.js"
 
 export interface RenderOptions {
   /** An instance's progress: elements and flows are coloured done / current / failed. */
@@ -56,6 +57,16 @@ const definitions = (moddle: BpmnModdle, diagram: Diagram, colors: Overlay | und
       moddle.create("bpmn:Error", { id: rootIds.take(ids.error(name)), name, errorCode: name })
     ])
   )
+  const escalations = new Map(
+    graph.escalations.map((e) => [
+      e.id,
+      moddle.create("bpmn:Escalation", {
+        id: rootIds.take(ids.escalation(e.id)),
+        name: e.name,
+        escalationCode: e.id
+      })
+    ])
+  )
   const elements = new Map<string, Of<BpmnBaseElement>>()
   const process = moddle.create("bpmn:Process", {
     id: graph.root.id,
@@ -64,18 +75,42 @@ const definitions = (moddle: BpmnModdle, diagram: Diagram, colors: Overlay | und
     ...documentation(moddle, graph.description)
   })
   elements.set(graph.root.id, process)
-  fillContainer(moddle, process, graph.root, { messages, errors, elements })
+  fillContainer(moddle, process, graph.root, { messages, errors, escalations, elements })
 
   const plane = moddle.create("bpmndi:BPMNPlane", { id: ids.plane(graph.rootId), bpmnElement: process })
   plane.planeElement = [
     ...diagram.shapes.map((s) => shape(moddle, s, elements, colors)),
     ...takenLast(diagram.edges, colors).map((e) => edge(moddle, e, elements, colors))
   ]
+  if (colors) {
+    // The instance's status and the legend travel with the file: a text annotation under the diagram.
+    const text = statusText(diagram, colors)
+    const annotationId = ids.status(graph.rootId)
+    const annotation = moddle.create("bpmn:TextAnnotation", {
+      id: annotationId,
+      text
+    })
+    process.artifacts = [annotation]
+    const lines = text.split("\n")
+    const width = Math.max(220, Math.ceil(Math.max(...lines.map((l) => measure(l, 12))) + 20))
+    plane.planeElement.push(
+      moddle.create("bpmndi:BPMNShape", {
+        id: ids.di(annotationId),
+        bpmnElement: annotation,
+        bounds: bounds(moddle, {
+          x: diagram.bounds.x,
+          y: diagram.bounds.y + diagram.bounds.height + 30,
+          width,
+          height: Math.ceil(lines.length * 14.4 + 14)
+        })
+      })
+    )
+  }
   return moddle.create("bpmn:Definitions", {
     id: ids.definitions(graph.rootId),
     targetNamespace: "http://bpmn.io/schema/bpmn",
     exporter: "durable-monad",
-    rootElements: [...messages.values(), ...errors.values(), process],
+    rootElements: [...messages.values(), ...errors.values(), ...escalations.values(), process],
     diagrams: [moddle.create("bpmndi:BPMNDiagram", { id: ids.diagram(graph.rootId), plane })]
   })
 }
@@ -83,6 +118,7 @@ const definitions = (moddle: BpmnModdle, diagram: Diagram, colors: Overlay | und
 interface Globals {
   readonly messages: ReadonlyMap<string, El<"bpmn:Message">>
   readonly errors: ReadonlyMap<string, El<"bpmn:Error">>
+  readonly escalations: ReadonlyMap<string, El<"bpmn:Escalation">>
   readonly elements: Map<string, Of<BpmnBaseElement>>
 }
 
@@ -141,11 +177,25 @@ const flowNode = (
   switch (node.kind) {
     case "startEvent":
       return moddle.create("bpmn:StartEvent", common)
-    case "endEvent":
+    case "endEvent": {
+      const eventDefinition = node.terminate
+        ? moddle.create("bpmn:TerminateEventDefinition", definition)
+        : node.escalation !== undefined
+          ? moddle.create("bpmn:EscalationEventDefinition", {
+              ...definition,
+              ...withRef("escalationRef", globals.escalations.get(node.escalation))
+            })
+          : node.error !== undefined
+            ? moddle.create("bpmn:ErrorEventDefinition", {
+                ...definition,
+                ...withRef("errorRef", globals.errors.get(node.error))
+              })
+            : undefined
       return moddle.create("bpmn:EndEvent", {
         ...common,
-        ...(node.terminate ? { eventDefinitions: [moddle.create("bpmn:TerminateEventDefinition", definition)] } : {})
+        ...(eventDefinition !== undefined ? { eventDefinitions: [eventDefinition] } : {})
       })
+    }
     case "task":
       return node.service ? moddle.create("bpmn:ServiceTask", common) : moddle.create("bpmn:Task", common)
     case "messageCatchEvent":
@@ -168,6 +218,19 @@ const flowNode = (
       fillContainer(moddle, sub, node.container, globals)
       return sub
     }
+    case "escalationBoundaryEvent": {
+      const host = siblings.get(node.attachedTo)
+      return moddle.create("bpmn:BoundaryEvent", {
+        ...common,
+        ...withRef("attachedToRef", host as Of<BpmnActivity> | undefined),
+        eventDefinitions: [
+          moddle.create("bpmn:EscalationEventDefinition", {
+            ...definition,
+            ...withRef("escalationRef", globals.escalations.get(node.escalation))
+          })
+        ]
+      })
+    }
     case "errorBoundaryEvent": {
       const host = siblings.get(node.attachedTo)
       return moddle.create("bpmn:BoundaryEvent", {
@@ -182,6 +245,35 @@ const flowNode = (
       })
     }
   }
+}
+
+/**
+ * The text of the status annotation: the instance and its status, what the colours mean (with the badges our SVG
+ * and Mermaid draw), and what ran more than once.
+ */
+const statusText = (diagram: Diagram, colors: Overlay): string => {
+  const badge = badges(colors.status)
+  const colourNames: Readonly<Record<string, string>> = {
+    done: "green",
+    current: colors.status === "waiting" ? "orange" : "blue",
+    failed: "red",
+    incident: "purple"
+  }
+  const legend = legendEntries(colors.status)
+    .filter((e) => e.name !== "done n times")
+    .map((e, i) => {
+      const state = (["done", "current", "failed", "incident"] as const)[i]
+      return state ? `${badge[state]} ${e.name} (${colourNames[state]})` : `${e.name} (grey)`
+    })
+  const repeated = diagram.shapes.flatMap((s) => {
+    const n = colors.counts.get(s.node.id)
+    return n !== undefined && s.node.name.length > 0 ? [`${s.node.name} ×${n}`] : []
+  })
+  return [
+    `Instance ${colors.instance}: ${colors.status}`,
+    legend.join(" · "),
+    ...(repeated.length > 0 ? [`Repeated: ${repeated.join(", ")}`] : [])
+  ].join("\n")
 }
 
 const withRef = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
@@ -209,9 +301,9 @@ const shape = (
     ...bpmnLabel(moddle, s.label)
   })
   const state = colors?.states.get(node.id)
-  if (colors && state) {
-    const c = colorsFor(state, colors.status)
-    const fill = node.kind === "subProcess" ? containerFill(state, colors.status) : c.fill
+  if (colors) {
+    const c = state ? colorsFor(state, colors.status) : notReached
+    const fill = node.kind === "subProcess" && state ? containerFill(state, colors.status) : c.fill
     element.set("bioc:stroke", c.stroke)
     element.set("bioc:fill", fill)
     element.set("color:border-color", c.stroke)
@@ -233,8 +325,8 @@ const edge = (
     ...bpmnLabel(moddle, e.label)
   })
   const state = colors?.states.get(e.flow.id)
-  if (colors && state) {
-    const c = colorsFor(state, colors.status)
+  if (colors) {
+    const c = state ? colorsFor(state, colors.status) : notReached
     element.set("bioc:stroke", c.stroke)
     element.set("color:border-color", c.stroke)
   }

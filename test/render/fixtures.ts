@@ -244,6 +244,119 @@ export const edgeCases: Readonly<Record<string, WorkflowModel>> = {
   )
 }
 
+/**
+ * Harder workflows, as a BPMN practitioner would try the layout with (issue 11): a branch with five arms and an
+ * otherwise, nested loops with a catch inside, a 40-step sequence, a sub-workflow inside a branch inside a loop.
+ */
+export const supportTicket = workflow(
+  "supportTicket",
+  seq(
+    "root",
+    signal("opened", "Ticket opened", "TicketOpened"),
+    step("classify", "Classify ticket"),
+    {
+      kind: "branch",
+      id: "route",
+      name: "Category?",
+      arms: [
+        arm("billing", "billing", seq("billing_seq", step("invoice", "Look up invoice"), step("refund", "Refund"))),
+        arm("outage", "outage", step("page", "Page on-call engineer")),
+        arm("feature", "feature request", transition("backlog", "Add to backlog")),
+        arm(
+          "security",
+          "security",
+          seq("sec_seq", step("escalate", "Escalate to security"), end("secEnd", "Handed over"))
+        ),
+        arm("spam", "spam", seq("spam_seq"))
+      ],
+      otherwise: arm("other", "otherwise", signal("triage", "Manual triage", "Triaged"))
+    },
+    step("close", "Close ticket")
+  )
+)
+
+export const nestedLoops = workflow(
+  "nestedLoops",
+  seq(
+    "root",
+    step("load", "Load batch"),
+    {
+      kind: "loop",
+      id: "batches",
+      name: "All batches done?",
+      body: seq("batch_seq", step("pick", "Pick batch"), {
+        kind: "loop",
+        id: "items",
+        name: "Batch done?",
+        body: {
+          kind: "catch",
+          id: "guard",
+          name: "Skip item",
+          errors: ["BadItem"],
+          body: step("process", "Process item", ["BadItem"]),
+          handler: step("quarantine", "Quarantine item")
+        },
+        exit: "batch done",
+        repeat: "next item",
+        restart: transition("advance", "Advance cursor")
+      }),
+      exit: "all done",
+      repeat: "next batch",
+      restart: step("fetch", "Fetch next batch")
+    },
+    step("report", "Send report")
+  )
+)
+
+export const longSequence = workflow(
+  "longSequence",
+  seq("root", ...Array.from({ length: 40 }, (_, i) => step(`s${i + 1}`, `Step ${i + 1}`)))
+)
+
+export const subworkflowInBranchInLoop = workflow(
+  "subworkflowInBranchInLoop",
+  seq(
+    "root",
+    signal("requested", "Payout requested", "PayoutRequested"),
+    {
+      kind: "loop",
+      id: "attempts",
+      name: "Paid?",
+      body: {
+        kind: "branch",
+        id: "channel",
+        name: "Channel?",
+        arms: [
+          arm("bank", "bank transfer", {
+            kind: "subworkflow",
+            id: "transfer",
+            name: "Bank transfer",
+            body: seq("transfer_seq", step("iban", "Validate IBAN", ["InvalidIban"]), step("send", "Send transfer"), {
+              kind: "branch",
+              id: "fraud",
+              name: "Suspicious?",
+              arms: [arm("fraudYes", "suspicious", end("blocked", "Blocked for fraud"))]
+            })
+          }),
+          arm("card", "card", step("charge", "Charge card"))
+        ]
+      },
+      exit: "paid",
+      repeat: "retry",
+      restart: signal("retryLater", "Retry window", "RetryWindow")
+    },
+    step("confirm", "Confirm payout")
+  )
+)
+
+/** The harder workflows, by name. */
+export const harder: Readonly<Record<string, WorkflowModel>> = {
+  supportTicket,
+  nestedLoops,
+  longSequence,
+  subworkflowInBranchInLoop
+}
+
 /** Every fixture above, by name. */
 export const fixtures: Readonly<Record<string, WorkflowModel>> = {
   linear,
@@ -253,7 +366,8 @@ export const fixtures: Readonly<Record<string, WorkflowModel>> = {
   catching,
   sharedSignals,
   nested,
-  awkward
+  awkward,
+  ...harder
 }
 
 /**
