@@ -57,7 +57,7 @@ export const overlay = (graph: FlowGraph, progress: Progress): Overlay => {
     // A step's outcome gateway was passed once the step finished, either way; its error end event fired when the
     // step failed with that error.
     if (node.kind === "exclusiveGateway" && node.outcomeOf !== undefined)
-      return e.state === "done" || e.state === "failed" ? "done" : undefined
+      return e.state === "done" || e.state === "failed" || e.count > 0 ? "done" : undefined
     if (node.kind === "endEvent" && node.error !== undefined)
       return e.state === "failed" &&
         (e.error === node.error || (e.error === undefined && raisable.get(node.progressKey ?? "") === 1))
@@ -73,7 +73,10 @@ export const overlay = (graph: FlowGraph, progress: Progress): Overlay => {
     if (f.arm !== undefined) return !armDone(f)
     // A branch's pass-through is the way when the branch took none of its arms.
     if (f.passThrough !== undefined) return (outgoing.get(f.source) ?? []).some(armDone)
-    if (f.ok !== undefined) return entry(f.ok)?.state !== "done"
+    if (f.ok !== undefined) {
+      const step = entry(f.ok)
+      return !(step?.state === "done" || (step?.count ?? 0) > 0)
+    }
     if (f.raises !== undefined) return !states.has(f.target)
     return false
   }
@@ -152,11 +155,10 @@ export const overlay = (graph: FlowGraph, progress: Progress): Overlay => {
   const repeated = (loopId: string) => (graph.loops.get(loopId) ?? []).some((key) => (entry(key)?.count ?? 0) > 1)
   for (const f of flows) {
     const reachedBeyond = own(byId.get(f.target)) !== undefined || passed.has(f.target)
-    // Into an outcome gateway: taken when the step finished, whether it completed or failed.
-    const source =
-      states.get(f.source) === "failed" && byId.get(f.target)?.kind === "exclusiveGateway"
-        ? "done"
-        : states.get(f.source)
+    // Into a step's outcome gateway: taken once the step finished (completed, failed, or an earlier round of it).
+    const target = byId.get(f.target)
+    const intoOutcome = target?.kind === "exclusiveGateway" && target.outcomeOf !== undefined
+    const source = intoOutcome && states.get(f.target) === "done" ? "done" : states.get(f.source)
     const taken =
       source === "done" && states.has(f.target) && !excluded(f) && (!isLoopExit(f) || loopFinished(f) || reachedBeyond)
     if (taken) states.set(f.id, "done")

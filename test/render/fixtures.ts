@@ -452,3 +452,23 @@ export const nestedProgress: Progress = {
     delivered: { state: "current", count: 0 }
   }
 }
+
+/**
+ * Progress of an instance of {@link nestedLoops} in its second batch: the first batch's three items and one of the
+ * second's done (one of them quarantined after BadItem), a round of the outer loop fetched, the next item running.
+ */
+export const nestedLoopsProgress: Progress = {
+  instance: "batch-7",
+  status: "running",
+  nodes: {
+    load: { state: "done", count: 1 },
+    batches: { state: "done", count: 1, rounds: 2 },
+    pick: { state: "done", count: 2 },
+    items: { state: "done", count: 1, rounds: 5 },
+    guard: { state: "done", count: 4 },
+    process: { state: "current", count: 3, attempts: 2 },
+    quarantine: { state: "done", count: 1 },
+    advance: { state: "done", count: 3 },
+    fetch: { state: "done", count: 1 }
+  }
+}
