@@ -97,7 +97,8 @@ const nodeShape = (node: FlowNode, badge: string): string | undefined => {
   switch (node.kind) {
     case "startEvent":
     case "endEvent":
-      return `((${quote(text)}))`
+      // A circle grows with its text: break long names into short lines so an event stays small.
+      return `((${quoteLines(text, 14)}))`
     case "messageCatchEvent":
       return `([${quote(`✉ ${text}`)}])`
     case "exclusiveGateway":
@@ -147,3 +148,14 @@ const quote = (text: string): string =>
     .replace(/[#"<>&]/g, (c) =>
       c === "#" ? "#35;" : c === '"' ? "#quot;" : c === "<" ? "#lt;" : c === ">" ? "#gt;" : "#amp;"
     )}"`
+
+/** A quoted label broken into lines of about `width` characters (at spaces), joined with `<br>`. */
+const quoteLines = (text: string, width: number): string => {
+  const lines: Array<string> = []
+  for (const word of text.split(/\s+/).filter((w) => w.length > 0)) {
+    const last = lines[lines.length - 1]
+    if (last !== undefined && last.length + 1 + word.length <= width) lines[lines.length - 1] = `${last} ${word}`
+    else lines.push(word)
+  }
+  return `"${lines.map((l) => quote(l).slice(1, -1)).join("<br>")}"`
+}

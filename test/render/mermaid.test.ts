@@ -18,7 +18,8 @@ describe("toMermaid", () => {
         '  n_Activity_charge("Charge card")',
         '  n_Activity_total("Compute total")',
         // End events: a small circle with a thick ring (a double circle reads as an intermediate event).
-        '  n_EndEvent(("Linear completed"))',
+        // A long name is broken into short lines: a Mermaid circle grows with its text.
+        '  n_EndEvent(("Linear<br>completed"))',
         "  n_StartEvent --> n_Event_placed",
         "  n_Event_placed --> n_Activity_charge",
         "  n_Activity_charge --> n_Activity_total",
