@@ -159,9 +159,9 @@ export type Block =
       readonly handler?: Block
       readonly join?: string
       /** Escalation boundaries, each followed by the end of the instance (or of the enclosing scope). */
-      readonly escalations: ReadonlyArray<{ readonly boundary: string; readonly then: Block }>
+      readonly escalations: ReadonlyArray<{ readonly boundary: string; readonly after: Block }>
       /** When every path inside ends the instance: the end its normal way out leads to, right after it. */
-      readonly then?: Block
+      readonly after?: Block
     }
 
 export interface FlowGraph {

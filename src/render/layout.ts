@@ -657,9 +657,9 @@ class Layouter {
     })
     const labelDepth = Math.max(EVENT / 2, ...boundaryBoxes.map((lb) => (lb ? lb.height + 3 : 0)))
     let exits: Array<Exit> = this.completes(node) ? [{ source: node.id, points: [{ x: width, y: 0 }] }] : []
-    if (b?.then !== undefined) {
+    if (b?.after !== undefined) {
       // Every path inside ends the instance: its end comes right after the box.
-      const then = this.block(b.then)
+      const then = this.block(b.after)
       const x = width + GAP - then.box.minX
       for (const exit of exits) out.edge(this.flow(exit.source, then.entry as string).id, [...exit.points, { x, y: 0 }])
       out.place(then, x, 0)
@@ -725,9 +725,9 @@ class Layouter {
     const escalationBorder = placedBorder.slice(0, escalations.length)
     const endX = Math.max(...placedBorder.map((p) => p.cx), 0) + GAP
     for (let k = escalations.length - 1; k >= 0; k--) {
-      const e = escalations[k] as { boundary: string; then: Block }
+      const e = escalations[k] as { boundary: string; after: Block }
       const eb = escalationBorder[k] as { id: string; cx: number }
-      const then = this.block(e.then)
+      const then = this.block(e.after)
       const y = floor - then.box.minY
       const target = then.entry as string
       const flow = this.flow(eb.id, target)

@@ -89,8 +89,8 @@ type RawBlock =
       readonly merge?: string
       readonly handler?: RawBlock
       readonly join?: string
-      readonly escalations: ReadonlyArray<{ readonly boundary: string; readonly then: RawBlock }>
-      readonly then?: RawBlock
+      readonly escalations: ReadonlyArray<{ readonly boundary: string; readonly after: RawBlock }>
+      readonly after?: RawBlock
     }
 
 const EMPTY: RawBlock = { kind: "sequence", items: [] }
@@ -200,12 +200,12 @@ class ContainerBuilder {
       case "loop":
         return { ...block, body: this.resolve(block.body), restart: this.resolve(block.restart) }
       case "scope": {
-        const { handler, escalations, then, ...rest } = block
+        const { handler, escalations, after, ...rest } = block
         return {
           ...rest,
           ...(handler !== undefined ? { handler: this.resolve(handler) } : {}),
-          ...(then !== undefined ? { then: this.resolve(then) } : {}),
-          escalations: escalations.map((e) => ({ boundary: e.boundary, then: this.resolve(e.then) }))
+          ...(after !== undefined ? { after: this.resolve(after) } : {}),
+          escalations: escalations.map((e) => ({ boundary: e.boundary, after: this.resolve(e.after) }))
         }
       }
     }
@@ -401,7 +401,7 @@ class GraphBuilder {
           handler: handler.block,
           ...(join !== undefined ? { join } : {}),
           escalations,
-          ...(scope.then ? { then: scope.then } : {})
+          ...(scope.after ? { after: scope.after } : {})
         })
         if (outs.length <= 1) return { outs, block: block() }
         const join = c.join(ids.join(node.id), undefined, outs)
@@ -415,14 +415,14 @@ class GraphBuilder {
         return {
           outs: scope.outs,
           block:
-            escalations.length === 0 && scope.then === undefined
+            escalations.length === 0 && scope.after === undefined
               ? { kind: "node", id: scope.id }
               : {
                   kind: "scope",
                   id: scope.id,
                   boundaries: [],
                   escalations,
-                  ...(scope.then ? { then: scope.then } : {})
+                  ...(scope.after ? { after: scope.after } : {})
                 }
         }
       }
@@ -530,9 +530,9 @@ class GraphBuilder {
   ): {
     readonly id: string
     readonly outs: ReadonlyArray<Pending>
-    readonly escalate: () => ReadonlyArray<{ boundary: string; then: RawBlock }>
+    readonly escalate: () => ReadonlyArray<{ boundary: string; after: RawBlock }>
     /** When every path inside ends the instance: the end right after it. */
-    readonly then?: RawBlock
+    readonly after?: RawBlock
   } {
     // Reserved before the content so that ids are handed out in flow order.
     const id = this.reserve(ids.activity(modelId))
@@ -558,7 +558,7 @@ class GraphBuilder {
     if (inner.endsOnly) {
       // Completing it means one of its ends was reached: the instance ends right after it.
       const [first, ...more] = inner.escalations
-      const then =
+      const after =
         first === undefined
           ? undefined
           : more.length === 0
@@ -570,7 +570,7 @@ class GraphBuilder {
                 [this.pend({ source: id })],
                 c
               )
-      return { id, outs: [], escalate: () => [], ...(then ? { then } : {}) }
+      return { id, outs: [], escalate: () => [], ...(after ? { after } : {}) }
     }
     const escalate = () =>
       inner.escalations.map((e) => {
@@ -585,7 +585,7 @@ class GraphBuilder {
           },
           []
         )
-        return { boundary, then: this.end(e.endId, e.name, e.description, [this.pend({ source: boundary })], c) }
+        return { boundary, after: this.end(e.endId, e.name, e.description, [this.pend({ source: boundary })], c) }
       })
     return { id, outs: completes ? [this.pend({ source: id })] : [], escalate }
   }
