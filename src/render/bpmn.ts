@@ -174,6 +174,17 @@ const flowNode = (
     ...documentation(moddle, node.description)
   }
   const definition = { id: ids.eventDefinition(node.id) }
+  // Thrown by end events, caught by boundary events: the same definitions, referring to the same root elements.
+  const escalation = (code: string) =>
+    moddle.create("bpmn:EscalationEventDefinition", {
+      ...definition,
+      ...withRef("escalationRef", globals.escalations.get(code))
+    })
+  const error = (name: string | undefined) =>
+    moddle.create("bpmn:ErrorEventDefinition", {
+      ...definition,
+      ...withRef("errorRef", name !== undefined ? globals.errors.get(name) : undefined)
+    })
   switch (node.kind) {
     case "startEvent":
       return moddle.create("bpmn:StartEvent", common)
@@ -181,15 +192,9 @@ const flowNode = (
       const eventDefinition = node.terminate
         ? moddle.create("bpmn:TerminateEventDefinition", definition)
         : node.escalation !== undefined
-          ? moddle.create("bpmn:EscalationEventDefinition", {
-              ...definition,
-              ...withRef("escalationRef", globals.escalations.get(node.escalation))
-            })
+          ? escalation(node.escalation)
           : node.error !== undefined
-            ? moddle.create("bpmn:ErrorEventDefinition", {
-                ...definition,
-                ...withRef("errorRef", globals.errors.get(node.error))
-              })
+            ? error(node.error)
             : undefined
       return moddle.create("bpmn:EndEvent", {
         ...common,
@@ -218,32 +223,13 @@ const flowNode = (
       fillContainer(moddle, sub, node.container, globals)
       return sub
     }
-    case "escalationBoundaryEvent": {
-      const host = siblings.get(node.attachedTo)
+    case "escalationBoundaryEvent":
+    case "errorBoundaryEvent":
       return moddle.create("bpmn:BoundaryEvent", {
         ...common,
-        ...withRef("attachedToRef", host as Of<BpmnActivity> | undefined),
-        eventDefinitions: [
-          moddle.create("bpmn:EscalationEventDefinition", {
-            ...definition,
-            ...withRef("escalationRef", globals.escalations.get(node.escalation))
-          })
-        ]
+        ...withRef("attachedToRef", siblings.get(node.attachedTo) as Of<BpmnActivity> | undefined),
+        eventDefinitions: [node.kind === "escalationBoundaryEvent" ? escalation(node.escalation) : error(node.error)]
       })
-    }
-    case "errorBoundaryEvent": {
-      const host = siblings.get(node.attachedTo)
-      return moddle.create("bpmn:BoundaryEvent", {
-        ...common,
-        ...withRef("attachedToRef", host as Of<BpmnActivity> | undefined),
-        eventDefinitions: [
-          moddle.create("bpmn:ErrorEventDefinition", {
-            ...definition,
-            ...withRef("errorRef", node.error !== undefined ? globals.errors.get(node.error) : undefined)
-          })
-        ]
-      })
-    }
   }
 }
 

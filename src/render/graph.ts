@@ -129,24 +129,25 @@ export interface Container {
 /**
  * The structure a container's nodes came from, as the layout needs it: which nodes follow each other on one line,
  * which gateways open and close a branch or a loop, what hangs below a subprocess. Leaves are flow node ids.
+ * (`ArmFlow` is how an arm's first flow is known: its id, or while the graph is built, the flow still pending.)
  */
-export type Block =
+export type Block<ArmFlow = string> =
   | { readonly kind: "node"; readonly id: string }
-  | { readonly kind: "sequence"; readonly items: ReadonlyArray<Block> }
+  | { readonly kind: "sequence"; readonly items: ReadonlyArray<Block<ArmFlow>> }
   | {
       readonly kind: "branch"
       readonly split: string
-      /** In declared order, `otherwise` (or the pass-through) last; `flow` is the id of the arm's first flow. */
-      readonly arms: ReadonlyArray<{ readonly flow: string; readonly body: Block }>
+      /** In declared order, `otherwise` (or the pass-through) last; `flow` is the arm's first flow (its id). */
+      readonly arms: ReadonlyArray<{ readonly flow: ArmFlow; readonly body: Block<ArmFlow> }>
       readonly join?: string
     }
   | {
       readonly kind: "loop"
       readonly join: string
-      readonly body: Block
+      readonly body: Block<ArmFlow>
       readonly split: string
       /** On the way back, drawn right to left below the body. */
-      readonly restart: Block
+      readonly restart: Block<ArmFlow>
     }
   | {
       readonly kind: "scope"
@@ -156,12 +157,12 @@ export type Block =
       readonly boundaries: ReadonlyArray<string>
       /** Merges several boundaries before the handler. */
       readonly merge?: string
-      readonly handler?: Block
+      readonly handler?: Block<ArmFlow>
       readonly join?: string
       /** Escalation boundaries, each followed by the end of the instance (or of the enclosing scope). */
-      readonly escalations: ReadonlyArray<{ readonly boundary: string; readonly after: Block }>
+      readonly escalations: ReadonlyArray<{ readonly boundary: string; readonly after: Block<ArmFlow> }>
       /** When every path inside ends the instance: the end its normal way out leads to, right after it. */
-      readonly after?: Block
+      readonly after?: Block<ArmFlow>
     }
 
 export interface FlowGraph {

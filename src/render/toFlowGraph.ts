@@ -66,32 +66,7 @@ interface Pending extends Omit<Flow, "id" | "target"> {
 }
 
 /** A {@link Block} whose arm flows are still pending (their ids are known once connected). */
-type RawBlock =
-  | Exclude<Block, { kind: "sequence" | "branch" | "loop" | "scope" }>
-  | { readonly kind: "sequence"; readonly items: ReadonlyArray<RawBlock> }
-  | {
-      readonly kind: "branch"
-      readonly split: string
-      readonly arms: ReadonlyArray<{ readonly first: Pending; readonly body: RawBlock }>
-      readonly join?: string
-    }
-  | {
-      readonly kind: "loop"
-      readonly join: string
-      readonly body: RawBlock
-      readonly split: string
-      readonly restart: RawBlock
-    }
-  | {
-      readonly kind: "scope"
-      readonly id: string
-      readonly boundaries: ReadonlyArray<string>
-      readonly merge?: string
-      readonly handler?: RawBlock
-      readonly join?: string
-      readonly escalations: ReadonlyArray<{ readonly boundary: string; readonly after: RawBlock }>
-      readonly after?: RawBlock
-    }
+type RawBlock = Block<Pending>
 
 const EMPTY: RawBlock = { kind: "sequence", items: [] }
 
@@ -191,7 +166,7 @@ class ContainerBuilder {
           kind: "branch",
           split: block.split,
           arms: block.arms.map((a) => {
-            const flow = this.bySeq.get(a.first.seq)
+            const flow = this.bySeq.get(a.flow.seq)
             if (flow === undefined) throw new Error(`toFlowGraph: arm flow from ${block.split} never connected`)
             return { flow, body: this.resolve(a.body) }
           }),
@@ -299,11 +274,11 @@ class GraphBuilder {
           incoming
         )
         const outs: Array<Pending> = []
-        const arms: Array<{ first: Pending; body: RawBlock }> = []
+        const arms: Array<{ flow: Pending; body: RawBlock }> = []
         for (const arm of node.arms) {
           const first = this.pend({ source: split, name: arm.condition, condition: arm.condition, arm: arm.id })
           const emitted = this.emit(arm.body, [first], c)
-          arms.push({ first, body: emitted.block })
+          arms.push({ flow: first, body: emitted.block })
           outs.push(...emitted.outs)
         }
         if (node.otherwise) {
@@ -314,11 +289,11 @@ class GraphBuilder {
             arm: node.otherwise.id
           })
           const emitted = this.emit(node.otherwise.body, [first], c)
-          arms.push({ first, body: emitted.block })
+          arms.push({ flow: first, body: emitted.block })
           outs.push(...emitted.outs)
         } else {
           const first = this.pend({ source: split, name: "otherwise", isDefault: true, passThrough: node.id })
-          arms.push({ first, body: EMPTY })
+          arms.push({ flow: first, body: EMPTY })
           outs.push(first)
         }
         if (outs.length <= 1) return { outs, block: { kind: "branch", split, arms } }
@@ -454,9 +429,9 @@ class GraphBuilder {
       },
       [this.pend({ source: id })]
     )
-    const arms: Array<{ first: Pending; body: RawBlock }> = []
+    const arms: Array<{ flow: Pending; body: RawBlock }> = []
     const ok = this.pend({ source: outcome, isDefault: true, ok: modelId, ...(single ? { name: "no" } : {}) })
-    arms.push({ first: ok, body: EMPTY })
+    arms.push({ flow: ok, body: EMPTY })
     for (const error of errors) {
       this.errors.add(error)
       const first = this.pend({ source: outcome, name: single ? "yes" : error, condition: error, raises: error })
@@ -471,7 +446,7 @@ class GraphBuilder {
         },
         [first]
       )
-      arms.push({ first, body: { kind: "node", id: end } })
+      arms.push({ flow: first, body: { kind: "node", id: end } })
     }
     return {
       outs: [ok],
