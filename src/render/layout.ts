@@ -103,12 +103,14 @@ interface Box {
 interface Exit {
   readonly source: string
   readonly points: Array<Point>
+  /** The flow, when the part knows which (an arm's); else the one flow from `source` to where it is connected. */
+  readonly flow?: Flow
   /** Where the flow's label goes, when the part that made the exit placed it. */
   readonly label?: Bounds
 }
 
 const moveExit = (e: Exit, dx: number, dy: number): Exit => ({
-  source: e.source,
+  ...e,
   points: e.points.map((p) => ({ x: p.x + dx, y: p.y + dy })),
   ...(e.label ? { label: move(e.label, dx, dy) } : {})
 })
@@ -204,7 +206,7 @@ class Part {
     out.empty = this.empty
     out.entry = this.entry
     out.exits = this.exits.map((e) => ({
-      source: e.source,
+      ...e,
       points: e.points.map((p) => ({ x: -p.x, y: p.y })),
       ...(e.label ? { label: flip(e.label) } : {})
     }))
@@ -274,6 +276,11 @@ class Layouter {
     if (f === undefined) throw new Error(`layout: no flow ${source} → ${target}`)
     this.used.add(f.id)
     return f
+  }
+
+  /** The flow an exit stands for, connected to `target`. */
+  private flowOf(exit: Exit, target: string, back = false): Flow {
+    return exit.flow ?? this.flow(exit.source, target, back)
   }
 
   private flowById(id: string): Flow {
@@ -384,10 +391,11 @@ class Layouter {
       if (previous !== undefined) {
         const target = line.entry as string
         const laneY = previous.bottom + ROW_GAP
-        const laneRight = previous.line.box.maxX + GAP / 2
+        // Right of the row, and of the label of a flow that leaves it (a loop's exit at the end of a row).
+        const laneRight = Math.max(previous.line.box.maxX + GAP / 2, ...exits.map((e) => this.reach(e)))
         for (const exit of exits) {
           const last = exit.points[exit.points.length - 1] as Point
-          const flow = this.flow(exit.source, target)
+          const flow = this.flowOf(exit, target)
           out.edge(
             flow.id,
             [
@@ -418,7 +426,7 @@ class Layouter {
     // Room for the label of a flow (a loop's exit, an arm), right after where it leaves its source.
     let x = line.box.maxX + GAP - next.box.minX
     for (const exit of exits) x = Math.max(x, this.reach(exit) - next.box.minX)
-    const flows = exits.map((e) => ({ exit: e, flow: this.flow(e.source, target) }))
+    const flows = exits.map((e) => ({ exit: e, flow: this.flowOf(e, target) }))
     const mid = line.box.maxX + GAP / 2
     for (const { exit, flow } of flows) {
       const last = exit.points[exit.points.length - 1] as Point
@@ -442,7 +450,8 @@ class Layouter {
   private reach(exit: Exit): number {
     const start = exit.points[0] as Point
     if (exit.label) return exit.label.x + exit.label.width + 6
-    const flow = this.flows.find((f) => f.source === exit.source && f.loopBack === undefined && !this.used.has(f.id))
+    const flow =
+      exit.flow ?? this.flows.find((f) => f.source === exit.source && f.loopBack === undefined && !this.used.has(f.id))
     const box = flow ? this.labels.get(flow.id) : undefined
     return box ? start.x + 6 + box.width + 6 : start.x
   }
@@ -484,7 +493,7 @@ class Layouter {
       const d = offsets[i] as number
       const dock: Point = i === 0 ? { x: GATEWAY, y: 0 } : { x: GATEWAY / 2 + d, y: GATEWAY / 2 - Math.abs(d) }
       const trunk: Array<Point> = i === 0 ? [dock] : [dock, { x: dock.x, y: arm.y }]
-      const label = arm.box ? aboveLine(arm.box, i === 0 ? GATEWAY + 4 : GATEWAY + 4, arm.y) : undefined
+      const label = arm.box ? aboveLine(arm.box, GATEWAY + 4, arm.y) : undefined
       // Into the join: the first arm from the west, the others from below, mirrored.
       const into = (exit: Exit): Array<Point> => {
         const last = exit.points[exit.points.length - 1] as Point
@@ -499,15 +508,19 @@ class Layouter {
         else {
           // Straight on to what follows the branch (it has no join): an exit from the split.
           if (label) out.grow(label)
-          this.used.delete(arm.flow.id)
-          exits.push({ source: b.split, points: [...trunk, { x: right, y: arm.y }], ...(label ? { label } : {}) })
+          exits.push({
+            source: b.split,
+            flow: arm.flow,
+            points: [...trunk, { x: right, y: arm.y }],
+            ...(label ? { label } : {})
+          })
         }
         continue
       }
       out.edge(arm.flow.id, [...trunk, { x: arm.x, y: arm.y }], label)
       for (const exit of arm.exits) {
         if (join) {
-          const flow = this.flow(exit.source, b.join as string)
+          const flow = this.flowOf(exit, b.join as string)
           out.edge(flow.id, into(exit), this.exitLabel(flow, exit))
         } else {
           const last = exit.points[exit.points.length - 1] as Point
@@ -552,7 +565,7 @@ class Layouter {
       ])
     }
     for (const exit of bodyExits) {
-      const flow = this.flow(exit.source, b.split)
+      const flow = this.flowOf(exit, b.split)
       const last = exit.points[exit.points.length - 1] as Point
       const mid = bodyRight + GAP / 2
       out.edge(
@@ -586,7 +599,7 @@ class Layouter {
       if (repeatFlow.target !== target) throw new Error(`layout: ${repeatFlow.id} does not lead to ${target}`)
       out.edge(repeatFlow.id, [down, { x: down.x, y }, { x: rx, y }], label)
       for (const exit of out.place(restart, rx, y)) {
-        const flow = this.flow(exit.source, b.join, true)
+        const flow = this.flowOf(exit, b.join, true)
         const last = exit.points[exit.points.length - 1] as Point
         out.edge(flow.id, [...exit.points, { x: up.x, y: last.y }, up], this.exitLabel(flow, exit))
       }
@@ -661,7 +674,7 @@ class Layouter {
       // Every path inside ends the instance: its end comes right after the box.
       const then = this.block(b.after)
       const x = width + GAP - then.box.minX
-      for (const exit of exits) out.edge(this.flow(exit.source, then.entry as string).id, [...exit.points, { x, y: 0 }])
+      for (const exit of exits) out.edge(this.flowOf(exit, then.entry as string).id, [...exit.points, { x, y: 0 }])
       out.place(then, x, 0)
       exits = []
     }
@@ -748,11 +761,11 @@ class Layouter {
       out.place(this.leaf(b.join), jx, 0)
       const jcx = jx + GATEWAY / 2
       for (const exit of exits) {
-        const flow = this.flow(exit.source, b.join)
+        const flow = this.flowOf(exit, b.join)
         out.edge(flow.id, [...exit.points, { x: jx, y: 0 }], this.exitLabel(flow, exit))
       }
       for (const exit of handlerExits) {
-        const flow = this.flow(exit.source, b.join)
+        const flow = this.flowOf(exit, b.join)
         const last = exit.points[exit.points.length - 1] as Point
         out.edge(
           flow.id,
