@@ -246,19 +246,23 @@ const statusText = (diagram: Diagram, colors: Overlay): string => {
     incident: "purple"
   }
   const legend = legendEntries(colors.status)
-    .filter((e) => e.name !== "done n times")
+    .filter((e) => e.badge === undefined || !/n$/.test(e.badge))
     .map((e, i) => {
       const state = (["done", "current", "failed", "incident"] as const)[i]
       return state ? `${badge[state]} ${e.name} (${colourNames[state]})` : `${e.name} (grey)`
     })
-  const repeated = diagram.shapes.flatMap((s) => {
-    const n = colors.counts.get(s.node.id)
-    return n !== undefined && s.node.name.length > 0 ? [`${s.node.name} ×${n}`] : []
-  })
+  const named = (counts: ReadonlyMap<string, number>, mark: string) =>
+    diagram.shapes.flatMap((s) => {
+      const n = counts.get(s.node.id)
+      return n !== undefined && s.node.name.length > 0 ? [`${s.node.name} ${mark}${n}`] : []
+    })
+  const repeated = named(colors.counts, "×")
+  const attempts = named(colors.attempts, "↻")
   return [
     `Instance ${colors.instance}: ${colors.status}`,
     legend.join(" · "),
-    ...(repeated.length > 0 ? [`Repeated: ${repeated.join(", ")}`] : [])
+    ...(repeated.length > 0 ? [`Repeated: ${repeated.join(", ")}`] : []),
+    ...(attempts.length > 0 ? [`Attempts: ${attempts.join(", ")}`] : [])
   ].join("\n")
 }
 

@@ -64,12 +64,13 @@ export const badges = (status: Overlay["status"]): Readonly<Record<DrawState, st
   incident: "⚠"
 })
 
-/** The text prefix of a node's label for text renderers (Mermaid, the BPMN annotation): badge and ×n. */
+/** The text prefix of a node's label for text renderers (Mermaid): badge, ×n (times done), ↻n (attempts). */
 export const badgeText = (overlay: Overlay, node: FlowNode): string => {
   const state = overlay.states.get(node.id)
   if (state === undefined) return ""
   const times = overlay.counts.get(node.id)
-  return `${badges(overlay.status)[state]}${times !== undefined ? ` ×${times}` : ""} `
+  const attempts = overlay.attempts.get(node.id)
+  return `${badges(overlay.status)[state]}${times !== undefined ? ` ×${times}` : ""}${attempts !== undefined ? ` ↻${attempts}` : ""} `
 }
 
 /** Legend entries, in the order drawn. */
@@ -87,6 +88,7 @@ export const legendEntries = (
     { name: "failed", badge: badge.failed, colors: palette.failed },
     { name: "incident", badge: badge.incident, colors: palette.incident },
     { name: "not reached", badge: undefined, colors: notReached },
-    { name: "done n times", badge: "×n", colors: { stroke: "none", fill: "none" } }
+    { name: "done n times", badge: "×n", colors: { stroke: "none", fill: "none" } },
+    { name: "n attempts", badge: "↻n", colors: { stroke: "none", fill: "none" } }
   ]
 }

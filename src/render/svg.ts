@@ -201,7 +201,7 @@ const legend = (progress: Progress, x: number, y: number): string => {
     else
       parts.push(
         `<rect x="${num(cursor)}" y="${num(y - 1)}" width="20" height="14" rx="7" ry="7" fill="#ffffff" stroke="${defaultColors.stroke}" stroke-width="1.5"/>`,
-        `<text x="${num(cursor + 10)}" y="${num(y + 9.5)}" font-size="9" font-weight="bold" text-anchor="middle" fill="${defaultColors.stroke}">×n</text>`
+        `<text x="${num(cursor + 10)}" y="${num(y + 9.5)}" font-size="9" font-weight="bold" text-anchor="middle" fill="${defaultColors.stroke}">${escapeXml(entry.badge ?? "")}</text>`
       )
     parts.push(
       `<text x="${num(cursor + 24)}" y="${num(y + 10)}" font-size="${fontSize}" fill="${defaultColors.stroke}">${escapeXml(entry.name)}</text>`

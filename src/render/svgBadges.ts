@@ -7,15 +7,19 @@ import { escapeXml, num } from "./xml.js"
 /**
  * The state of an element as a badge, so progress reads without colour (greyscale prints, colour-blind readers):
  * a disc in the state's colour with a white glyph (✓ done, ⏸ waiting, ▶ running, ✕ failed, ! incident), and a
- * "×n" pill where something ran more than once. Glyphs are paths, not characters, so every viewer draws them alike.
+ * pill where something ran more than once ("×n") or took several attempts ("↻n"). Glyphs are paths, not characters, so every viewer draws them alike.
  */
 export const badge = (s: ShapeLayout, overlay: Overlay, stroke: string): string => {
   const state = overlay.states.get(s.node.id)
   const at = badgeCentre(s)
   const times = overlay.counts.get(s.node.id)
+  const attempts = overlay.attempts.get(s.node.id)
+  const text = [times !== undefined ? `×${times}` : "", attempts !== undefined ? `↻${attempts}` : ""]
+    .filter((t) => t.length > 0)
+    .join(" ")
   return (
     (state !== undefined && at !== undefined ? disc(at.x, at.y, state, overlay.status, stroke) : "") +
-    (times !== undefined ? pill(s.bounds, s.node.kind, `×${times}`, stroke) : "")
+    (text.length > 0 ? pill(s.bounds, s.node.kind, text, stroke) : "")
   )
 }
 

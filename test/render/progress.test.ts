@@ -6,7 +6,7 @@ import type { Progress } from "../../src/model/Progress.js"
 import type { WorkflowModel } from "../../src/model/WorkflowModel.js"
 import { layout, overlay, toBpmn, toFlowGraph, toMermaid, toSvg } from "../../src/render/index.js"
 import { diagramElements, reimport } from "./checks.js"
-import { catching, looping, nested, nestedProgress, passThrough } from "./fixtures.js"
+import { catching, looping, nested, nestedLoops, nestedLoopsProgress, nestedProgress, passThrough } from "./fixtures.js"
 
 const GREEN = { stroke: "#43a047", fill: "#c8e6c9" }
 const BLUE = { stroke: "#1e88e5", fill: "#bbdefb" }
@@ -115,6 +115,24 @@ describe("progress overlay", () => {
     ])
     expect(diagramElements(rootElement).get("Status_order")?.get("bounds")).toBeDefined()
     expect(await toBpmn(nested)).not.toContain("textAnnotation")
+  })
+
+  it("draws loop rounds on the loop's decision and attempts on the step, from the progress' counts", async () => {
+    const o = overlay(toFlowGraph(nestedLoops), nestedLoopsProgress)
+    expect(Object.fromEntries(o.counts)).toEqual({
+      Activity_pick: 2,
+      Activity_process: 3,
+      Split_items: 5,
+      Activity_advance: 3,
+      Split_batches: 2
+    })
+    expect(Object.fromEntries(o.attempts)).toEqual({ Activity_process: 2 })
+    const svg = await toSvg(nestedLoops, { progress: nestedLoopsProgress })
+    expect(svg).toContain(">×3 ↻2</text>")
+    expect(svg).toContain(">×5</text>")
+    expect(toMermaid(nestedLoops, { progress: nestedLoopsProgress })).toContain(
+      'n_Activity_process("▶ ×3 ↻2 Process item")'
+    )
   })
 
   it("emits taken flows last, so that where flows meet the taken one is drawn on top", async () => {
