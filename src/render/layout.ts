@@ -524,7 +524,7 @@ class Layouter {
           out.edge(flow.id, into(exit), this.exitLabel(flow, exit))
         } else {
           const last = exit.points[exit.points.length - 1] as Point
-          exits.push({ source: exit.source, points: [...exit.points, { x: right, y: last.y }] })
+          exits.push({ ...exit, points: [...exit.points, { x: right, y: last.y }] })
         }
       }
     }
@@ -736,7 +736,6 @@ class Layouter {
 
     // Escalations: each to the end it stands for, the leftmost lowest so no two cross.
     const escalationBorder = placedBorder.slice(0, escalations.length)
-    const endX = Math.max(...placedBorder.map((p) => p.cx), 0) + GAP
     for (let k = escalations.length - 1; k >= 0; k--) {
       const e = escalations[k] as { boundary: string; after: Block }
       const eb = escalationBorder[k] as { id: string; cx: number }
@@ -744,6 +743,8 @@ class Layouter {
       const y = floor - then.box.minY
       const target = then.entry as string
       const flow = this.flow(eb.id, target)
+      // Right of its boundary: the boundaries further right go down no further than the rows above this one.
+      const endX = eb.cx + GAP - Math.min(0, then.box.minX)
       out.edge(flow.id, [
         { x: eb.cx, y: bottomOut },
         { x: eb.cx, y },
@@ -778,7 +779,7 @@ class Layouter {
       const right = out.box.maxX
       out.exits = [...exits, ...handlerExits].map((e) => {
         const last = e.points[e.points.length - 1] as Point
-        return { source: e.source, points: [...e.points, { x: right, y: last.y }] }
+        return { ...e, points: [...e.points, { x: right, y: last.y }] }
       })
     }
     return out

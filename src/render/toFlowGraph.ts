@@ -304,11 +304,14 @@ class GraphBuilder {
         const keys: Array<string> = []
         this.loops.set(node.id, keys)
         this.openLoops.push(keys)
-        const join = c.join(ids.join(node.id), node.id, incoming)
-        const body = this.emit(node.body, [this.pend({ source: join })], c)
+        // A loop whose restart always ends the instance never goes round: no merge (it would be superfluous).
+        const goesRound = reachesAfter(node.body) && (node.restart === undefined || reachesAfter(node.restart))
+        const join = goesRound ? c.join(ids.join(node.id), node.id, incoming) : undefined
+        const body = this.emit(node.body, join !== undefined ? [this.pend({ source: join })] : incoming, c)
         if (body.outs.length === 0) {
           this.openLoops.pop()
-          return { outs: [], block: { kind: "sequence", items: [{ kind: "node", id: join }, body.block] } }
+          const items: Array<RawBlock> = join !== undefined ? [{ kind: "node", id: join }, body.block] : [body.block]
+          return { outs: [], block: { kind: "sequence", items } }
         }
         const split = c.add(
           {
@@ -322,14 +325,32 @@ class GraphBuilder {
         )
         const repeat = this.pend({ source: split, name: node.repeat, isDefault: true, loopRepeat: node.id })
         const restart = node.restart ? this.emit(node.restart, [repeat], c) : { outs: [repeat], block: EMPTY }
-        c.connect(
-          restart.outs.map((p) => ({ ...p, loopBack: node.id })),
-          join
-        )
+        if (join !== undefined)
+          c.connect(
+            restart.outs.map((p) => ({ ...p, loopBack: node.id })),
+            join
+          )
         this.openLoops.pop()
+        const exit = this.pend({ source: split, name: node.exit, condition: node.exit, loopExit: node.id })
         return {
-          outs: [this.pend({ source: split, name: node.exit, condition: node.exit, loopExit: node.id })],
-          block: { kind: "loop", join, body: body.block, split, restart: restart.block }
+          outs: [exit],
+          block:
+            join !== undefined
+              ? { kind: "loop", join, body: body.block, split, restart: restart.block }
+              : {
+                  kind: "sequence",
+                  items: [
+                    body.block,
+                    {
+                      kind: "branch",
+                      split,
+                      arms: [
+                        { flow: exit, body: EMPTY },
+                        { flow: repeat, body: restart.block }
+                      ]
+                    }
+                  ]
+                }
         }
       }
       case "catch": {

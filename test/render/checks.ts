@@ -115,7 +115,7 @@ interface Geometry {
     readonly label?: { readonly bounds: Box }
   }>
   readonly edges: ReadonlyArray<{
-    readonly flow: { readonly id: string; readonly source: string; readonly target: string }
+    readonly flow: { readonly id: string; readonly source: string; readonly target: string; readonly arm?: string }
     readonly waypoints: ReadonlyArray<{ readonly x: number; readonly y: number }>
     readonly label?: { readonly bounds: Box }
   }>
@@ -226,8 +226,8 @@ export const sharedLines = (d: Geometry): Array<string> => {
 }
 
 /**
- * A decision's flows in the order of the workflow: the first straight ahead (from the gateway's east corner, on its
- * centre line), the others below it in their declared order, each from its own point of the gateway. Loop decisions
+ * A decision's flows in the order of the workflow: the first straight ahead (from the gateway's east corner, or its
+ * west one on a way back drawn right to left, on its centre line), the others below it in their declared order, each from its own point of the gateway. Loop decisions
  * are left out (their way back goes down by design); `loopDecisions` are their ids.
  */
 export const armOrderProblems = (d: Geometry, loopDecisions: ReadonlySet<string>): Array<string> => {
@@ -240,7 +240,9 @@ export const armOrderProblems = (d: Geometry, loopDecisions: ReadonlySet<string>
     const cy = s.bounds.y + s.bounds.height / 2
     const [first, ...others] = out
     const start = first?.waypoints[0]
-    if (!first || start?.y !== cy || start.x !== s.bounds.x + s.bounds.width || first.waypoints[1]?.y !== cy)
+    // Straight ahead is east, or west on a way back drawn right to left (a loop's restart).
+    const side = start !== undefined && (start.x === s.bounds.x + s.bounds.width || start.x === s.bounds.x)
+    if (!first || start?.y !== cy || !side || first.waypoints[1]?.y !== cy)
       problems.push(`${first?.flow.id} (first of ${s.node.id}) does not go straight ahead`)
     // The row of an arm: the y at which it runs towards its target, after leaving the gateway.
     const rows = others.map((e) => e.waypoints[1]?.y ?? Number.NaN)
@@ -261,7 +263,8 @@ export const armOrderProblems = (d: Geometry, loopDecisions: ReadonlySet<string>
 
 /**
  * Spacing as at the top level everywhere (subprocesses included): a flow straight from one element to the next is at
- * least `gap` long, and no element lands in a far layer (a flow's last stretch into a task or event at most `far`).
+ * least `gap` long, and no arm's first element or handler lands in a far layer (the last stretch of a branch arm's
+ * flow, or of a boundary event's, into a task or event is at most `far`).
  */
 export const spacingProblems = (d: Geometry, gap: number, far: number): Array<string> => {
   const problems: Array<string> = []
@@ -271,10 +274,13 @@ export const spacingProblems = (d: Geometry, gap: number, far: number): Array<st
     const [a, b] = [points[0], points[1]]
     if (points.length === 2 && a && b && a.y === b.y && Math.abs(b.x - a.x) < gap)
       problems.push(`${e.flow.id} is ${Math.abs(b.x - a.x)} px long, less than ${gap}`)
+    // Where the issue saw far layers: an arm's first element, what a boundary event leads to.
+    const fromBoundary = /BoundaryEvent$/.test(kinds.get(e.flow.source) ?? "")
     const kind = kinds.get(e.flow.target)
     const last = points[points.length - 1]
     const before = points[points.length - 2]
-    if (kind !== "exclusiveGateway" && last && before && last.y === before.y && Math.abs(last.x - before.x) > far)
+    const watched = (e.flow.arm !== undefined || fromBoundary) && kind !== "exclusiveGateway"
+    if (watched && last && before && last.y === before.y && Math.abs(last.x - before.x) > far)
       problems.push(`${e.flow.id} runs ${Math.abs(last.x - before.x)} px into ${e.flow.target}`)
   }
   return problems

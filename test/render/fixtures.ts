@@ -472,3 +472,60 @@ export const nestedLoopsProgress: Progress = {
     fetch: { state: "done", count: 1 }
   }
 }
+
+/**
+ * A random structured workflow (deterministic for a seed): every kind of node nested up to `depth` levels, with
+ * steps that raise errors, ends anywhere, empty sequences, loops with and without restarts, catches of named and
+ * any errors. For checking that the layout holds for shapes nobody wrote by hand.
+ */
+export const randomWorkflow = (seed: number, depth = 4): WorkflowModel => {
+  let state = seed
+  const random = () => {
+    state = (state * 1103515245 + 12345) % 2147483648
+    return state / 2147483648
+  }
+  let n = 0
+  const next = (prefix: string) => `${prefix}${n++}`
+  const node = (level: number): ModelNode => {
+    const r = random()
+    if (level <= 0 || r < 0.3) {
+      const k = random()
+      if (k < 0.5) return step(next("s"), `Step ${n}`, random() < 0.2 ? [`Err${n}`] : [])
+      if (k < 0.7) return signal(next("g"), `Wait ${n}`, "Sig")
+      if (k < 0.85) return transition(next("t"), `T ${n}`)
+      if (k < 0.92) return seq(next("e"))
+      return end(next("x"), `End ${n}`)
+    }
+    if (r < 0.5) return seq(next("q"), ...Array.from({ length: 1 + Math.floor(random() * 3) }, () => node(level - 1)))
+    if (r < 0.65) {
+      const arms = Array.from({ length: 1 + Math.floor(random() * 3) }, () => arm(next("a"), `c${n}`, node(level - 1)))
+      return {
+        kind: "branch",
+        id: next("b"),
+        name: `B${n}?`,
+        arms,
+        ...(random() < 0.5 ? { otherwise: arm(next("o"), "otherwise", node(level - 1)) } : {})
+      }
+    }
+    if (r < 0.78)
+      return {
+        kind: "loop",
+        id: next("l"),
+        body: node(level - 1),
+        exit: `done ${n}`,
+        repeat: `again ${n}`,
+        ...(random() < 0.6 ? { restart: node(level - 1) } : {})
+      }
+    if (r < 0.9)
+      return {
+        kind: "catch",
+        id: next("c"),
+        ...(random() < 0.5 ? { name: `Catch ${n}` } : {}),
+        errors: random() < 0.5 ? [] : ["E1", "E2"].slice(0, 1 + Math.floor(random() * 2)),
+        body: node(level - 1),
+        handler: node(level - 1)
+      }
+    return { kind: "subworkflow", id: next("w"), name: `Sub ${n}`, body: node(level - 1) }
+  }
+  return workflow(`random${seed}`, seq("root", node(depth), node(depth - 1)))
+}

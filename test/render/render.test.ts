@@ -30,7 +30,7 @@ import {
 } from "./checks.js"
 import { exampleModels } from "../../docs/diagrams.js"
 import { GAP, MAX_ROW_WIDTH, ROW_GAP } from "../../src/render/layout.js"
-import { countNodes, edgeCases, fixtures, generated, nested, nestedProgress } from "./fixtures.js"
+import { countNodes, edgeCases, fixtures, generated, nested, nestedProgress, randomWorkflow } from "./fixtures.js"
 
 interface Rendered {
   readonly diagram: Diagram
@@ -212,6 +212,34 @@ describe("the harder workflows", () => {
   })
 })
 
+describe("random structured workflows", () => {
+  it("all lay out cleanly and pass bpmnlint", async () => {
+    const problems: Array<string> = []
+    for (let seed = 1; seed <= 40; seed++) {
+      const model = randomWorkflow(seed)
+      const diagram = await layout(model)
+      const graph = diagram.graph
+      const loopDecisions = new Set(
+        allNodes(graph.root).flatMap((n) =>
+          n.kind === "exclusiveGateway" && n.direction === "split" && graph.loops.has(n.progressKey ?? "") ? [n.id] : []
+        )
+      )
+      const { rootElement, warnings } = await reimport(await toBpmn(diagram))
+      problems.push(
+        ...[
+          ...geometryProblems(diagram),
+          ...sharedLines(diagram),
+          ...armOrderProblems(diagram, loopDecisions),
+          ...spacingProblems(diagram, GAP, 200),
+          ...warnings.map((w) => w.message),
+          ...(await lint(rootElement))
+        ].map((p) => `seed ${seed}: ${p}`)
+      )
+    }
+    expect(problems).toEqual([])
+  }, 60_000)
+})
+
 describe("the checks themselves", () => {
   it("catch a schema violation, a malformed SVG, a dangling reference and a lint error", async () => {
     const xml = (rendered.linear as Rendered).bpmn
@@ -276,11 +304,13 @@ describe("the checks themselves", () => {
     expect(spacingProblems({ ...nested, edges: cramped }, GAP, 200)).toEqual([
       "Flow_Start_fulfil_Activity_reserve is 20 px long, less than 40"
     ])
+    const handler = edge(nested, "Flow_Boundary_fulfil_Activity_apologise")
+    const [b] = handler.waypoints as [Point]
     const far = nested.edges.map((e) =>
-      e === inside ? { ...e, waypoints: [p, { x: p.x, y: p.y + 100 }, { x: p.x + 585, y: p.y + 100 }] } : e
+      e === handler ? { ...e, waypoints: [b, { x: b.x, y: b.y + 100 }, { x: b.x + 585, y: b.y + 100 }] } : e
     )
     expect(spacingProblems({ ...nested, edges: far }, GAP, 200)).toEqual([
-      "Flow_Start_fulfil_Activity_reserve runs 585 px into Activity_reserve"
+      "Flow_Boundary_fulfil_Activity_apologise runs 585 px into Activity_apologise"
     ])
     // The 40 steps as one row.
     expect(aspectProblems({ width: 5752, height: 120 }, MAX_ROW_WIDTH, 3)).toEqual([
