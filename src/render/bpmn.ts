@@ -8,11 +8,11 @@ import {
 } from "bpmn-moddle"
 import type { Progress } from "../model/Progress.js"
 import type { WorkflowModel } from "../model/WorkflowModel.js"
-import { badges, colorsFor, containerFill, legendEntries, notReached } from "./colors.js"
+import { colorsFor, containerFill, legendEntries, notReached } from "./colors.js"
 import type { Container, FlowNode } from "./graph.js"
 import { IdAllocator, ids } from "./ids.js"
 import { type Bounds, type Diagram, type Label, layout } from "./layout.js"
-import { type Overlay, overlay, takenLast } from "./progress.js"
+import { type DrawState, type Overlay, overlay, takenLast } from "./progress.js"
 import { measure } from "./text.js"
 
 export interface RenderOptions {
@@ -238,19 +238,20 @@ const flowNode = (
  * and Mermaid draw), and what ran more than once.
  */
 const statusText = (diagram: Diagram, colors: Overlay): string => {
-  const badge = badges(colors.status)
-  const colourNames: Readonly<Record<string, string>> = {
+  const colourNames: Readonly<Record<DrawState, string>> = {
     done: "green",
     current: colors.status === "waiting" ? "orange" : "blue",
     failed: "red",
     incident: "purple"
   }
-  const legend = legendEntries(colors.status)
-    .filter((e) => e.badge === undefined || !/n$/.test(e.badge))
-    .map((e, i) => {
-      const state = (["done", "current", "failed", "incident"] as const)[i]
-      return state ? `${badge[state]} ${e.name} (${colourNames[state]})` : `${e.name} (grey)`
-    })
+  // States and what is not reached; the count pills are spelled out below instead.
+  const legend = legendEntries(colors.status).flatMap((e) =>
+    e.state !== undefined
+      ? [`${e.badge} ${e.name} (${colourNames[e.state]})`]
+      : e.badge === undefined
+        ? [`${e.name} (grey)`]
+        : []
+  )
   const named = (counts: ReadonlyMap<string, number>, mark: string) =>
     diagram.shapes.flatMap((s) => {
       const n = counts.get(s.node.id)

@@ -73,22 +73,27 @@ export const badgeText = (overlay: Overlay, node: FlowNode): string => {
   return `${badges(overlay.status)[state]}${times !== undefined ? ` ×${times}` : ""}${attempts !== undefined ? ` ↻${attempts}` : ""} `
 }
 
-/** Legend entries, in the order drawn. */
+/**
+ * Legend entries, in the order drawn: the states (with their badge), what is not reached (greyed, no badge), then the
+ * count pills (a badge, no state).
+ */
 export const legendEntries = (
   status: Overlay["status"]
-): ReadonlyArray<{ readonly name: string; readonly badge: string | undefined; readonly colors: Colors }> => {
+): ReadonlyArray<{
+  readonly name: string
+  readonly state?: DrawState
+  readonly badge?: string
+  readonly colors: Colors
+}> => {
   const badge = badges(status)
+  const state = (s: DrawState, name: string) => ({ name, state: s, badge: badge[s], colors: colorsFor(s, status) })
   return [
-    { name: "done", badge: badge.done, colors: palette.done },
-    {
-      name: status === "waiting" ? "waiting here" : "running",
-      badge: badge.current,
-      colors: colorsFor("current", status)
-    },
-    { name: "failed", badge: badge.failed, colors: palette.failed },
-    { name: "incident", badge: badge.incident, colors: palette.incident },
-    { name: "not reached", badge: undefined, colors: notReached },
-    { name: "done n times", badge: "×n", colors: { stroke: "none", fill: "none" } },
-    { name: "n attempts", badge: "↻n", colors: { stroke: "none", fill: "none" } }
+    state("done", "done"),
+    state("current", status === "waiting" ? "waiting here" : "running"),
+    state("failed", "failed"),
+    state("incident", "incident"),
+    { name: "not reached", colors: notReached },
+    { name: "done n times", badge: "×n", colors: defaultColors },
+    { name: "n attempts", badge: "↻n", colors: defaultColors }
   ]
 }

@@ -10,7 +10,7 @@ import { toFlowGraph } from "./toFlowGraph.js"
  * A Mermaid flowchart of the same flow graph the BPMN shows: small circles for start and end events (end events with
  * a thick ring), stadiums for waits, diamonds for gateways, rounded boxes for tasks, a subgraph per subprocess. A
  * boundary event becomes a dotted flow from its subprocess, labelled with its name. With `progress`, labels start
- * with a state badge (✓ done, ⏸ waiting, ▶ running, ✕ failed, ⚠ incident; ×n when repeated) so the state reads
+ * with a state badge (✓ done, ‖ waiting, ▶ running, ✕ failed, ⚠ incident; ×n when repeated, ↻n attempts) so the state reads
  * without colour, `classDef`/`class` lines colour nodes (grey: not reached) and `linkStyle` taken flows. Ids are
  * prefixed (`end`, `graph`… are Mermaid keywords), labels always quoted and escaped.
  *

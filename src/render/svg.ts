@@ -190,11 +190,10 @@ const legend = (progress: Progress, x: number, y: number): string => {
   const parts = [
     `<text x="${num(x)}" y="${num(y + 10)}" font-size="${fontSize}" fill="${defaultColors.stroke}">${escapeXml(caption(progress))}</text>`
   ]
-  const states = ["done", "current", "failed", "incident"] as const
-  for (const [i, entry] of legendEntries(progress.status).entries()) {
-    const state = states[i]
-    if (state !== undefined) parts.push(legendDisc(cursor + 9, y + 6, state, progress.status, entry.colors.stroke))
-    else if (entry.name === "not reached")
+  for (const entry of legendEntries(progress.status)) {
+    if (entry.state !== undefined)
+      parts.push(legendDisc(cursor + 9, y + 6, entry.state, progress.status, entry.colors.stroke))
+    else if (entry.badge === undefined)
       parts.push(
         `<rect x="${num(cursor)}" y="${num(y)}" width="18" height="12" rx="3" ry="3" fill="${entry.colors.fill}" stroke="${entry.colors.stroke}" stroke-width="1.5"/>`
       )

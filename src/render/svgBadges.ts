@@ -6,7 +6,7 @@ import { escapeXml, num } from "./xml.js"
 
 /**
  * The state of an element as a badge, so progress reads without colour (greyscale prints, colour-blind readers):
- * a disc in the state's colour with a white glyph (✓ done, ⏸ waiting, ▶ running, ✕ failed, ! incident), and a
+ * a disc in the state's colour with a white glyph (✓ done, a pause sign (two bars) waiting, ▶ running, ✕ failed, ! incident), and a
  * pill where something ran more than once ("×n") or took several attempts ("↻n"). Glyphs are paths, not characters, so every viewer draws them alike.
  */
 export const badge = (s: ShapeLayout, overlay: Overlay, stroke: string): string => {
