@@ -302,7 +302,7 @@ const diagrams = (out: string, ids: ReadonlyArray<string>) =>
     const model = toModel(pullRequest)
     yield* say(...heading("6. Diagrams"))
     const written: Array<Array<string>> = []
-    // Without elkjs or bpmn-moddle (optional), the demo still writes Mermaid, and says what BPMN and SVG need.
+    // Without bpmn-moddle (optional), the demo still writes SVG and Mermaid, and says what BPMN needs.
     const missing = new Set<Format>()
     const writeAll = (name: string, progress: Parameters<typeof draw>[2]) =>
       Effect.gen(function* () {
@@ -336,7 +336,7 @@ const diagrams = (out: string, ids: ReadonlyArray<string>) =>
       ...(missing.size === 0
         ? ["Open .bpmn in bpmn.io or Camunda Modeler, .svg in a browser, .mmd in any Mermaid viewer."]
         : [
-            "Open .mmd in any Mermaid viewer. BPMN and SVG need the optional dependencies elkjs and bpmn-moddle:",
+            "Open .svg in a browser, .mmd in any Mermaid viewer. BPMN needs the optional dependency bpmn-moddle:",
             `  npm install ${install.join(" ")}`
           ])
     )

@@ -33,8 +33,8 @@ const renderers = Effect.promise(() => import("durable-monad/render"))
 
 /** The optional peer dependencies each format needs (Mermaid none). */
 export const DRAWING_NEEDS: Readonly<Record<Format, ReadonlyArray<string>>> = {
-  bpmn: ["elkjs", "bpmn-moddle"],
-  svg: ["elkjs"],
+  bpmn: ["bpmn-moddle"],
+  svg: [],
   mermaid: []
 }
 
@@ -72,8 +72,8 @@ const drawing = (render: () => Promise<string>): Effect.Effect<string, MissingDe
   )
 
 /**
- * Draw a model in a format, with an instance's progress when given. BPMN and SVG fail with a
- * MissingDependencyError when elkjs or bpmn-moddle is not installed.
+ * Draw a model in a format, with an instance's progress when given. BPMN fails with a MissingDependencyError when
+ * bpmn-moddle is not installed.
  */
 export const draw = (
   model: WorkflowModel,

@@ -1,6 +1,6 @@
 /**
- * Optional peer dependencies: packages only some features need (elkjs and bpmn-moddle to lay out and draw BPMN and
- * SVG, tsx for the CLI to load `.ts` modules). They are listed in package.json under `peerDependencies` with
+ * Optional peer dependencies: packages only some features need (bpmn-moddle to write BPMN XML, tsx for the CLI to
+ * load `.ts` modules). They are listed in package.json under `peerDependencies` with
  * `peerDependenciesMeta: { optional: true }`, so npm does not install them unasked, and loaded with
  * {@link importOptional} where a feature first needs them, so a missing one is a {@link MissingDependencyError}
  * naming the package and its range rather than an `ERR_MODULE_NOT_FOUND` from deep inside the library.
@@ -19,11 +19,11 @@ import { manifest } from "./manifest.js"
  *
  * @example
  * toSvg(model).catch((error) => {
- *   if (error instanceof MissingDependencyError) console.error(error.message) // "… npm install elkjs@^0.12.1"
+ *   if (error instanceof MissingDependencyError) console.error(error.message) // "… npm install bpmn-moddle@^10.3.1"
  * })
  */
 export class MissingDependencyError extends Data.TaggedError("MissingDependencyError")<{
-  /** The package to install, e.g. `elkjs`. */
+  /** The package to install, e.g. `bpmn-moddle`. */
   readonly dependency: string
   /** The range durable-monad supports (its peer dependency range), e.g. `^0.12.1`; empty if unknown. */
   readonly range: string
@@ -56,7 +56,7 @@ export const isMissingPackage = (error: unknown, dependency: string): boolean =>
   const { code, message } = error as { code?: unknown; message?: unknown }
   if (code !== "ERR_MODULE_NOT_FOUND" && code !== "MODULE_NOT_FOUND") return false
   if (typeof message !== "string") return false
-  // ESM: "Cannot find package 'elkjs' imported from …"; CommonJS: "Cannot find module 'elkjs/lib/elk.bundled.js'".
+  // ESM: "Cannot find package 'bpmn-moddle' imported from …"; CommonJS: "Cannot find module 'bpmn-moddle/dist/x.js'".
   return message.includes(`'${dependency}'`) || message.includes(`'${dependency}/`)
 }
 
@@ -65,7 +65,7 @@ export const isMissingPackage = (error: unknown, dependency: string): boolean =>
  * is not installed, fails with a {@link MissingDependencyError} that says what to install.
  *
  * @example
- * const { default: Elk } = await importOptional("elkjs", "laying out a diagram", () => import("elkjs/lib/elk.bundled.js"))
+ * const { BpmnModdle } = await importOptional("bpmn-moddle", "writing BPMN", () => import("bpmn-moddle"))
  */
 export const importOptional = async <M>(dependency: string, feature: string, load: () => Promise<M>): Promise<M> => {
   try {

@@ -167,8 +167,7 @@ describe("the package, installed into an application", { timeout: 240_000 }, () 
     await npm(app, "install", tarball, `effect@${pkg.peerDependencies.effect}`)
     const installed = join(app, "node_modules/durable-monad")
     expect(existsSync(join(installed, "node_modules")), "no dependency of its own beside the app's").toBe(false)
-    for (const optional of ["elkjs", "bpmn-moddle", "tsx"])
-      expect(existsSync(join(app, "node_modules", optional))).toBe(false)
+    for (const optional of ["bpmn-moddle", "tsx"]) expect(existsSync(join(app, "node_modules", optional))).toBe(false)
 
     // Without tsx, a .ts module is refused with what to install.
     const noTsx = await cli(app, "render", "order.ts#order", "-f", "mermaid")
@@ -203,27 +202,25 @@ describe("the package, installed into an application", { timeout: 240_000 }, () 
     await ok(app, process.execPath, [TSC, "-p", "tsconfig.node16.json"])
     await ok(app, process.execPath, [TSC, "-p", "tsconfig.bundler.json"])
 
-    // Mermaid needs neither elkjs nor bpmn-moddle; SVG and BPMN name all they miss, with one command.
+    // Mermaid and SVG need no optional dependency; BPMN names what it misses.
     const mermaid = await cli(app, "render", "order.ts#order", "-f", "mermaid")
     expect(mermaid.stdout.split("\n").slice(0, 2)).toEqual(["%% order", "flowchart LR"])
-    const noElk = await cli(app, "render", "order.ts#order", "-f", "svg")
-    expect([noElk.code, noElk.stderr]).toEqual([
-      1,
-      `error: drawing SVG needs elkjs, an optional dependency of durable-monad that is not installed: npm install elkjs@${pkg.peerDependencies.elkjs}\n`
-    ])
+    const svg = await cli(app, "render", "order.ts#order", "-f", "svg")
+    expect([svg.code, svg.stderr]).toEqual([0, ""])
+    expect(svg.stdout).toMatch(/^<svg /)
     const noModdle = await cli(app, "render", "order.ts#order", "-f", "bpmn")
     expect([noModdle.code, noModdle.stderr]).toEqual([
       1,
-      `error: drawing BPMN 2.0 XML needs elkjs and bpmn-moddle, optional dependencies of durable-monad that are not installed: npm install elkjs@${pkg.peerDependencies.elkjs} bpmn-moddle@${pkg.peerDependencies["bpmn-moddle"]}\n`
+      `error: drawing BPMN 2.0 XML needs bpmn-moddle, an optional dependency of durable-monad that is not installed: npm install bpmn-moddle@${pkg.peerDependencies["bpmn-moddle"]}\n`
     ])
 
-    // Installed, the demo runs without the drawing dependencies (Mermaid only, and what BPMN and SVG need), and its
+    // Installed, the demo runs without bpmn-moddle (SVG and Mermaid, and what BPMN needs), and its
     // closing hints call the CLI the way an application does.
     const demo = await cli(app, "demo", "--db", "demo.db", "--out", "diagrams")
     expect(demo.stderr).toBe("")
     expect(demo.stdout.trimEnd().split("\n").slice(-9)).toEqual([
-      "Open .mmd in any Mermaid viewer. BPMN and SVG need the optional dependencies elkjs and bpmn-moddle:",
-      `  npm install elkjs@${pkg.peerDependencies.elkjs} bpmn-moddle@${pkg.peerDependencies["bpmn-moddle"]}`,
+      "Open .svg in a browser, .mmd in any Mermaid viewer. BPMN needs the optional dependency bpmn-moddle:",
+      `  npm install bpmn-moddle@${pkg.peerDependencies["bpmn-moddle"]}`,
       "",
       "Next",
       "────",
@@ -232,7 +229,7 @@ describe("the package, installed into an application", { timeout: 240_000 }, () 
       "  npx durable-monad inspect node_modules/durable-monad/dist/examples/pull-request.js#pullRequest --db demo.db --instance approved",
       "  npx durable-monad render node_modules/durable-monad/dist/examples/pull-request.js#pullRequest --format svg --db demo.db --instance in-review -o in-review.svg"
     ])
-    expect(readdirSync(join(app, "diagrams")).sort().slice(0, 2)).toEqual(["approved.mmd", "ci-down.mmd"])
+    expect(readdirSync(join(app, "diagrams")).sort().slice(0, 2)).toEqual(["approved.mmd", "approved.svg"])
 
     // A second copy of effect beside durable-monad (as a nested install leaves it): refused when the library loads.
     const nested = join(installed, "node_modules/effect")
@@ -246,12 +243,7 @@ describe("the package, installed into an application", { timeout: 240_000 }, () 
     expect(existsSync(join(app, "app.db")), "nothing ran").toBe(false)
     rmSync(join(installed, "node_modules"), { recursive: true })
 
-    await npm(
-      app,
-      "install",
-      `elkjs@${pkg.peerDependencies.elkjs}`,
-      `bpmn-moddle@${pkg.peerDependencies["bpmn-moddle"]}`
-    )
+    await npm(app, "install", `bpmn-moddle@${pkg.peerDependencies["bpmn-moddle"]}`)
     await runsTheApplication(app)
     const bpmn = await cli(app, "render", "order.ts#order", "-f", "bpmn")
     expect(bpmn.stdout).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n<bpmn:definitions /)
