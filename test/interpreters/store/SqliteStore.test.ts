@@ -159,16 +159,20 @@ const waitUntil = (condition: () => boolean): Effect.Effect<void> =>
 
 describe("SqliteStore", () => {
   describe("file format", () => {
-    it("creates a WAL-mode file with the schema version, and keeps events across reopening", async () => {
+    it("uses a WAL-mode file with the schema version, leaves one self-contained file when closed, and keeps events across reopening", async () => {
       const file = freshFile()
       await withStore({ file }, (store, journal) =>
         Effect.gen(function* () {
           expect(journal.db.pragma("synchronous", { simple: true })).toBe(2) // FULL
+          expect(journal.db.pragma("journal_mode", { simple: true })).toBe("wal")
           yield* store.append("order-1", NoStream, [ev("a"), ev("b")])
         })
       )
+      // The last connection out switches back to a rollback journal, so the closed file reads without -wal/-shm
+      // (and from a read-only directory).
+      expect([Fs.existsSync(`${file}-wal`), Fs.existsSync(`${file}-shm`)]).toEqual([false, false])
       const raw = rawConnection(file)
-      expect(raw.pragma("journal_mode", { simple: true })).toBe("wal")
+      expect(raw.pragma("journal_mode", { simple: true })).toBe("delete")
       expect(raw.pragma("user_version", { simple: true })).toBe(LATEST_VERSION)
       expect(raw.pragma("application_id", { simple: true })).toBe(APPLICATION_ID)
       expect(raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all()).toEqual([

@@ -55,6 +55,8 @@ export interface JournalOptions {
    * Default {@link DEFAULT_POLL_INTERVAL_MS}.
    */
   readonly pollIntervalMs?: number
+  /** See `SqliteStoreOptions.readonly`. */
+  readonly readonly?: boolean
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 100
@@ -296,6 +298,11 @@ export class SqliteJournal {
   append(stream: string, expected: ExpectedRevision, events: ReadonlyArray<EventData>): AppendOutcome {
     return Effect.suspend(() => {
       if (this.closing) return Effect.fail(this.closedError("append", stream))
+      if (this.options.readonly === true) {
+        return Effect.fail(
+          new StoreError({ operation: "append", stream, reason: `the store for ${this.file} is open read-only` })
+        )
+      }
       const encoded = encodeAppend(stream, expected, events)
       if (encoded instanceof StoreError) return Effect.fail(encoded)
       return Effect.callback<AppendResult, WrongExpectedRevision | StoreError>((resume) => {
@@ -755,6 +762,16 @@ export class SqliteJournal {
         this.closed = true
         // Caught-up subscriptions look again, and fail: the store is closed.
         this.wakeSubscriptions()
+        if (this.options.readonly !== true) {
+          try {
+            // The last connection out leaves one self-contained file (the WAL checkpointed into it, no -wal/-shm):
+            // a WAL-mode file cannot be read from a read-only directory, where the -shm cannot be created. Another
+            // connection still open keeps the WAL (the switch then fails at once and is not needed).
+            this.db.pragma("journal_mode = DELETE")
+          } catch {
+            // Busy: another connection uses the file; it stays in WAL mode, as it must while shared.
+          }
+        }
         try {
           this.db.close()
         } catch {
@@ -850,6 +867,10 @@ export const openJournal = (options: JournalOptions): Effect.Effect<SqliteJourna
       return fail(`${file} cannot be opened: ${(error as Error).message}`, error)
     }
     if (stat?.isDirectory()) return fail(`${file} is a directory, not a database file`)
+    const readonly = options.readonly === true
+    if (readonly && stat === undefined) return fail(`${file} does not exist`)
+    // An empty file is what SQLite would happily turn into a new database: read-only, it is not a store.
+    if (readonly && stat?.size === 0) return fail(`${file} is empty, not a durable-monad store`)
     if (stat === undefined) {
       // Zero setup: a store at "data/workflows.db" just works on a fresh checkout.
       try {
@@ -860,7 +881,7 @@ export const openJournal = (options: JournalOptions): Effect.Effect<SqliteJourna
     }
     let db: Database
     try {
-      db = new Driver(file, { timeout: 0 })
+      db = new Driver(file, readonly ? { timeout: 0, readonly: true, fileMustExist: true } : { timeout: 0 })
     } catch (error) {
       return Effect.fail(storeError("open", file, error))
     }
@@ -873,6 +894,18 @@ export const openJournal = (options: JournalOptions): Effect.Effect<SqliteJourna
     }
     const initialize = () => {
       const needsMigration = inspect(db, file)
+      if (readonly) {
+        if (needsMigration) {
+          throw new StoreError({
+            operation: "open",
+            reason:
+              db.pragma("application_id", { simple: true }) === 0
+                ? `${file} is not a durable-monad store (it holds no tables)`
+                : `${file} was written by an older durable-monad; open it once for writing (e.g. with a runtime) to upgrade it`
+          })
+        }
+        return new SqliteJournal(db, options)
+      }
       // After inspect: a refused file must not be switched to WAL (that rewrites its header).
       const mode = db.pragma("journal_mode = WAL", { simple: true })
       if (mode !== "wal") {
