@@ -140,9 +140,14 @@ export const SQL = {
   logEnd: "SELECT max(position) AS end FROM events",
   logPage: `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`,
   registryRow: `SELECT ${REGISTRY_COLUMNS} FROM instances WHERE stream = ?`,
-  upsertRegistry: `INSERT INTO instances (${REGISTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (stream) DO UPDATE SET status = excluded.status, revision = excluded.revision,
-                   position = excluded.position, updated = excluded.updated, wake_at = excluded.wake_at`,
+  insertRegistry: `INSERT OR REPLACE INTO instances (${REGISTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  // Updates name only what changed: SQLite rewrites an index entry whenever its column is assigned, so a step
+  // that leaves status and wake-up as they were touches the row alone (one page, not three, in the WAL).
+  updateRegistry: "UPDATE instances SET revision = ?, position = ?, updated = ? WHERE stream = ?",
+  updateRegistryStatus: "UPDATE instances SET revision = ?, position = ?, updated = ?, status = ? WHERE stream = ?",
+  updateRegistryWake: "UPDATE instances SET revision = ?, position = ?, updated = ?, wake_at = ? WHERE stream = ?",
+  updateRegistryStatusWake: `UPDATE instances SET revision = ?, position = ?, updated = ?, status = ?, wake_at = ?
+                             WHERE stream = ?`,
   // Keyset pages of the registry in stream order; a workflow's streams are those in ("<workflow>-", "<workflow>.")
   // ("." follows "-"), so the workflow filter is a range of the primary key or of instances_by_status.
   instancesPage: `SELECT ${REGISTRY_COLUMNS} FROM instances WHERE stream > ? ORDER BY stream LIMIT ?`,
@@ -226,7 +231,11 @@ export class SqliteJournal {
     readonly logEnd: Statement<{ end: number | null }>
     readonly logPage: Statement<EventRow>
     readonly registryRow: Statement<RegistryRow>
-    readonly upsertRegistry: Statement
+    readonly insertRegistry: Statement
+    readonly updateRegistry: Statement
+    readonly updateRegistryStatus: Statement
+    readonly updateRegistryWake: Statement
+    readonly updateRegistryStatusWake: Statement
     readonly instancesPage: Statement<RegistryRow>
     readonly instancesRangePage: Statement<RegistryRow>
     readonly instancesByStatusPage: Statement<RegistryRow>
@@ -273,7 +282,11 @@ export class SqliteJournal {
       logEnd: db.prepare(SQL.logEnd),
       logPage: db.prepare(SQL.logPage),
       registryRow: db.prepare(SQL.registryRow),
-      upsertRegistry: db.prepare(SQL.upsertRegistry),
+      insertRegistry: db.prepare(SQL.insertRegistry),
+      updateRegistry: db.prepare(SQL.updateRegistry),
+      updateRegistryStatus: db.prepare(SQL.updateRegistryStatus),
+      updateRegistryWake: db.prepare(SQL.updateRegistryWake),
+      updateRegistryStatusWake: db.prepare(SQL.updateRegistryStatusWake),
       instancesPage: db.prepare(SQL.instancesPage),
       instancesRangePage: db.prepare(SQL.instancesRangePage),
       instancesByStatusPage: db.prepare(SQL.instancesByStatusPage),
@@ -490,11 +503,33 @@ export class SqliteJournal {
             created
           })
         }
-        if (row !== undefined && row !== before) statements.upsertRegistry.run(...registryValues(row))
+        if (row !== undefined && row !== before) this.writeRegistry(before, row)
         this.wrote = true
         return Effect.succeed({ nextExpectedRevision: actual + events.length, position })
       }
     }
+  }
+
+  private writeRegistry(before: InstanceRecord | undefined, row: InstanceRecord): void {
+    const s = this.statements
+    // projectInstance keeps a stream's workflow, id and creation time; should that ever change, write the row whole.
+    if (
+      before === undefined ||
+      row.workflow !== before.workflow ||
+      row.instanceId !== before.instanceId ||
+      row.created !== before.created
+    ) {
+      s.insertRegistry.run(...registryValues(row))
+      return
+    }
+    const { revision, position, updated, stream } = row
+    const wakeAt = row.wakeAt ?? null
+    const status = row.status !== before.status
+    const wake = row.wakeAt !== before.wakeAt
+    if (status && wake) s.updateRegistryStatusWake.run(revision, position, updated, row.status, wakeAt, stream)
+    else if (status) s.updateRegistryStatus.run(revision, position, updated, row.status, stream)
+    else if (wake) s.updateRegistryWake.run(revision, position, updated, wakeAt, stream)
+    else s.updateRegistry.run(revision, position, updated, stream)
   }
 
   // ---------------------------------------------------------------------------------------------------------------
