@@ -540,10 +540,7 @@ export class SqliteJournal {
     return this.query("read", stream, () => this.statements.lastRevision.get(stream)?.revision ?? -1)
   }
 
-  /**
-   * Up to `limit` events from `fromRevision` on (down, backwards), and whether the page was cut short by
-   * {@link PAGE_BYTES}: a stream of large events cannot pull a thousand of them into memory at once.
-   */
+  /** Up to `limit` events from `fromRevision` on (down, backwards); fewer when {@link PAGE_BYTES} cut it short. */
   readPage(
     stream: string,
     fromRevision: number,
@@ -553,7 +550,7 @@ export class SqliteJournal {
     return this.query("read", stream, () => {
       this.stats.pageQueries++
       const statement = step === 1 ? this.statements.readPage : this.statements.readBackwardsPage
-      return this.collect(statement.iterate(stream, fromRevision, limit))
+      return this.collect(statement.iterate(stream, fromRevision, limit)).events
     })
   }
 
@@ -582,8 +579,8 @@ export class SqliteJournal {
         prefixes === undefined
           ? this.statements.logPage.iterate(after, end, limit)
           : this.logPageStatement(prefixes.length).iterate(after, end, ...prefixes.map(globPrefix), limit)
-      const events = this.collect(rows)
-      return { events, next: events.length < limit ? end : events.at(-1)!.position }
+      const { events, cut } = this.collect(rows)
+      return { events, next: events.length < limit && !cut ? end : events.at(-1)!.position }
     })
   }
 
@@ -596,16 +593,19 @@ export class SqliteJournal {
     return statement
   }
 
-  /** Decodes rows until {@link PAGE_BYTES} of JSON (leaving a for-of early closes the iterator and resets it). */
-  private collect(rows: IterableIterator<EventRow>): Array<StoredEvent> {
+  /**
+   * Decodes rows until {@link PAGE_BYTES} of JSON, so a stream of large events cannot pull a thousand of them into
+   * memory at once (leaving a for-of early closes the iterator and resets the statement). `cut`: it stopped early.
+   */
+  private collect(rows: IterableIterator<EventRow>): { readonly events: Array<StoredEvent>; readonly cut: boolean } {
     const events: Array<StoredEvent> = []
     let bytes = 0
     for (const row of rows) {
       events.push(this.decodeRow(row))
       bytes += row.data.length + row.metadata.length
-      if (bytes >= PAGE_BYTES) break
+      if (bytes >= PAGE_BYTES) return { events, cut: true }
     }
-    return events
+    return { events, cut: false }
   }
 
   /**
