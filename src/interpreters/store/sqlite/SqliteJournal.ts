@@ -648,8 +648,8 @@ export class SqliteJournal {
   }
 
   /**
-   * Up to `limit` rows after `after` in stream order, within `[lower, upper)` of the stream names (a workflow's
-   * range) and with one of `statuses`. With statuses, one index range scan per status, merged.
+   * Up to `limit` rows with a stream name after `after` (and before `upper`: a workflow's range) in stream order,
+   * with one of `statuses`. With statuses, one index range scan per status, merged.
    */
   instancesPage(
     after: string,
@@ -674,8 +674,7 @@ export class SqliteJournal {
             : s.instancesByStatusRangePage.all(status, after, upper, limit))
         )
       }
-      // Byte order of UTF-8, as SQLite compares (and sorts the other pages).
-      rows.sort((a, b) => Buffer.compare(Buffer.from(a.stream), Buffer.from(b.stream)))
+      rows.sort((a, b) => compareNames(a.stream, b.stream))
       return rows.slice(0, limit).map(recordOf)
     })
   }
@@ -944,11 +943,8 @@ export const openJournal = (options: JournalOptions): Effect.Effect<SqliteJourna
 export const acquireJournal = (options: JournalOptions): Effect.Effect<SqliteJournal, StoreError, Scope.Scope> =>
   Effect.acquireRelease(openJournal(options), (journal) => Effect.promise(() => journal.close()))
 
-/** Streams the pages `page(cursor)` gives until it returns no next cursor. */
-const pages = <C, A>(
-  first: C,
-  page: (cursor: C) => Effect.Effect<readonly [ReadonlyArray<A>, Option.Option<C>], StoreError>
-): Stream.Stream<A, StoreError> => Stream.paginate(first, page)
+/** Stream names in SQLite's order (BINARY: UTF-8 bytes), which differs from `<` for characters above U+FFFF. */
+const compareNames = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b))
 
 /** A workflow's streams are those in ("<workflow>-", "<workflow>."): "." is the character after "-". */
 const workflowRange = (workflow: string) => ({ lower: `${workflow}-`, upper: `${workflow}.` })
@@ -965,7 +961,7 @@ export const serviceOf = (journal: SqliteJournal): EventStore["Service"] => {
           const { first, step, count } = revisionRange(options, last)
           // Keyset pagination: each page starts after the last revision seen, so a page costs one index seek
           // however deep into the stream it is, and only one page is in memory at a time.
-          return pages(0, (done: number) => {
+          return Stream.paginate(0, (done: number) => {
             const limit = Math.min(READ_PAGE_SIZE, count - done)
             if (limit <= 0) return Effect.succeed([[], Option.none()] as const)
             return Effect.map(journal.readPage(stream, first + step * done, step, limit), (events) => {
@@ -984,7 +980,7 @@ export const serviceOf = (journal: SqliteJournal): EventStore["Service"] => {
     end: Position,
     filter: LogFilter | undefined
   ): Stream.Stream<StoredEvent, StoreError> =>
-    pages(from, (after: Position) =>
+    Stream.paginate(from, (after: Position) =>
       after >= end
         ? Effect.succeed([[], Option.none()] as const)
         : Effect.map(journal.logPage(operation, after, end, filter, READ_PAGE_SIZE), ({ events, next }) => [
@@ -1016,7 +1012,7 @@ export const serviceOf = (journal: SqliteJournal): EventStore["Service"] => {
       const invalid = checkLogOptions("subscribe", options)
       if (invalid !== undefined) return Stream.fail(invalid)
       const filter = options?.filter
-      return pages(options?.fromPosition ?? 0n, (after: Position) =>
+      return Stream.paginate(options?.fromPosition ?? 0n, (after: Position) =>
         Effect.gen(function* () {
           for (;;) {
             const seen = journal.commitCount
@@ -1039,10 +1035,10 @@ export const serviceOf = (journal: SqliteJournal): EventStore["Service"] => {
       const statuses = query?.status === undefined ? undefined : [...new Set(query.status)]
       if (statuses?.length === 0) return Stream.empty
       const start =
-        range === undefined || (query?.afterStream !== undefined && query.afterStream > range.lower)
+        range === undefined || (query?.afterStream !== undefined && compareNames(query.afterStream, range.lower) > 0)
           ? (query?.afterStream ?? "")
           : range.lower
-      const rows = pages(start, (after: string) =>
+      const rows = Stream.paginate(start, (after: string) =>
         Effect.map(journal.instancesPage(after, range?.upper, statuses, READ_PAGE_SIZE), (page) => [
           page,
           page.length < READ_PAGE_SIZE ? Option.none() : Option.some(page.at(-1)!.stream)
@@ -1059,7 +1055,7 @@ export const serviceOf = (journal: SqliteJournal): EventStore["Service"] => {
       if (workflows?.size === 0) return Stream.empty
       const until = query?.until ?? Number.MAX_VALUE
       type Key = { readonly wakeAt: number; readonly stream: string } | undefined
-      const rows = pages<Key, InstanceRecord>(undefined, (after) =>
+      const rows = Stream.paginate(undefined as Key, (after) =>
         Effect.map(journal.wakeUpsPage(until, after, READ_PAGE_SIZE), (page) => {
           const last = page.at(-1)
           // The workflow filter is applied to each page: the index is ordered by time, not by workflow.
