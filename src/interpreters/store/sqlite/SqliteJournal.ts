@@ -459,7 +459,10 @@ export class SqliteJournal {
   private applyAppend(request: AppendRequest, created: number): AppendOutcome {
     const { stream, expected, events } = request
     const { statements } = this
-    const actual = statements.lastRevision.get(stream)?.revision ?? -1
+    // An instance stream's registry row is written with its every append (and built by the migration for older
+    // files), so its revision is the stream's: one seek answers both. Other streams ask the events index.
+    const previous = statements.registryRow.get(stream)
+    const actual = previous?.revision ?? statements.lastRevision.get(stream)?.revision ?? -1
     const decision = decideAppend(expected, actual, events, (revision) => {
       const row = statements.eventIdAt.get(stream, revision)
       return row === undefined ? undefined : { id: row.event_id }
@@ -474,7 +477,6 @@ export class SqliteJournal {
       }
       case "write": {
         // The registry row moves in the same transaction as the events: one fsync, never stale.
-        const previous = statements.registryRow.get(stream)
         const before = previous === undefined ? undefined : recordOf(previous)
         let row = before
         let position = 0n
