@@ -582,6 +582,14 @@ describe("SqliteStore", () => {
           expect(read.every((e) => e.data === big)).toBe(true)
           // Each event's JSON is just over a quarter of the budget: pages of 4, 4, 2 events.
           expect(journal.stats.pageQueries - queries).toBe(3)
+          // the same for the log, with and without a filter, and for a subscription
+          for (const options of [{}, { filter: { streamPrefixes: ["big-"] } }]) {
+            const before = journal.stats.pageQueries
+            expect((yield* Stream.runCollect(store.readAll(options))).map((e) => e.id)).toEqual(events.map((e) => e.id))
+            expect(journal.stats.pageQueries - before).toBe(3)
+          }
+          const followed = yield* Stream.runCollect(Stream.take(store.subscribe(), 10))
+          expect(followed.map((e) => e.id)).toEqual(events.map((e) => e.id))
         })
       )
     })
