@@ -1,0 +1,202 @@
+/**
+ * The one file that talks to `@eventstore/db-client`. Everything else in the adapter sees this small gateway of
+ * promises and plain records, so moving to `@kurrent/kurrentdb-client` means rewriting this file only (mind that
+ * its append option `expectedRevision` is renamed `streamState`, and the old name is silently ignored — i.e. ANY).
+ */
+import {
+  AccessDeniedError,
+  BACKWARDS,
+  CancelledError,
+  DeadlineExceededError,
+  END,
+  EventStoreDBClient,
+  FORWARDS,
+  jsonEvent,
+  MaxAppendSizeExceededError,
+  NO_STREAM,
+  NotLeaderError,
+  type ResolvedEvent,
+  START,
+  StreamDeletedError,
+  StreamNotFoundError,
+  streamNameFilter,
+  TimeoutError,
+  UnavailableError,
+  WrongExpectedVersionError
+} from "@eventstore/db-client"
+
+/** A position in $all as the server gives it. */
+export interface WirePosition {
+  readonly commit: bigint
+  readonly prepare: bigint
+}
+
+export interface WireEvent {
+  readonly id: string
+  readonly type: string
+  readonly data: unknown
+  readonly metadata: unknown
+}
+
+export interface WireRecord extends WireEvent {
+  readonly stream: string
+  readonly revision: bigint
+  /** Milliseconds since the epoch. */
+  readonly created: number
+  /** Undefined when the server did not send one (older servers on stream reads). */
+  readonly position: WirePosition | undefined
+  readonly isJson: boolean
+}
+
+export type AppendOutcome =
+  | { readonly _tag: "Appended"; readonly lastRevision: bigint; readonly position: WirePosition | undefined }
+  | { readonly _tag: "Conflict"; readonly actual: bigint }
+
+/** Why a call failed, in the adapter's terms. */
+export type FailureKind = "unavailable" | "tooLarge" | "deleted" | "accessDenied" | "other"
+
+export class GatewayError extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    override readonly cause: unknown
+  ) {
+    super(message)
+  }
+}
+
+export interface Subscription {
+  readonly events: AsyncIterable<WireRecord>
+  readonly stop: () => Promise<void>
+}
+
+export interface Gateway {
+  /** `expected`: the stream's last revision, or -1n for "must not exist". */
+  readonly append: (
+    stream: string,
+    expected: bigint,
+    events: ReadonlyArray<WireEvent>,
+    deadlineMs: number
+  ) => Promise<AppendOutcome>
+  /** One page of a stream; empty when the stream does not exist. */
+  readonly readStream: (
+    stream: string,
+    options: { readonly from: bigint | "start" | "end"; readonly backwards: boolean; readonly maxCount: number }
+  ) => Promise<ReadonlyArray<WireRecord>>
+  /** One page of $all; `from` is inclusive, as on the server. */
+  readonly readAll: (options: {
+    readonly from: WirePosition | "start" | "end"
+    readonly backwards: boolean
+    readonly maxCount: number
+  }) => Promise<ReadonlyArray<WireRecord>>
+  /** $all from after `from`, then live. `prefixes`: filter on the server by stream-name prefix. */
+  readonly subscribeAll: (options: {
+    readonly from: WirePosition | "start"
+    readonly prefixes: ReadonlyArray<string> | undefined
+  }) => Subscription
+  readonly dispose: () => Promise<void>
+}
+
+/** Throws (a plain Error with the client's reason) when the connection string is malformed. */
+export const connect = (connectionString: string): Gateway => {
+  const client = EventStoreDBClient.connectionString(connectionString)
+  const toRecord = (resolved: ResolvedEvent): WireRecord | undefined => {
+    const e = resolved.event
+    if (e === undefined) return undefined
+    return {
+      stream: e.streamId,
+      revision: e.revision,
+      id: e.id,
+      type: e.type,
+      data: e.data,
+      metadata: e.metadata,
+      created: e.created.getTime(),
+      position: e.position,
+      isJson: e.isJson
+    }
+  }
+  const collect = async (iterable: AsyncIterable<ResolvedEvent>): Promise<Array<WireRecord>> => {
+    const out: Array<WireRecord> = []
+    try {
+      for await (const resolved of iterable) {
+        const record = toRecord(resolved)
+        if (record !== undefined) out.push(record)
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return []
+      throw classify(error)
+    }
+    return out
+  }
+  return {
+    append: async (stream, expected, events, deadlineMs) => {
+      try {
+        const result = await client.appendToStream(
+          stream,
+          events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data as never, metadata: e.metadata as never })),
+          { expectedRevision: expected === -1n ? NO_STREAM : expected, deadline: deadlineMs }
+        )
+        return { _tag: "Appended", lastRevision: result.nextExpectedRevision, position: result.position }
+      } catch (error) {
+        if (error instanceof WrongExpectedVersionError) {
+          const actual = error.actualVersion
+          return { _tag: "Conflict", actual: typeof actual === "bigint" ? actual : -1n }
+        }
+        throw classify(error)
+      }
+    },
+    readStream: (stream, { from, backwards, maxCount }) =>
+      collect(
+        client.readStream(stream, {
+          fromRevision: from === "start" ? START : from === "end" ? END : from,
+          direction: backwards ? BACKWARDS : FORWARDS,
+          maxCount
+        })
+      ),
+    readAll: ({ from, backwards, maxCount }) =>
+      collect(
+        client.readAll({
+          fromPosition: from === "start" ? START : from === "end" ? END : from,
+          direction: backwards ? BACKWARDS : FORWARDS,
+          maxCount
+        })
+      ),
+    subscribeAll: ({ from, prefixes }) => {
+      const subscription = client.subscribeToAll({
+        fromPosition: from === "start" ? START : from,
+        ...(prefixes === undefined ? {} : { filter: streamNameFilter({ prefixes: [...prefixes] }) })
+      })
+      async function* events(): AsyncGenerator<WireRecord> {
+        try {
+          for await (const resolved of subscription) {
+            const record = toRecord(resolved)
+            if (record !== undefined) yield record
+          }
+        } catch (error) {
+          throw classify(error)
+        }
+      }
+      return { events: events(), stop: () => subscription.unsubscribe() }
+    },
+    dispose: () => client.dispose()
+  }
+}
+
+const classify = (error: unknown): GatewayError => {
+  const message = error instanceof Error ? error.message : String(error)
+  if (
+    error instanceof UnavailableError ||
+    error instanceof DeadlineExceededError ||
+    error instanceof CancelledError ||
+    error instanceof TimeoutError ||
+    error instanceof NotLeaderError
+  ) {
+    return new GatewayError("unavailable", message, error)
+  }
+  if (error instanceof MaxAppendSizeExceededError) {
+    return new GatewayError("tooLarge", `the server refused the append: over its ${error.maxAppendSize}-byte cap`, error)
+  }
+  if (error instanceof StreamDeletedError) return new GatewayError("deleted", `stream ${error.streamName} is deleted`, error)
+  if (error instanceof AccessDeniedError) return new GatewayError("accessDenied", message, error)
+  return new GatewayError("other", message, error)
+}
