@@ -1,7 +1,7 @@
 import { Effect, Layer, type Scope } from "effect"
 import { EventStore } from "./EventStore.js"
 import { StoreError } from "./errors.js"
-import { acquireJournal, serviceOf, type Synchronous } from "./sqlite/SqliteJournal.js"
+import { acquireJournal, DEFAULT_POLL_INTERVAL_MS, serviceOf, type Synchronous } from "./sqlite/SqliteJournal.js"
 
 export type { Synchronous } from "./sqlite/SqliteJournal.js"
 
@@ -33,13 +33,25 @@ export interface SqliteStoreOptions {
    * loop. Default {@link DEFAULT_BUSY_TIMEOUT_MS}.
    */
   readonly busyTimeoutMs?: number
+  /**
+   * How often, in ms, a subscription that has caught up looks for events appended by other processes on the same
+   * file. Appends through this store wake its subscriptions at once. Default {@link DEFAULT_POLL_INTERVAL_MS}.
+   */
+  readonly pollIntervalMs?: number
 }
+
+export { DEFAULT_POLL_INTERVAL_MS }
 
 const SYNCHRONOUS: ReadonlyArray<Synchronous> = ["FULL", "NORMAL"]
 
 const resolveOptions = (options: SqliteStoreOptions) => {
   const invalid = (reason: string) => Effect.fail(new StoreError({ operation: "open", reason }))
-  const { file, synchronous = "FULL", busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS } = options
+  const {
+    file,
+    synchronous = "FULL",
+    busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
+    pollIntervalMs = DEFAULT_POLL_INTERVAL_MS
+  } = options
   // better-sqlite3 would trim the name, and treat ":memory:" and "file:" URIs specially: refuse rather than open
   // something other than the file the caller named.
   if (
@@ -57,7 +69,10 @@ const resolveOptions = (options: SqliteStoreOptions) => {
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     return invalid(`busyTimeoutMs must be an integer >= 0, got ${String(busyTimeoutMs)}`)
   }
-  return Effect.succeed({ file, synchronous, busyTimeoutMs })
+  if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs <= 0) {
+    return invalid(`pollIntervalMs must be an integer > 0, got ${String(pollIntervalMs)}`)
+  }
+  return Effect.succeed({ file, synchronous, busyTimeoutMs, pollIntervalMs })
 }
 
 /**
