@@ -57,6 +57,12 @@ export interface EventStoreDBOptions {
    * memory and is rebuilt from the whole log at every start. Deleting the file is always safe.
    */
   readonly registryFile?: string
+  /**
+   * A prefix of every stream this store writes and sees, e.g. `"staging."` (streams `staging.order-42`; the
+   * category is then `staging.order`). Stores with different namespaces share one server without seeing each
+   * other's instances, registry or leases. Default `""`. Must not contain `-`.
+   */
+  readonly namespace?: string
 }
 
 /** Reconnect delays of a dropped subscription: doubling from this, capped at the next. */
@@ -76,10 +82,13 @@ const resolveOptions = (input: EventStoreDBOptions | string) => {
     connectionString,
     operationTimeoutMs = DEFAULT_OPERATION_TIMEOUT_MS,
     maxAppendSize = DEFAULT_MAX_APPEND_SIZE,
-    registryFile
+    registryFile,
+    namespace = ""
   } = options
   if (typeof connectionString !== "string" || !/^esdb(\+discover)?:\/\//.test(connectionString)) {
-    return invalid(`connectionString must start with esdb:// or esdb+discover://, got ${JSON.stringify(connectionString)}`)
+    return invalid(
+      `connectionString must start with esdb:// or esdb+discover://, got ${JSON.stringify(connectionString)}`
+    )
   }
   if (!Number.isSafeInteger(operationTimeoutMs) || operationTimeoutMs <= 0) {
     return invalid(`operationTimeoutMs must be an integer > 0, got ${String(operationTimeoutMs)}`)
@@ -90,7 +99,12 @@ const resolveOptions = (input: EventStoreDBOptions | string) => {
   if (registryFile !== undefined && (typeof registryFile !== "string" || registryFile === "")) {
     return invalid(`registryFile must be a file path, got ${JSON.stringify(registryFile)}`)
   }
-  return Effect.succeed({ connectionString, operationTimeoutMs, maxAppendSize, registryFile })
+  if (typeof namespace !== "string" || namespace.includes("-") || namespace.startsWith("$")) {
+    return invalid(
+      `namespace must be a string without "-" that does not start with "$", got ${JSON.stringify(namespace)}`
+    )
+  }
+  return Effect.succeed({ connectionString, operationTimeoutMs, maxAppendSize, registryFile, namespace })
 }
 
 /**
@@ -141,8 +155,9 @@ export const make = (
         })
       )
 
+    const ns = options.namespace
     const decode = (operation: Operation, record: WireRecord): Effect.Effect<StoredEvent, StoreError> => {
-      const event = decodeRecord(record)
+      const event = decodeRecord(record, ns)
       return typeof event === "string"
         ? Effect.fail(new StoreError({ operation, stream: record.stream, reason: event }))
         : Effect.succeed(event)
@@ -160,7 +175,7 @@ export const make = (
 
     const registry: Registry = yield* Effect.acquireRelease(
       Effect.try({
-        try: () => openRegistry(options.registryFile, server),
+        try: () => openRegistry(options.registryFile, `${server}/${ns}`),
         catch: (cause) =>
           new StoreError({ operation: "open", reason: `cannot open the registry file: ${String(cause)}`, cause })
       }),
@@ -170,6 +185,8 @@ export const make = (
     /**
      * $all after `from`, then live, reconnecting with backoff whenever the subscription drops or the server is
      * unreachable, and resuming after the last event it delivered: nothing is skipped or repeated across a drop.
+     * `prefixes` (within the namespace) filter on the server; undefined follows every event of $all, which the
+     * registry needs so that its checkpoint reaches the head of the log even when the head is not one of ours.
      */
     const follow = (
       from: Position | undefined,
@@ -181,7 +198,10 @@ export const make = (
         Effect.map(
           Effect.acquireRelease(
             Effect.sync(() =>
-              gateway.subscribeAll({ from: last === undefined ? "start" : unpackPosition(last), prefixes })
+              gateway.subscribeAll({
+                from: last === undefined ? "start" : unpackPosition(last),
+                prefixes: prefixes?.map((prefix) => ns + prefix)
+              })
             ),
             (subscription) => Effect.promise(() => subscription.stop())
           ),
@@ -190,7 +210,7 @@ export const make = (
               (async function* () {
                 for await (const record of subscription.events) {
                   const position = packPosition(record.position!)
-                  const event = isHidden(record) || !record.isJson ? undefined : decodeRecord(record)
+                  const event = isHidden(record, ns) ? undefined : decodeRecord(record, ns)
                   last = position
                   failures = 0
                   yield { position, event: typeof event === "string" ? undefined : event }
@@ -244,27 +264,33 @@ export const make = (
         if (projectionFailure !== undefined) return yield* Effect.fail(projectionFailure)
         const checkpoint = registry.checkpoint()
         if (checkpoint !== undefined && checkpoint >= target) return
-        if (Date.now() - started > timeoutMs) return yield* Effect.fail(timedOut(server, "registry", undefined, timeoutMs))
+        if (Date.now() - started > timeoutMs)
+          return yield* Effect.fail(timedOut(server, "registry", undefined, timeoutMs))
         yield* Effect.sleep(1)
       }
     })
 
     const readLast = (stream: string) =>
       Effect.map(
-        call("lease", stream, () => gateway.readStream(stream, { from: "end", backwards: true, maxCount: 1 })),
+        call("lease", stream, () => gateway.readStream(ns + stream, { from: "end", backwards: true, maxCount: 1 })),
         (records) => records[0]
       )
     const appendWire: (
       operation: Operation
-    ) => (stream: string, expected: bigint, events: Parameters<Gateway["append"]>[2]) => Effect.Effect<AppendOutcome, StoreError> =
-      (operation) => (stream, expected, events) =>
-        call(operation, stream, () => gateway.append(stream, expected, events, timeoutMs))
+    ) => (
+      stream: string,
+      expected: bigint,
+      events: Parameters<Gateway["append"]>[2]
+    ) => Effect.Effect<AppendOutcome, StoreError> = (operation) => (stream, expected, events) =>
+      call(operation, stream, () => gateway.append(ns + stream, expected, events, timeoutMs))
     const leases = makeLeases({ readLast, append: appendWire("lease") })
 
     /** The position of the event at `revision`, for a server that answered an append without one. */
     const positionAt = (stream: string, revision: bigint) =>
       Effect.flatMap(
-        call("append", stream, () => gateway.readStream(stream, { from: revision, backwards: false, maxCount: 1 })),
+        call("append", stream, () =>
+          gateway.readStream(ns + stream, { from: revision, backwards: false, maxCount: 1 })
+        ),
         (records) =>
           records[0] !== undefined && !isNoPosition(records[0].position)
             ? Effect.succeed(packPosition(records[0].position!))
@@ -285,22 +311,20 @@ export const make = (
           : options.fromRevision === "end"
             ? "end"
             : BigInt(options.fromRevision)
-      return Stream.paginate(
-        { from: first, remaining: lastOnly ? Math.min(1, max) : max },
-        ({ from, remaining }) =>
-          remaining <= 0
-            ? Effect.succeed([[], Option.none()] as const)
-            : Effect.gen(function* () {
-                const want = Math.min(READ_PAGE_SIZE, remaining)
-                const records = yield* call("read", stream, () =>
-                  gateway.readStream(stream, { from, backwards: backwards || lastOnly, maxCount: want })
-                )
-                const events = yield* Effect.forEach(records, (r) => decode("read", r))
-                const lastRevision = records.at(-1)?.revision
-                const next = backwards ? (lastRevision ?? 0n) - 1n : (lastRevision ?? 0n) + 1n
-                const more = records.length === want && lastRevision !== undefined && next >= 0n
-                return [events, more ? Option.some({ from: next, remaining: remaining - want }) : Option.none()] as const
-              })
+      return Stream.paginate({ from: first, remaining: lastOnly ? Math.min(1, max) : max }, ({ from, remaining }) =>
+        remaining <= 0
+          ? Effect.succeed([[], Option.none()] as const)
+          : Effect.gen(function* () {
+              const want = Math.min(READ_PAGE_SIZE, remaining)
+              const records = yield* call("read", stream, () =>
+                gateway.readStream(ns + stream, { from, backwards: backwards || lastOnly, maxCount: want })
+              )
+              const events = yield* Effect.forEach(records, (r) => decode("read", r))
+              const lastRevision = records.at(-1)?.revision
+              const next = backwards ? (lastRevision ?? 0n) - 1n : (lastRevision ?? 0n) + 1n
+              const more = records.length === want && lastRevision !== undefined && next >= 0n
+              return [events, more ? Option.some({ from: next, remaining: remaining - want }) : Option.none()] as const
+            })
       )
     }
 
@@ -320,18 +344,21 @@ export const make = (
               })
             )
           }
-          return Effect.flatMap(appendWire("append")(stream, BigInt(expected), wire), (outcome) => {
-            if (outcome._tag === "Conflict") {
-              return Effect.fail(new WrongExpectedRevision({ stream, expected, actual: Number(outcome.actual) }))
+          return Effect.flatMap(
+            appendWire("append")(stream, BigInt(expected), wire),
+            (outcome): Effect.Effect<AppendResult, WrongExpectedRevision | StoreError> => {
+              if (outcome._tag === "Conflict") {
+                return Effect.fail(new WrongExpectedRevision({ stream, expected, actual: Number(outcome.actual) }))
+              }
+              const nextExpectedRevision = Number(outcome.lastRevision)
+              return Effect.map(
+                isNoPosition(outcome.position)
+                  ? positionAt(stream, outcome.lastRevision)
+                  : Effect.succeed(packPosition(outcome.position!)),
+                (position) => ({ nextExpectedRevision, position })
+              )
             }
-            const nextExpectedRevision = Number(outcome.lastRevision)
-            return Effect.map(
-              isNoPosition(outcome.position)
-                ? positionAt(stream, outcome.lastRevision)
-                : Effect.succeed(packPosition(outcome.position!)),
-              (position) => ({ nextExpectedRevision, position })
-            )
-          })
+          )
         }),
 
       read: (stream, options) =>
@@ -367,7 +394,7 @@ export const make = (
                           // The server's fromPosition is inclusive; ours is exclusive. Stop at the end as of the call.
                           if ((from !== undefined && position <= from) || position > end) continue
                           reached = position
-                          if (isHidden(record) || !record.isJson || !matchesFilter(filter, record.stream)) continue
+                          if (isHidden(record, ns) || !matchesFilter(filter, record.stream.slice(ns.length))) continue
                           if (events.length < remaining) events.push(yield* decode("read", record))
                         }
                         const left = remaining - events.length
@@ -384,15 +411,17 @@ export const make = (
           const invalid = checkLogOptions("subscribe", options)
           if (invalid !== undefined) return Stream.fail(invalid)
           const filter = options?.filter
-          return follow(options?.fromPosition, filter?.streamPrefixes).pipe(
+          return follow(options?.fromPosition, filter?.streamPrefixes ?? (ns === "" ? undefined : [""])).pipe(
             Stream.map((item) => item.event),
-            Stream.filter(
-              (event): event is StoredEvent => event !== undefined && matchesFilter(filter, event.stream)
-            )
+            Stream.filter((event): event is StoredEvent => event !== undefined && matchesFilter(filter, event.stream))
           )
         }),
 
-      instance: (stream) => Effect.andThen(current, Effect.sync(() => Option.fromNullishOr(registry.get(stream)))),
+      instance: (stream) =>
+        Effect.andThen(
+          current,
+          Effect.sync(() => Option.fromNullishOr(registry.get(stream)))
+        ),
 
       instances: (query) =>
         Stream.suspend(() => {
@@ -434,7 +463,9 @@ export const make = (
                   const more = rows.length === want && left - want > 0 && lastRow !== undefined
                   return [
                     rows,
-                    more ? Option.some({ after: { wakeAt: lastRow.wakeAt!, stream: lastRow.stream }, left: left - want }) : Option.none()
+                    more
+                      ? Option.some({ after: { wakeAt: lastRow.wakeAt!, stream: lastRow.stream }, left: left - want })
+                      : Option.none()
                   ] as const
                 })
               )

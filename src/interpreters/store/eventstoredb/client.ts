@@ -133,7 +133,9 @@ export const connect = (connectionString: string): Gateway => {
       try {
         const result = await client.appendToStream(
           stream,
-          events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data as never, metadata: e.metadata as never })),
+          events.map((e) =>
+            jsonEvent({ id: e.id, type: e.type, data: e.data as never, metadata: e.metadata as never })
+          ),
           { expectedRevision: expected === -1n ? NO_STREAM : expected, deadline: deadlineMs }
         )
         return { _tag: "Appended", lastRevision: result.nextExpectedRevision, position: result.position }
@@ -194,9 +196,14 @@ const classify = (error: unknown): GatewayError => {
     return new GatewayError("unavailable", message, error)
   }
   if (error instanceof MaxAppendSizeExceededError) {
-    return new GatewayError("tooLarge", `the server refused the append: over its ${error.maxAppendSize}-byte cap`, error)
+    return new GatewayError(
+      "tooLarge",
+      `the server refused the append: over its ${error.maxAppendSize}-byte cap`,
+      error
+    )
   }
-  if (error instanceof StreamDeletedError) return new GatewayError("deleted", `stream ${error.streamName} is deleted`, error)
+  if (error instanceof StreamDeletedError)
+    return new GatewayError("deleted", `stream ${error.streamName} is deleted`, error)
   if (error instanceof AccessDeniedError) return new GatewayError("accessDenied", message, error)
   return new GatewayError("other", message, error)
 }

@@ -20,7 +20,8 @@ export const encodeEvent = (stream: string, event: EventData): WireEvent => {
   const step = isPlainObject(event.metadata) ? event.metadata.step : undefined
   const links = { [CORRELATION]: stream, [CAUSATION]: typeof step === "string" ? step : event.id }
   const mergeable =
-    isPlainObject(event.metadata) && !(CORRELATION in event.metadata || CAUSATION in event.metadata || WRAPPED in event.metadata)
+    isPlainObject(event.metadata) &&
+    !(CORRELATION in event.metadata || CAUSATION in event.metadata || WRAPPED in event.metadata)
   return {
     id: event.id,
     type: event.type,
@@ -36,8 +37,8 @@ export const decodeMetadata = (metadata: unknown): Json => {
   return rest
 }
 
-/** The store event of a server record, or a description of why it cannot be one. */
-export const decodeRecord = (record: WireRecord): StoredEvent | string => {
+/** The store event of a server record (its stream name without the namespace), or why it cannot be one. */
+export const decodeRecord = (record: WireRecord, namespace: string): StoredEvent | string => {
   if (!record.isJson) return `event ${record.id} in ${record.stream} is not JSON; durable-monad stores JSON only`
   if (isNoPosition(record.position)) {
     // Some server versions leave positions out of stream reads; a StoredEvent cannot exist without one.
@@ -48,7 +49,7 @@ export const decodeRecord = (record: WireRecord): StoredEvent | string => {
     type: record.type,
     data: record.data as Json,
     metadata: decodeMetadata(record.metadata),
-    stream: record.stream,
+    stream: record.stream.slice(namespace.length),
     revision: Number(record.revision),
     position: packPosition(record.position!),
     created: record.created
@@ -65,9 +66,14 @@ export const appendSize = (events: ReadonlyArray<WireEvent>): number =>
 /**
  * Streams and events that are not workflow events: EventStoreDB's own (`$`-prefixed streams such as `$$order-1`
  * metadata or `$epochs`, and `$`-prefixed event types such as a tombstone's `$streamDeleted`) and the adapter's
- * internal streams (leases). `readAll`, `subscribe` and the registry never show them.
+ * internal streams (leases), and streams outside the store's namespace. `readAll`, `subscribe` and the registry
+ * never show them.
  */
 export const INTERNAL_PREFIX = "durable_monad."
 
-export const isHidden = (record: Pick<WireRecord, "stream" | "type">): boolean =>
-  record.stream.startsWith("$") || record.type.startsWith("$") || record.stream.startsWith(INTERNAL_PREFIX)
+export const isHidden = (record: Pick<WireRecord, "stream" | "type" | "isJson">, namespace: string): boolean =>
+  !record.isJson ||
+  record.type.startsWith("$") ||
+  !record.stream.startsWith(namespace) ||
+  record.stream.startsWith("$") ||
+  record.stream.startsWith(INTERNAL_PREFIX, namespace.length)

@@ -41,7 +41,11 @@ const stateOf = (record: WireRecord | undefined): LeaseState | undefined => {
   const data = record?.data as Partial<LeaseState> | undefined
   return data === undefined || typeof data.version !== "number"
     ? undefined
-    : { owner: typeof data.owner === "string" ? data.owner : null, expiresAt: Number(data.expiresAt), version: data.version }
+    : {
+        owner: typeof data.owner === "string" ? data.owner : null,
+        expiresAt: Number(data.expiresAt),
+        version: data.version
+      }
 }
 
 /** How many times one call re-reads after losing a race before giving up on the key for now. */

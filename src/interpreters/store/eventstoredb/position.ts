@@ -10,7 +10,10 @@ const LOW = (1n << SHIFT) - 1n
 export const packPosition = (position: WirePosition): Position => (position.commit << SHIFT) | position.prepare
 
 /** The server position of a store position read from this adapter. */
-export const unpackPosition = (position: Position): WirePosition => ({ commit: position >> SHIFT, prepare: position & LOW })
+export const unpackPosition = (position: Position): WirePosition => ({
+  commit: position >> SHIFT,
+  prepare: position & LOW
+})
 
 /** What servers send in place of a position they do not have (uint64 max, i.e. -1 as a .NET long). */
 export const isNoPosition = (position: WirePosition | undefined): boolean =>
