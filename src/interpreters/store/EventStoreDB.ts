@@ -171,7 +171,10 @@ export const make = (
       )
 
     // Fail now, with a clear error, rather than at the first append.
-    yield* Effect.mapError(head("open"), (error) => new StoreError({ ...error, operation: "open" }))
+    yield* Effect.mapError(
+      head("open"),
+      (error) => new StoreError({ operation: "open", reason: error.reason, cause: error.cause })
+    )
 
     const registry: Registry = yield* Effect.acquireRelease(
       Effect.try({

@@ -57,6 +57,8 @@ export interface TestServer {
   readonly url: string
   /** Number of subscriptions currently live or catching up. */
   readonly subscriptions: () => number
+  /** Events sent so far to subscriptions (catch-up and live): shows how much a subscriber re-read. */
+  readonly subscriptionEventsSent: () => number
   /** End every open subscription with UNAVAILABLE, as a real server does when it drops a subscriber. */
   readonly dropSubscriptions: () => void
   /** Shut down at once, cutting open calls. The log survives for a restart with `{ log, port }`. */
@@ -73,6 +75,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
   })
   const subscriptions = new Set<grpc.ServerWritableStream<ReadReq, ReadResp>>()
   const batchCalls = new Set<grpc.ServerDuplexStream<BatchAppendReq, BatchAppendResp>>()
+  const counters = { subscriptionEvents: 0 }
 
   server.addService(featuresGrpc.ServerFeaturesService, {
     getSupportedMethods: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => {
@@ -92,7 +95,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
   })
 
   server.addService(streamsGrpc.StreamsService, {
-    read: (call: grpc.ServerWritableStream<ReadReq, ReadResp>) => read(log, call, subscriptions),
+    read: (call: grpc.ServerWritableStream<ReadReq, ReadResp>) => read(log, call, subscriptions, counters),
     append: (call: grpc.ServerReadableStream<AppendReq, AppendResp>, callback: grpc.sendUnaryData<AppendResp>) =>
       append(log, call, callback),
     batchAppend: (call: grpc.ServerDuplexStream<BatchAppendReq, BatchAppendResp>) => {
@@ -136,6 +139,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     port,
     url: `esdb://${host}:${port}?tls=false`,
     subscriptions: () => subscriptions.size,
+    subscriptionEventsSent: () => counters.subscriptionEvents,
     dropSubscriptions: () => {
       for (const call of [...subscriptions]) {
         subscriptions.delete(call)
@@ -166,13 +170,15 @@ interface Filter {
 const read = (
   log: ServerLog,
   call: grpc.ServerWritableStream<ReadReq, ReadResp>,
-  subscriptions: Set<grpc.ServerWritableStream<ReadReq, ReadResp>>
+  subscriptions: Set<grpc.ServerWritableStream<ReadReq, ReadResp>>,
+  counters: { subscriptionEvents: number }
 ): void => {
   const o = call.request.getOptions()!
   const structured = o.getUuidOption()?.hasStructured() ?? false
   const forwards = o.getReadDirection() === streamsPb.ReadReq.Options.ReadDirection.FORWARDS
   const count = o.hasCount() ? BigInt(o.getCount()) : 0n
   const send = (record: LogRecord) => {
+    if (o.hasSubscription()) counters.subscriptionEvents++
     call.write(eventResp(record, structured))
   }
 

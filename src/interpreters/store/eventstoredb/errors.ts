@@ -29,17 +29,21 @@ export const storeError = (server: string, operation: Operation, stream: string 
   const where = stream === undefined ? {} : { stream }
   if (error instanceof GatewayError && error.kind === "unavailable") {
     const cause = new StoreUnavailable({ server, reason: error.message, cause: error.cause })
-    return new StoreError({ operation, ...where, reason: cause.message, cause })
+    return new StoreError({ operation, ...where, reason: cause.message + unknownOutcome(operation), cause })
   }
   const reason = error instanceof Error ? error.message : String(error)
   return new StoreError({ operation, ...where, reason, cause: error instanceof GatewayError ? error.cause : error })
 }
 
+// An append cut off in flight may have landed; its deterministic event ids make the retry a no-op if it did.
+const unknownOutcome = (operation: Operation) =>
+  operation === "append" ? " (the append may or may not have been written: retrying it is safe)" : ""
+
 /** The StoreError of a call that did not answer within `timeoutMs`. */
 export const timedOut = (server: string, operation: Operation, stream: string | undefined, timeoutMs: number) => {
   const cause = new StoreUnavailable({ server, reason: `no answer within ${timeoutMs} ms` })
-  const note = operation === "append" ? " (the append may or may not have been written: retrying it is safe)" : ""
-  return new StoreError({ operation, ...(stream === undefined ? {} : { stream }), reason: cause.message + note, cause })
+  const where = stream === undefined ? {} : { stream }
+  return new StoreError({ operation, ...where, reason: cause.message + unknownOutcome(operation), cause })
 }
 
 /** Hide the password of `esdb://user:password@host:port?…` in messages. */
