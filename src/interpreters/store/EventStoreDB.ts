@@ -10,6 +10,7 @@ import {
 import { StoreError, WrongExpectedRevision } from "./errors.js"
 import { type AppendOutcome, connect, type Gateway, type WireRecord } from "./eventstoredb/client.js"
 import { appendSize, decodeRecord, encodeEvent, isHidden } from "./eventstoredb/eventCodec.js"
+import { DEADLINE_PASSED, sleepReal, withDeadline } from "./eventstoredb/deadline.js"
 import { type Operation, serverOf, storeError, timedOut } from "./eventstoredb/errors.js"
 import { makeLeases } from "./eventstoredb/leases.js"
 import { isNoPosition, packPosition, unpackPosition } from "./eventstoredb/position.js"
@@ -148,12 +149,13 @@ export const make = (
     )
 
     const call = <A>(operation: Operation, stream: string | undefined, run: () => Promise<A>) =>
-      Effect.tryPromise({ try: run, catch: (error) => storeError(server, operation, stream, error) }).pipe(
-        Effect.timeoutOrElse({
-          duration: timeoutMs,
-          orElse: () => Effect.fail(timedOut(server, operation, stream, timeoutMs))
-        })
-      )
+      Effect.tryPromise({
+        try: () => withDeadline(run(), timeoutMs),
+        catch: (error) =>
+          error === DEADLINE_PASSED
+            ? timedOut(server, operation, stream, timeoutMs)
+            : storeError(server, operation, stream, error)
+      })
 
     const ns = options.namespace
     const decode = (operation: Operation, record: WireRecord): Effect.Effect<StoredEvent, StoreError> => {
@@ -232,7 +234,7 @@ export const make = (
           ),
           Stream.unwrap(
             Effect.as(
-              Effect.suspend(() => Effect.sleep(Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** failures++))),
+              Effect.suspend(() => sleepReal(Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** failures++))),
               Stream.suspend(reconnecting)
             )
           )
@@ -240,12 +242,19 @@ export const make = (
       return Stream.suspend(reconnecting)
     }
 
-    // The registry projection: a background fiber for the life of the store.
+    // The registry projection: a background fiber for the life of the store. Queries wait on `projectionWaiters`.
     let projectionFailure: StoreError | undefined
+    const projectionWaiters = new Set<() => void>()
+    const notify = () => {
+      for (const waiter of [...projectionWaiters]) waiter()
+    }
     yield* Effect.forkScoped(
       Effect.catch(
         Stream.runForEach(follow(registry.checkpoint(), undefined), (item) =>
-          Effect.sync(() => registry.apply(item.position, item.event))
+          Effect.sync(() => {
+            registry.apply(item.position, item.event)
+            notify()
+          })
         ),
         (error) =>
           Effect.sync(() => {
@@ -254,24 +263,36 @@ export const make = (
               reason: `the registry projection stopped: ${error.message}`,
               cause: error
             })
+            notify()
           })
       )
     )
 
     /** Waits until the registry includes every event that was in $all when called (read-your-writes). */
-    const current = Effect.gen(function* () {
-      const target = yield* head("registry")
-      if (target === undefined) return
-      const started = Date.now()
-      while (true) {
-        if (projectionFailure !== undefined) return yield* Effect.fail(projectionFailure)
-        const checkpoint = registry.checkpoint()
-        if (checkpoint !== undefined && checkpoint >= target) return
-        if (Date.now() - started > timeoutMs)
-          return yield* Effect.fail(timedOut(server, "registry", undefined, timeoutMs))
-        yield* Effect.sleep(1)
-      }
-    })
+    const current = Effect.flatMap(head("registry"), (target) =>
+      Effect.callback<void, StoreError>((resume) => {
+        const settled = () => {
+          if (projectionFailure !== undefined) resume(Effect.fail(projectionFailure))
+          else if (target === undefined || (registry.checkpoint() ?? -1n) >= target) resume(Effect.void)
+          else return false
+          return true
+        }
+        if (settled()) return
+        const timer = setTimeout(() => {
+          done()
+          resume(Effect.fail(timedOut(server, "registry", undefined, timeoutMs)))
+        }, timeoutMs)
+        const waiter = () => {
+          if (settled()) done()
+        }
+        const done = () => {
+          clearTimeout(timer)
+          projectionWaiters.delete(waiter)
+        }
+        projectionWaiters.add(waiter)
+        return Effect.sync(done)
+      })
+    )
 
     const readLast = (stream: string) =>
       Effect.map(

@@ -8,6 +8,7 @@ import { binaryEvent, EventStoreDBClient, jsonEvent, NO_STREAM } from "@eventsto
 import { Cause, Effect, Exit, Fiber, Option, type Scope, Stream } from "effect"
 import { type EventStore, type EventData, NoStream, type StoredEvent } from "durable-monad"
 import { EventStoreDB, isUnavailable } from "durable-monad/eventstoredb"
+import { TestClock } from "effect/testing"
 import { afterAll, afterEach, describe, expect, it } from "vitest"
 import { startTestServer, type TestServer } from "../../support/eventstoredb/TestServer.js"
 
@@ -121,6 +122,21 @@ describe("EventStoreDB adapter: an unreachable server is a typed error within th
       })
     )
     expect(error).toMatchObject({ _tag: "StoreError", operation: "append", stream: "order-1" })
+    servers.splice(servers.indexOf(s), 1)
+  })
+
+  it("deadlines run on real time: under a TestClock that never advances, a hung server still fails the call", async () => {
+    const s = await server()
+    const error = await failureOf(
+      Effect.gen(function* () {
+        const store = yield* EventStoreDB.make({ connectionString: s.url, operationTimeoutMs: 300 })
+        yield* Effect.promise(() => s.stop())
+        yield* Effect.promise(() => blackHole(s.port))
+        return yield* Effect.provide(store.acquireLease("order-1", "worker-a", 1000), TestClock.layer())
+      })
+    )
+    expect(isUnavailable(error)).toBe(true)
+    expect(error).toMatchObject({ _tag: "StoreError", operation: "lease" })
     servers.splice(servers.indexOf(s), 1)
   })
 
