@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url"
 import { Cause, Console, Effect, Exit, Layer, Logger } from "effect"
 import { CliConfig, CliError, CliOutput, Command, GlobalFlag } from "effect/cli"
 import { demo } from "./demo.js"
-import { CliFailure, style } from "./format.js"
+import { CliFailure, printable, style } from "./format.js"
 import { inspect } from "./inspect.js"
 import * as NodeEnvironment from "./NodeEnvironment.js"
 import { render } from "./render.js"
@@ -94,7 +94,8 @@ export const exitCode = (exit: Exit.Exit<unknown, unknown>): number => {
   if (failure._tag === "Some") {
     const e = failure.value
     const message = e instanceof CliFailure ? e.message : e instanceof Error ? `${e.message}` : String(e)
-    process.stderr.write(`${style.red("error:")} ${message}\n`)
+    // Messages quote ids and step names from the store: never let them drive the terminal.
+    process.stderr.write(`${style.red("error:")} ${message.split("\n").map(printable).join("\n")}\n`)
   } else {
     process.stderr.write(`${style.red("internal error:")} ${Cause.pretty(exit.cause)}\n`)
   }

@@ -2,7 +2,6 @@
  * The CLI, run as users run it: a child process (`node --conditions=source --import tsx src/cli/main.ts …`), on
  * temporary files. Tests run concurrently: each child process costs about half a second of start-up.
  */
-import { execFile } from "node:child_process"
 import {
   copyFileSync,
   existsSync,
@@ -14,39 +13,17 @@ import {
   writeFileSync
 } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
+import { join } from "node:path"
 import { Effect, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { EventStore, fingerprint, NoStream, toModel, WorkflowRuntime } from "durable-monad"
 import { SqliteStore } from "durable-monad/sqlite"
 import { CreatePR, Empty, Pipeline, pullRequest, ReviewPR } from "../../examples/pull-request.js"
+import { cli, ROOT } from "./run.js"
 
-const ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..")
-const MAIN = join(ROOT, "src/cli/main.ts")
 const EXAMPLE = "examples/pull-request.ts#pullRequest"
 const NOW = "2026-01-01T00:00:00.000Z"
-
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** Run the CLI in the repository root (so `examples/…` resolves), without colours. */
-const cli = (...args: ReadonlyArray<string>): Promise<Run> =>
-  new Promise((done) => {
-    execFile(
-      process.execPath,
-      ["--conditions=source", "--import", "tsx", MAIN, ...args],
-      { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1
-        done({ code, stdout, stderr })
-      }
-    )
-  })
 
 let dir: string
 /** A database written in-process: two pull requests (merged, waiting) and one history that no longer fits. */
@@ -54,7 +31,11 @@ let db: string
 
 const streamsOf = (file: string): Promise<ReadonlyArray<string>> =>
   Effect.runPromise(
-    Effect.scoped(Effect.flatMap(SqliteStore.make({ file }), (store) => Stream.runCollect(store.listStreams(""))))
+    Effect.scoped(
+      Effect.flatMap(SqliteStore.make({ file }), (store) =>
+        Stream.runCollect(Stream.map(store.instances(), (row) => row.stream))
+      )
+    )
   )
 
 beforeAll(async () => {

@@ -666,7 +666,12 @@ describe("the runtime", () => {
         const instance = yield* runtime.start(order, { id: "1", input: INPUT })
         expect(yield* instance.status).toStrictEqual({ _tag: "Waiting", step: "ship", signals: ["Ship"] })
         yield* store.append(STREAM, 2, [
-          { id: "00000000-0000-4000-8000-00000000beef", type: "Paid", data: at(2).data, metadata: stepMeta("take-payment", 1) }
+          {
+            id: "00000000-0000-4000-8000-00000000beef",
+            type: "Paid",
+            data: at(2).data,
+            metadata: stepMeta("take-payment", 1)
+          }
         ])
         return [
           yield* Effect.flip(instance.status),

@@ -236,13 +236,7 @@ export const make = (): EventStore["Service"] => {
           })
         }
         return Effect.void
-      }),
-    listStreams: (prefix) =>
-      Stream.suspend(() =>
-        Stream.fromIterable(
-          [...streams.keys()].filter((s) => s.startsWith(prefix) && (streams.get(s)?.length ?? 0) > 0).sort()
-        )
-      )
+      })
   })
 }
 

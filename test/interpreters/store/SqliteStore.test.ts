@@ -4,7 +4,7 @@ import { createRequire } from "node:module"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Readline from "node:readline"
-import { Cause, Effect, Exit, Fiber, Stream } from "effect"
+import { Cause, Effect, Exit, Fiber, Option, Stream } from "effect"
 import { afterAll, afterEach, describe, expect, it } from "vitest"
 import { READ_PAGE_SIZE } from "../../../src/interpreters/store/storeRules.js"
 import {
@@ -15,7 +15,7 @@ import {
   WrongExpectedRevision
 } from "../../../src/interpreters/store/index.js"
 import type { Database, DatabaseConstructor } from "../../../src/interpreters/store/sqlite/driver.js"
-import { APPLICATION_ID, LATEST_VERSION } from "../../../src/interpreters/store/sqlite/migrations.js"
+import { APPLICATION_ID, LATEST_VERSION, migrations } from "../../../src/interpreters/store/sqlite/migrations.js"
 import {
   acquireJournal,
   type JournalOptions,
@@ -303,6 +303,10 @@ describe("SqliteStore", () => {
       expect(await openFailure({ file, busyTimeoutMs: -1 })).toMatchObject({
         operation: "open",
         reason: "busyTimeoutMs must be an integer >= 0, got -1"
+      })
+      expect(await openFailure({ file, pollIntervalMs: 0 })).toMatchObject({
+        operation: "open",
+        reason: "pollIntervalMs must be an integer > 0, got 0"
       })
       expect(await openFailure({ file: ":memory:" })).toMatchObject({
         operation: "open",
@@ -675,6 +679,8 @@ describe("SqliteStore", () => {
           expect(yield* ids(store, "full-1")).toEqual(["seed"])
           expect(yield* ids(store, "full-2")).toEqual(["small"])
           expect(journal.db.prepare("SELECT count(*) AS n FROM events").get()).toEqual({ n: 2 })
+          // the registry was rolled back with the events
+          expect(Option.map(yield* store.instance("full-1"), (r) => r.revision)).toEqual(Option.some(0))
 
           journal.db.pragma("max_page_count = 1073741823")
           expect(yield* store.append("full-1", 0, big)).toEqual({ nextExpectedRevision: 5, position: 7n })
@@ -732,6 +738,185 @@ describe("SqliteStore", () => {
           yield* lock.release
           expect(yield* store.append("lock-3", 0, [ev("kept")])).toEqual({ nextExpectedRevision: 1, position: 2n })
           expect(yield* ids(store, "lock-3")).toEqual(["seed", "kept"])
+        })
+      )
+    })
+  })
+
+  describe("schema version 1 files", () => {
+    /** A file as durable-monad wrote it before the registry: migration 1's schema, user_version 1. */
+    const versionOneFile = (events: ReadonlyArray<readonly [string, number, string, unknown, number]>) => {
+      const file = freshFile("v1")
+      const raw = rawConnection(file)
+      raw.pragma("journal_mode = WAL")
+      raw.exec(migrations[0]!.sql)
+      raw.pragma(`application_id = ${APPLICATION_ID}`)
+      raw.pragma("user_version = 1")
+      const insert = raw.prepare(
+        "INSERT INTO events (stream, revision, event_id, type, data, metadata, created) VALUES (?, ?, ?, 'T', '{}', ?, ?)"
+      )
+      const streams = new Set<string>()
+      for (const [stream, revision, name, metadata, created] of events) {
+        insert.run(
+          stream,
+          revision,
+          uid(name),
+          typeof metadata === "string" ? metadata : JSON.stringify(metadata),
+          created
+        )
+        streams.add(stream)
+      }
+      for (const stream of streams) raw.prepare("INSERT INTO streams (name) VALUES (?)").run(stream)
+      raw.close()
+      return file
+    }
+
+    it("migrates to version 2 in one transaction: the registry is rebuilt from the events, streams is dropped", async () => {
+      const file = versionOneFile([
+        ["order-1", 0, "o1", { step: "start", status: "Running" }, 1000],
+        ["pr-7", 0, "p1", { step: "start", status: "Running" }, 1500],
+        ["order-1", 1, "o2", { step: "wait", status: "Waiting", wakeAt: 9000 }, 2000],
+        ["nodash", 0, "n1", { status: "Running" }, 2500],
+        ["order-1", 2, "o3", { step: "timer", status: "Waiting", wakeAt: 12_000 }, 3000],
+        ["pr-7", 1, "p2", {}, 3500]
+      ])
+      await withStore({ file }, (store) =>
+        Effect.gen(function* () {
+          expect(yield* Stream.runCollect(store.instances())).toEqual([
+            {
+              stream: "order-1",
+              workflow: "order",
+              instanceId: "1",
+              status: "Waiting",
+              revision: 2,
+              position: 5n,
+              created: 1000,
+              updated: 3000,
+              wakeAt: 12_000
+            },
+            {
+              stream: "pr-7",
+              workflow: "pr",
+              instanceId: "7",
+              status: "Unknown",
+              revision: 1,
+              position: 6n,
+              created: 1500,
+              updated: 3500,
+              wakeAt: undefined
+            }
+          ])
+          expect((yield* Stream.runCollect(store.wakeUps())).map((r) => r.stream)).toEqual(["order-1"])
+          // and it goes on from there
+          const next = yield* store.append("order-1", 2, [ev("o4")])
+          expect(next).toEqual({ nextExpectedRevision: 3, position: 7n })
+          expect(Option.map(yield* store.instance("order-1"), (r) => [r.status, r.revision, r.wakeAt])).toEqual(
+            Option.some(["Unknown", 3, undefined])
+          )
+        })
+      )
+      const raw = rawConnection(file)
+      expect(raw.pragma("user_version", { simple: true })).toBe(2)
+      expect(raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all()).toEqual([
+        { name: "events" },
+        { name: "instances" },
+        { name: "leases" }
+      ])
+      raw.close()
+    })
+
+    it("a file whose registry cannot be rebuilt (invalid metadata) is refused and left at version 1", async () => {
+      const file = versionOneFile([
+        ["order-1", 0, "o1", { status: "Running" }, 1000],
+        ["order-1", 1, "o2", "{oops", 2000]
+      ])
+      expect(await openFailure({ file })).toMatchObject({
+        _tag: "StoreError",
+        operation: "open",
+        stream: "order-1",
+        reason: `${file}: cannot build the instance registry: the metadata of the event at revision 1 is not valid JSON`
+      })
+      const raw = rawConnection(file)
+      expect(raw.pragma("user_version", { simple: true })).toBe(1)
+      expect(raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all()).toEqual([
+        { name: "events" },
+        { name: "streams" }
+      ])
+      raw.close()
+    })
+  })
+
+  describe("several processes on one file", () => {
+    it("a subscription sees another connection's appends by polling, in order, without gaps or duplicates", async () => {
+      const file = freshFile()
+      await withStore({ file, pollIntervalMs: 5 }, (storeA, journalA) =>
+        Effect.promise(() =>
+          withStore({ file }, (storeB) =>
+            Effect.gen(function* () {
+              yield* storeA.append("mix-a", NoStream, [ev("a0")])
+              const subscriber = yield* Effect.forkChild(Stream.runCollect(Stream.take(storeA.subscribe(), 61)))
+              // B's appends interleave with A's own; A's wake its subscription at once, B's are polled for.
+              for (let i = 0; i < 30; i++) {
+                yield* storeB.append("mix-b", i - 1, [ev(`b${i}`)])
+                yield* storeA.append("mix-a", i, [ev(`a${i + 1}`)])
+                if (i % 10 === 0) yield* Effect.sleep(8)
+              }
+              const events = yield* Fiber.join(subscriber)
+              expect(events).toEqual(yield* Stream.runCollect(storeB.readAll()))
+              expect(events.map((e) => e.position)).toEqual(Array.from({ length: 61 }, (_, i) => BigInt(i + 1)))
+              expect(journalA.stats.pageQueries).toBeGreaterThan(0)
+            })
+          )
+        )
+      )
+    })
+
+    it("a lease is exclusive across connections, and expiry is judged by the caller's Clock", async () => {
+      const file = freshFile()
+      await withStore({ file }, (storeA) =>
+        Effect.promise(() =>
+          withStore({ file }, (storeB) =>
+            Effect.gen(function* () {
+              const results = yield* Effect.all(
+                Array.from({ length: 6 }, (_, i) =>
+                  (i % 2 === 0 ? storeA : storeB).acquireLease("order-1", `worker-${i}`, 60_000)
+                ),
+                { concurrency: "unbounded" }
+              )
+              const winners = results.filter(Option.isSome)
+              expect(winners).toHaveLength(1)
+              const held = winners[0]!.value
+              const other = held.owner === "worker-1" ? "worker-2" : "worker-1"
+              expect(yield* storeB.acquireLease("order-1", other, 60_000)).toEqual(Option.none())
+              yield* (
+                held.owner.endsWith("0") || held.owner.endsWith("2") || held.owner.endsWith("4") ? storeA : storeB
+              ).releaseLease(held)
+              const next = Option.getOrThrow(yield* storeB.acquireLease("order-1", other, 60_000))
+              expect(next.version).toBeGreaterThan(held.version)
+            })
+          )
+        )
+      )
+    })
+
+    it("a subscription fails with a StoreError once its store is closed", async () => {
+      const file = freshFile()
+      await Effect.runPromise(
+        Effect.gen(function* () {
+          const journal = yield* openJournal({ file, synchronous: "FULL", busyTimeoutMs: 5000 })
+          const store = serviceOf(journal)
+          yield* store.append("c-1", NoStream, [ev("a")])
+          const seen: Array<string> = []
+          const subscriber = yield* Effect.forkChild(
+            Stream.runForEach(store.subscribe(), (e) => Effect.sync(() => seen.push(e.id)))
+          )
+          yield* waitUntil(() => seen.length === 1)
+          yield* Effect.promise(() => journal.close())
+          expect(yield* failure(Fiber.join(subscriber))).toMatchObject({
+            _tag: "StoreError",
+            operation: "subscribe",
+            reason: `the store for ${file} is closed`
+          })
         })
       )
     })

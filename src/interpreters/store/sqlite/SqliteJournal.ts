@@ -1061,8 +1061,6 @@ export const serviceOf = (journal: SqliteJournal): EventStore["Service"] => {
       Effect.suspend(() => {
         const invalid = checkLease(lease?.key, lease?.owner, undefined)
         return invalid !== undefined ? Effect.fail(invalid) : journal.releaseLease(lease)
-      }),
-    // Removed from the interface in the next commit, with the memory store's.
-    listStreams: () => Stream.fail(new StoreError({ operation: "list", reason: "listStreams was removed" }))
+      })
   })
 }

@@ -9,7 +9,7 @@
  * - a file whose version is higher than the last migration here was written by a newer durable-monad: refuse it
  *   rather than guess, because this code may mis-read or damage a format it does not know.
  */
-import type { InstanceRecord } from "../EventStore.js"
+import type { InstanceRecord, Json } from "../EventStore.js"
 import { StoreError } from "../errors.js"
 import { projectInstance } from "../projection.js"
 import type { Database } from "./driver.js"
@@ -45,7 +45,7 @@ export const registryValues = (row: InstanceRecord): ReadonlyArray<unknown> => [
  */
 const rebuildRegistry = (db: Database, file: string): void => {
   const insert = db.prepare(`INSERT INTO instances (${REGISTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-  const events = db.prepare<{
+  type Row = {
     position: number
     stream: string
     revision: number
@@ -53,14 +53,27 @@ const rebuildRegistry = (db: Database, file: string): void => {
     type: string
     metadata: string
     created: number
-  }>("SELECT position, stream, revision, event_id, type, metadata, created FROM events ORDER BY stream, revision")
+  }
+  const columns = "position, stream, revision, event_id, type, metadata, created"
+  // Pages by keyset on the (stream, revision) index: better-sqlite3 allows no write while a statement iterates.
+  const firstPage = db.prepare<Row>(`SELECT ${columns} FROM events ORDER BY stream, revision LIMIT 1024`)
+  const nextPage = db.prepare<Row>(
+    `SELECT ${columns} FROM events WHERE (stream, revision) > (?, ?) ORDER BY stream, revision LIMIT 1024`
+  )
   let row: InstanceRecord | undefined
   let stream: string | undefined
   const flush = () => {
     if (row !== undefined) insert.run(...registryValues(row))
     row = undefined
   }
-  for (const event of events.iterate()) {
+  for (let page = firstPage.all(); page.length > 0; ) {
+    for (const event of page) fold(event)
+    const last = page.at(-1)!
+    page = nextPage.all(last.stream, last.revision)
+  }
+  flush()
+
+  function fold(event: Row): void {
     if (event.stream !== stream) {
       flush()
       stream = event.stream
@@ -81,14 +94,13 @@ const rebuildRegistry = (db: Database, file: string): void => {
       type: event.type,
       // The registry reads only the metadata (see projection.ts): the data stays unparsed.
       data: null,
-      metadata: metadata as never,
+      metadata: metadata as Json,
       stream: event.stream,
       revision: event.revision,
       position: BigInt(event.position),
       created: event.created
     })
   }
-  flush()
 }
 
 /** "DMES" (durable-monad event store), stored in the header so other tools can tell what the file is. */
