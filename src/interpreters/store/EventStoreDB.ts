@@ -511,20 +511,7 @@ export const make = (
         Effect.suspend(() => {
           const invalid = checkLease(lease?.key, lease?.owner, undefined)
           return invalid === undefined ? leases.release(lease) : Effect.fail(invalid)
-        }),
-
-      listStreams: (prefix) =>
-        Stream.unwrap(
-          Effect.as(
-            current,
-            Stream.fromIterable(
-              registry
-                .instances({}, undefined, Number.MAX_SAFE_INTEGER)
-                .filter((row) => row.stream.startsWith(prefix))
-                .map((row) => row.stream)
-            )
-          )
-        )
+        })
     })
   })
 
