@@ -21,6 +21,9 @@ storeContract({ describe, it }, { name: "eventstoredb (test server)", makeLayer:
 
 const url = process.env.EVENTSTORE_URL
 if (url === undefined || url === "") {
+  console.info(
+    "EventStoreDB contract on a real server: skipped (set EVENTSTORE_URL=esdb://host:2113?tls=false, see docs/eventstoredb.md)"
+  )
   describe("EventStore contract: eventstoredb (real server)", () => {
     it.skip("skipped: set EVENTSTORE_URL=esdb://host:2113?tls=false to run the contract against a real server (docs/eventstoredb.md)", () => {})
   })
