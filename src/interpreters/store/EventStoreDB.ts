@@ -213,16 +213,21 @@ export const make = (
           (subscription) =>
             Stream.fromAsyncIterable(
               (async function* () {
-                for await (const record of subscription.events) {
-                  const position = packPosition(record.position!)
-                  const event = isHidden(record, ns) ? undefined : decodeRecord(record, ns)
-                  last = position
+                for await (const records of subscription.events) {
+                  const items = records.map((record): LogItem => {
+                    const event = isHidden(record, ns) ? undefined : decodeRecord(record, ns)
+                    return {
+                      position: packPosition(record.position!),
+                      event: typeof event === "string" ? undefined : event
+                    }
+                  })
+                  last = items.at(-1)!.position
                   failures = 0
-                  yield { position, event: typeof event === "string" ? undefined : event }
+                  yield items
                 }
               })(),
               (error) => storeError(server, "subscribe", undefined, error)
-            )
+            ).pipe(Stream.flattenIterable)
         )
       )
       const reconnecting = (): Stream.Stream<LogItem, StoreError> =>

@@ -24,6 +24,7 @@ import {
   UnavailableError,
   WrongExpectedVersionError
 } from "@eventstore/db-client"
+import type { Readable } from "node:stream"
 
 /** A position in $all as the server gives it. */
 export interface WirePosition {
@@ -66,7 +67,8 @@ export class GatewayError extends Error {
 }
 
 export interface Subscription {
-  readonly events: AsyncIterable<WireRecord>
+  /** Batches of what the client has buffered (never empty): one await per batch, not per event. */
+  readonly events: AsyncIterable<ReadonlyArray<WireRecord>>
   readonly stop: () => Promise<void>
 }
 
@@ -168,19 +170,59 @@ export const connect = (connectionString: string): Gateway => {
         fromPosition: from === "start" ? START : from,
         ...(prefixes === undefined ? {} : { filter: streamNameFilter({ prefixes: [...prefixes] }) })
       })
-      async function* events(): AsyncGenerator<WireRecord> {
-        try {
-          for await (const resolved of subscription) {
-            const record = toRecord(resolved)
-            if (record !== undefined) yield record
-          }
-        } catch (error) {
-          throw classify(error)
-        }
-      }
-      return { events: events(), stop: () => subscription.unsubscribe() }
+      // The subscription is a Node Transform stream; its typings narrow the events it declares.
+      return { events: batches(subscription as unknown as Readable, toRecord), stop: () => subscription.unsubscribe() }
     },
     dispose: () => client.dispose()
+  }
+}
+
+/** Largest batch taken from a subscription's buffer at once. */
+const MAX_BATCH = 1024
+
+/**
+ * Everything a readable has buffered, as batches, until it ends or fails. Reading the buffer directly (rather than
+ * one `for await` step per event) halves the cost of a catch-up over a long log.
+ */
+async function* batches(
+  readable: Readable,
+  toRecord: (resolved: ResolvedEvent) => WireRecord | undefined
+): AsyncGenerator<ReadonlyArray<WireRecord>> {
+  let failure: unknown
+  let wake: (() => void) | undefined
+  const onError = (error: unknown) => {
+    failure ??= error
+    wake?.()
+  }
+  const onChange = () => wake?.()
+  readable.on("error", onError)
+  readable.on("readable", onChange)
+  readable.on("end", onChange)
+  readable.on("close", onChange)
+  try {
+    for (;;) {
+      const batch: Array<WireRecord> = []
+      for (let resolved = readable.read(); resolved !== null; resolved = readable.read()) {
+        const record = toRecord(resolved as ResolvedEvent)
+        if (record !== undefined) batch.push(record)
+        if (batch.length >= MAX_BATCH) break
+      }
+      if (batch.length > 0) {
+        yield batch
+        continue
+      }
+      if (failure !== undefined) throw classify(failure)
+      if (readable.readableEnded || readable.destroyed) return
+      await new Promise<void>((resolve) => {
+        wake = resolve
+      })
+      wake = undefined
+    }
+  } finally {
+    readable.off("error", onError)
+    readable.off("readable", onChange)
+    readable.off("end", onChange)
+    readable.off("close", onChange)
   }
 }
 
