@@ -9,7 +9,7 @@ import {
 } from "./EventStore.js"
 import { StoreError, WrongExpectedRevision } from "./errors.js"
 import { type AppendOutcome, connect, type Gateway, type WireRecord } from "./eventstoredb/client.js"
-import { appendSize, decodeRecord, encodeEvent, isHidden } from "./eventstoredb/eventCodec.js"
+import { decodeRecord, encodeAppend, isHidden } from "./eventstoredb/eventCodec.js"
 import { DEADLINE_PASSED, sleepReal, withDeadline } from "./eventstoredb/deadline.js"
 import { type Operation, serverOf, storeError, timedOut } from "./eventstoredb/errors.js"
 import { makeLeases } from "./eventstoredb/leases.js"
@@ -362,8 +362,10 @@ export const make = (
         Effect.suspend((): Effect.Effect<AppendResult, WrongExpectedRevision | StoreError> => {
           const invalid = checkAppend(stream, expected, events)
           if (invalid !== undefined) return Effect.fail(invalid)
-          const wire = events.map((e) => encodeEvent(stream, e))
-          const size = appendSize(wire)
+          const encoded = encodeAppend(stream, events)
+          if (typeof encoded === "string")
+            return Effect.fail(new StoreError({ operation: "append", stream, reason: encoded }))
+          const { wire, size } = encoded
           if (size > options.maxAppendSize) {
             return Effect.fail(
               new StoreError({

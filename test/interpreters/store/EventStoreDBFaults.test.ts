@@ -193,6 +193,43 @@ describe("EventStoreDB adapter: appends over the per-append cap", () => {
   })
 })
 
+describe("EventStoreDB adapter: bad input is a typed error and sends nothing", () => {
+  it("a stream name or type that is not well-formed Unicode, data that is not JSON: StoreError, nothing written", async () => {
+    const s = await server()
+    const cyclic: Record<string, unknown> = {}
+    cyclic.self = cyclic
+    const hostile = Object.defineProperty({}, "step", {
+      enumerable: true,
+      get: () => {
+        throw new Error("no")
+      }
+    })
+    const errors = await run(
+      Effect.gen(function* () {
+        const store = yield* EventStoreDB.make(s.url)
+        return yield* Effect.all([
+          Effect.flip(store.append("order-\ud800", NoStream, [ev(1)])),
+          Effect.flip(store.append("order-1", NoStream, [{ ...ev(1), type: "Bad\udc00" }])),
+          Effect.flip(store.append("order-1", NoStream, [{ ...ev(1), data: cyclic as never }])),
+          Effect.flip(store.append("order-1", NoStream, [{ ...ev(1), data: undefined as never }])),
+          Effect.flip(store.append("order-1", NoStream, [{ ...ev(1), metadata: hostile }]))
+        ])
+      })
+    )
+    expect(errors.map((e) => [e._tag, e.message])).toEqual([
+      ["StoreError", "append order-\ud800: the stream name must be a well-formed Unicode string"],
+      ["StoreError", `append order-1: event 0 (id ${ids(1)}): the type must be a well-formed Unicode string`],
+      [
+        "StoreError",
+        expect.stringContaining(`append order-1: event 0 (id ${ids(1)}): the data cannot be encoded as JSON`)
+      ],
+      ["StoreError", `append order-1: event 0 (id ${ids(1)}): the data is not a JSON value (got undefined)`],
+      ["StoreError", `append order-1: event 0 (id ${ids(1)}): the metadata cannot be read: no`]
+    ])
+    expect(s.log.all.filter((r) => !r.stream.startsWith("$"))).toEqual([])
+  })
+})
+
 describe("EventStoreDB adapter: dropped subscriptions reconnect and resume", () => {
   const collectInBackground = (store: EventStore["Service"], seen: Array<StoredEvent>) =>
     Effect.forkScoped(Stream.runForEach(store.subscribe(), (e) => Effect.sync(() => seen.push(e))))

@@ -16,7 +16,7 @@ const WRAPPED = "$durableMonadMetadata"
 const isPlainObject = (value: unknown): value is { readonly [key: string]: Json } =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
-export const encodeEvent = (stream: string, event: EventData): WireEvent => {
+const encodeEvent = (stream: string, event: EventData): WireEvent => {
   const step = isPlainObject(event.metadata) ? event.metadata.step : undefined
   const links = { [CORRELATION]: stream, [CAUSATION]: typeof step === "string" ? step : event.id }
   const mergeable =
@@ -56,12 +56,44 @@ export const decodeRecord = (record: WireRecord, namespace: string): StoredEvent
   }
 }
 
-/** Bytes one append puts against the server's per-append cap (data and metadata, as EventStoreDB counts them). */
-export const appendSize = (events: ReadonlyArray<WireEvent>): number =>
-  events.reduce(
-    (total, e) => total + Buffer.byteLength(JSON.stringify(e.data)) + Buffer.byteLength(JSON.stringify(e.metadata)),
-    0
-  )
+// A lone UTF-16 surrogate cannot be encoded as UTF-8: the server would store U+FFFD and the name would come back
+// different. (JSON.stringify escapes lone surrogates, so data and metadata are safe.)
+const loneSurrogate = /\p{Cs}/u
+
+/**
+ * The events of one append as the server gets them, and the bytes they put against its per-append cap (data and
+ * metadata, as EventStoreDB counts them) — or why they cannot be sent (the same refusals as the SQLite store's).
+ */
+export const encodeAppend = (
+  stream: string,
+  events: ReadonlyArray<EventData>
+): { readonly wire: ReadonlyArray<WireEvent>; readonly size: number } | string => {
+  if (loneSurrogate.test(stream)) return "the stream name must be a well-formed Unicode string"
+  const wire: Array<WireEvent> = []
+  let size = 0
+  for (let index = 0; index < events.length; index++) {
+    const what = `event ${index} (id ${events[index]!.id})`
+    let event: WireEvent
+    try {
+      event = encodeEvent(stream, events[index]!)
+    } catch (error) {
+      return `${what}: the metadata cannot be read: ${(error as Error).message}`
+    }
+    if (loneSurrogate.test(event.type)) return `${what}: the type must be a well-formed Unicode string`
+    for (const field of ["data", "metadata"] as const) {
+      let text: string | undefined
+      try {
+        text = JSON.stringify(event[field])
+      } catch (error) {
+        return `${what}: the ${field} cannot be encoded as JSON: ${(error as Error).message}`
+      }
+      if (typeof text !== "string") return `${what}: the ${field} is not a JSON value (got ${typeof event[field]})`
+      size += Buffer.byteLength(text)
+    }
+    wire.push(event)
+  }
+  return { wire, size }
+}
 
 /**
  * Streams and events that are not workflow events: EventStoreDB's own (`$`-prefixed streams such as `$$order-1`
