@@ -5,13 +5,14 @@ import {
   type InstanceRecord,
   type LogOptions,
   type Position,
+  type ReadOptions,
   type StoredEvent
 } from "./EventStore.js"
 import { StoreError, WrongExpectedRevision } from "./errors.js"
-import { type AppendOutcome, connect, type Gateway, type WireRecord } from "./eventstoredb/client.js"
+import { type AppendOutcome, connect, type Gateway, type WireEvent, type WireRecord } from "./eventstoredb/client.js"
 import { decodeRecord, encodeAppend, isHidden } from "./eventstoredb/eventCodec.js"
 import { DEADLINE_PASSED, sleepReal, withDeadline } from "./eventstoredb/deadline.js"
-import { type Operation, serverOf, storeError, timedOut } from "./eventstoredb/errors.js"
+import { isUnavailable, type Operation, serverOf, storeError, timedOut } from "./eventstoredb/errors.js"
 import { makeLeases } from "./eventstoredb/leases.js"
 import { isNoPosition, packPosition, unpackPosition } from "./eventstoredb/position.js"
 import { openRegistry, type Registry } from "./eventstoredb/Registry.js"
@@ -161,7 +162,7 @@ export const make = (
     const decode = (operation: Operation, record: WireRecord): Effect.Effect<StoredEvent, StoreError> => {
       const event = decodeRecord(record, ns)
       return typeof event === "string"
-        ? Effect.fail(new StoreError({ operation, stream: record.stream, reason: event }))
+        ? Effect.fail(new StoreError({ operation, stream: record.stream.slice(ns.length), reason: event }))
         : Effect.succeed(event)
     }
 
@@ -173,7 +174,7 @@ export const make = (
       )
 
     // Fail now, with a clear error, rather than at the first append.
-    yield* Effect.mapError(
+    const headAtOpen = yield* Effect.mapError(
       head("open"),
       (error) => new StoreError({ operation: "open", reason: error.reason, cause: error.cause })
     )
@@ -186,6 +187,9 @@ export const make = (
       }),
       (r) => Effect.sync(() => r.close())
     )
+    // A checkpoint beyond the end of the log: the server was wiped and re-created at the same address.
+    const checkpoint = registry.checkpoint()
+    if (checkpoint !== undefined && (headAtOpen === undefined || checkpoint > headAtOpen)) registry.reset()
 
     /**
      * $all after `from`, then live, reconnecting with backoff whenever the subscription drops or the server is
@@ -232,11 +236,7 @@ export const make = (
       )
       const reconnecting = (): Stream.Stream<LogItem, StoreError> =>
         Stream.concat(
-          Stream.catchIf(
-            once,
-            (error) => error.cause !== undefined && (error.cause as { _tag?: string })._tag === "StoreUnavailable",
-            () => Stream.empty
-          ),
+          Stream.catchIf(once, isUnavailable, () => Stream.empty),
           Stream.unwrap(
             Effect.as(
               Effect.suspend(() => sleepReal(Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** failures++))),
@@ -304,15 +304,17 @@ export const make = (
         call("lease", stream, () => gateway.readStream(ns + stream, { from: "end", backwards: true, maxCount: 1 })),
         (records) => records[0]
       )
-    const appendWire: (
-      operation: Operation
-    ) => (
+    const appendWire = (
+      operation: Operation,
       stream: string,
       expected: bigint,
-      events: Parameters<Gateway["append"]>[2]
-    ) => Effect.Effect<AppendOutcome, StoreError> = (operation) => (stream, expected, events) =>
+      events: ReadonlyArray<WireEvent>
+    ): Effect.Effect<AppendOutcome, StoreError> =>
       call(operation, stream, () => gateway.append(ns + stream, expected, events, timeoutMs))
-    const leases = makeLeases({ readLast, append: appendWire("lease") })
+    const leases = makeLeases({
+      readLast,
+      append: (stream, expected, events) => appendWire("lease", stream, expected, events)
+    })
 
     /** The position of the event at `revision`, for a server that answered an append without one. */
     const positionAt = (stream: string, revision: bigint) =>
@@ -326,7 +328,7 @@ export const make = (
             : Effect.fail(new StoreError({ operation: "append", stream, reason: "the server returned no position" }))
       )
 
-    const readPages = (stream: string, options: Parameters<EventStore["Service"]["read"]>[1]) => {
+    const readPages = (stream: string, options: ReadOptions | undefined) => {
       const backwards = options?.direction === "backwards"
       const max = options?.maxCount ?? Number.POSITIVE_INFINITY
       // Forwards from "end" is the last event (as on every backend); EventStoreDB itself would read nothing.
@@ -376,7 +378,7 @@ export const make = (
             )
           }
           return Effect.flatMap(
-            appendWire("append")(stream, BigInt(expected), wire),
+            appendWire("append", stream, BigInt(expected), wire),
             (outcome): Effect.Effect<AppendResult, WrongExpectedRevision | StoreError> => {
               if (outcome._tag === "Conflict") {
                 return Effect.fail(new WrongExpectedRevision({ stream, expected, actual: Number(outcome.actual) }))

@@ -343,6 +343,27 @@ describe("EventStoreDB adapter: the registry projection and its checkpoint", () 
     expect(rows.map((r) => r.stream)).toEqual(["order-b"])
   })
 
+  it("a server wiped and re-created at the same address: the registry notices its checkpoint is past the end and rebuilds", async () => {
+    const first = await server()
+    const registryFile = Path.join(dir, "registry-wiped.db")
+    await run(
+      Effect.flatMap(EventStoreDB.make({ connectionString: first.url, registryFile }), (store) =>
+        Effect.forEach([1, 2, 3], (i) => store.append(`order-${i}`, NoStream, [ev(i)]))
+      )
+    )
+    await first.stop()
+    servers.splice(servers.indexOf(first), 1)
+    const wiped = await server({ port: first.port })
+    const rows = await run(
+      Effect.gen(function* () {
+        const store = yield* EventStoreDB.make({ connectionString: wiped.url, registryFile })
+        yield* store.append("order-9", NoStream, [ev(9)])
+        return yield* Stream.runCollect(store.instances())
+      })
+    )
+    expect(rows.map((r) => r.stream)).toEqual(["order-9"])
+  })
+
   it("without registryFile, every start rebuilds the registry from the whole log", async () => {
     const s = await server()
     await run(

@@ -6,7 +6,7 @@
  * the checkpoint instead of re-reading the whole log.
  *
  * The registry is a cache of the log, never a source of truth: deleting the file (or pointing it at another server,
- * which the adapter detects) rebuilds it from $all. Each worker process keeps its own; none writes a second copy
+ * or at a wiped one, which the adapter detects) rebuilds it from $all. Each worker process keeps its own; none writes a second copy
  * into EventStoreDB, so no leader has to be elected to maintain it.
  */
 import type { InstanceQuery, InstanceRecord, Position, StoredEvent, WakeUpQuery } from "../EventStore.js"
@@ -53,6 +53,8 @@ export interface Registry {
     after: { readonly wakeAt: number; readonly stream: string } | undefined,
     pageSize: number
   ) => Array<InstanceRecord>
+  /** Forget every row and the checkpoint: the projection starts again from the beginning of the log. */
+  readonly reset: () => void
   readonly close: () => void
 }
 
@@ -171,6 +173,10 @@ export const openRegistry = (file: string | undefined, server: string): Registry
         .prepare<Row>(`SELECT * FROM instances WHERE ${where.join(" AND ")} ORDER BY wake_at, stream LIMIT ?`)
         .all(...params, pageSize)
         .map(toRecord)
+    },
+    reset: () => {
+      db.exec("DELETE FROM instances; DELETE FROM meta WHERE key = 'checkpoint';")
+      checkpoint = undefined
     },
     close: () => {
       if (db.open) db.close()
