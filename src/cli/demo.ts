@@ -8,12 +8,15 @@
  * instance from its events, approves the waiting one and resumes the stuck one. The fake CI service counts its
  * calls: recovery calls it zero times. Finally the diagrams of each instance's progress are written.
  */
+import { existsSync, realpathSync } from "node:fs"
 import { basename, extname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Console, Effect, Equal, FileSystem, Layer, References, Result, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import { type Definition, type Instance, type JournalEntry, toModel, toProgress, WorkflowRuntime } from "durable-monad"
 import { CreatePR, Empty, Pipeline, pullRequest, ReviewPR } from "../../examples/pull-request.js"
+import { manifest } from "../package/manifest.js"
+import { installSpec, peerRange } from "../package/optionalDependency.js"
 import {
   CliFailure,
   describeStatus,
@@ -27,7 +30,7 @@ import {
   table
 } from "./format.js"
 import { sqliteStore } from "./loadWorkflow.js"
-import { draw, type Format, writeText } from "./render.js"
+import { DRAWING_NEEDS, draw, type Format, writeText } from "./render.js"
 
 // ---- the cast ----
 
@@ -299,12 +302,20 @@ const diagrams = (out: string, ids: ReadonlyArray<string>) =>
     const model = toModel(pullRequest)
     yield* say(...heading("6. Diagrams"))
     const written: Array<Array<string>> = []
+    // Without bpmn-moddle (optional), the demo still writes SVG and Mermaid, and says what BPMN needs.
+    const missing = new Set<Format>()
     const writeAll = (name: string, progress: Parameters<typeof draw>[2]) =>
       Effect.gen(function* () {
         const files: Array<string> = []
         for (const format of ["bpmn", "svg", "mermaid"] as const) {
+          const drawn = missing.has(format) ? undefined : yield* Effect.result(draw(model, format, progress))
+          if (drawn === undefined || Result.isFailure(drawn)) {
+            missing.add(format)
+            files.push("-")
+            continue
+          }
           const file = join(out, `${name}.${EXTENSIONS[format]}`)
-          yield* writeText(file, yield* draw(model, format, progress))
+          yield* writeText(file, drawn.success)
           files.push(basename(file))
         }
         return files
@@ -315,23 +326,38 @@ const diagrams = (out: string, ids: ReadonlyArray<string>) =>
       const progress = toProgress(model, yield* pr.replay)
       written.push([`${id} (${progress.status})`, ...(yield* writeAll(id, progress))])
     }
+    const install = DRAWING_NEEDS.bpmn.map((name) => installSpec(name, peerRange(name)))
     yield* say(
       `Written to ${out}${out.endsWith("/") ? "" : "/"}: the workflow, then each instance's progress drawn on it`,
       "(done, current, failed, not reached).",
       "",
       ...indent(table(["diagram", "BPMN", "SVG", "Mermaid"], written)),
       "",
-      "Open .bpmn in bpmn.io or Camunda Modeler, .svg in a browser, .mmd in any Mermaid viewer."
+      ...(missing.size === 0
+        ? ["Open .bpmn in bpmn.io or Camunda Modeler, .svg in a browser, .mmd in any Mermaid viewer."]
+        : [
+            "Open .svg in a browser, .mmd in any Mermaid viewer. BPMN needs the optional dependency bpmn-moddle:",
+            `  npm install ${install.join(" ")}`
+          ])
     )
   })
 
-/** How to call this CLI again, and the example's module#export, as this process was started (source or built). */
+/**
+ * How to call this CLI again, and the example's module#export. In this repository (the current directory is the
+ * package's own): `npm run cli --` and the example's source. Elsewhere, where the package is installed:
+ * `npx durable-monad` and the example this process loaded (under node_modules/durable-monad/dist/examples).
+ */
 const invocation = () => {
-  const script = process.argv[1] ?? ""
-  const fromSource = script.endsWith(".ts")
-  const cli = fromSource ? `node --conditions=source --import tsx ${relative(process.cwd(), script)}` : "durable-monad"
+  const root = manifest()?.root
+  if (
+    root !== undefined &&
+    root === realpathSync(process.cwd()) &&
+    existsSync(join(root, "examples/pull-request.ts"))
+  ) {
+    return { cli: "npm run cli --", example: "examples/pull-request.ts#pullRequest" }
+  }
   const example = fileURLToPath(new URL(`../../examples/pull-request${extname(import.meta.url)}`, import.meta.url))
-  return { cli, example: `${relative(process.cwd(), example)}#pullRequest` }
+  return { cli: "npx durable-monad", example: `${relative(process.cwd(), example)}#pullRequest` }
 }
 
 const run = (db: string, out: string) =>

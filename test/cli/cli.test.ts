@@ -111,6 +111,8 @@ describe.concurrent("the CLI", { timeout: 60_000 }, () => {
       has(/^ {2}in-review +e5f6a7 +1 +0 +0 /)
       has(/^ {2}ci-down +f6a7b8 +1 +0 +1 /)
       has(/^6 calls in all, 1 unanswered/)
+      // In the repository, the closing hints use the repository's script.
+      has(/^ {2}npm run cli -- inspect examples\/pull-request\.ts#pullRequest --db .*demo\.db --instance approved$/)
 
       expect(await streamsOf(file)).toEqual(
         ["approved", "ci-down", "failing-ci", "in-review", "long-commit", "rejected"].map((id) => `pullRequest-${id}`)
@@ -239,7 +241,11 @@ describe.concurrent("the CLI", { timeout: 60_000 }, () => {
     }
 
     test("writes to stdout without -o; draws a plain Workflow export too", async () => {
-      const module = join(dir, "greeting.ts")
+      // An application's module: ESM, as in a package with "type": "module" (as CommonJS, tsx would require the
+      // library a second time, which the CLI refuses: see test/package/effectCopies.test.ts).
+      mkdirSync(join(dir, "app"))
+      writeFileSync(join(dir, "app/package.json"), '{ "type": "module" }\n')
+      const module = join(dir, "app/greeting.ts")
       writeFileSync(
         module,
         [

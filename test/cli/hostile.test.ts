@@ -71,8 +71,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 describe("inspect on a hostile store", () => {
   test("escapes control characters in instance ids instead of sending them to the terminal", async () => {
     const run = await cli("inspect", EXAMPLE, "--db", db)
-    expect(run.stdout).not.toMatch(/[\u001b\u009b]/)
-    expect(run.stderr).not.toMatch(/[\u001b\u009b]/)
+    for (const output of [run.stdout, run.stderr]) {
+      expect(output.includes("\u001b") || output.includes("\u009b")).toBe(false)
+    }
     expect(run.stdout).toContain("evil\\u001b[2J\\u009b31mx")
   })
 

@@ -65,8 +65,8 @@ export const referenceRun = (instances: ReadonlyArray<Input>): Promise<Reference
 export interface Stored {
   readonly integrity: string
   readonly events: ReadonlyMap<string, ReadonlyArray<StoredEvent>>
-  /** The `streams` table (names of non-empty streams). */
-  readonly streams: ReadonlyArray<string>
+  /** The registry (`instances` table): each instance's stream and the revision of its last event, by stream. */
+  readonly registry: ReadonlyArray<{ readonly stream: string; readonly revision: number }>
 }
 
 const Driver = createRequire(import.meta.url)("better-sqlite3") as new (file: string) => Database
@@ -76,7 +76,7 @@ export const readStore = (db: string, scratch: string): Stored => {
   Fs.rmSync(scratch, { recursive: true, force: true })
   Fs.mkdirSync(scratch, { recursive: true })
   const copy = Path.join(scratch, "copy.db")
-  if (!Fs.existsSync(db)) return { integrity: "ok", events: new Map(), streams: [] }
+  if (!Fs.existsSync(db)) return { integrity: "ok", events: new Map(), registry: [] }
   Fs.copyFileSync(db, copy)
   if (Fs.existsSync(`${db}-wal`)) Fs.copyFileSync(`${db}-wal`, `${copy}-wal`)
   const conn = new Driver(copy)
@@ -85,7 +85,7 @@ export const readStore = (db: string, scratch: string): Stored => {
       .map((r) => r.integrity_check)
       .join("; ")
     const tables = conn.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name = 'events'").all()
-    if (tables.length === 0) return { integrity, events: new Map(), streams: [] }
+    if (tables.length === 0) return { integrity, events: new Map(), registry: [] }
     const rows = conn
       .prepare(
         "SELECT stream, revision, event_id AS id, type, data, metadata, created FROM events ORDER BY stream, revision"
@@ -97,10 +97,11 @@ export const readStore = (db: string, scratch: string): Stored => {
       if (list === undefined) events.set(row.stream, (list = []))
       list.push({ ...row, data: JSON.parse(row.data), metadata: JSON.parse(row.metadata) })
     }
-    const streams = (conn.prepare("SELECT name FROM streams ORDER BY name").all() as Array<{ name: string }>).map(
-      (r) => r.name
-    )
-    return { integrity, events, streams }
+    const registry = conn.prepare("SELECT stream, revision FROM instances ORDER BY stream").all() as Array<{
+      stream: string
+      revision: number
+    }>
+    return { integrity, events, registry }
   } finally {
     conn.close()
   }
@@ -138,7 +139,8 @@ export interface Round {
 
 /**
  * Check one run's store and side-effect log:
- * - the file passes `PRAGMA integrity_check`; the `streams` table names exactly the non-empty streams;
+ * - the file passes `PRAGMA integrity_check`; the registry names exactly the non-empty streams, each at the
+ *   revision of its last event (it is written in the append's transaction, so no crash may set them apart);
  * - each stream's revisions are 0…n contiguous, its event ids distinct, each (step, occurrence) recorded at most
  *   once, `occurrence` = number of earlier events of that step, and the events are a prefix of the crash-free
  *   run's journal (same steps, same values);
@@ -158,9 +160,11 @@ export const checkRound = (
   for (const stream of stored.events.keys()) {
     if (!expectedStreams.has(stream)) problems.push(`unexpected stream ${stream}`)
   }
-  const nonEmpty = [...stored.events.keys()].sort()
-  if (JSON.stringify(nonEmpty) !== JSON.stringify(stored.streams)) {
-    problems.push(`streams table ${JSON.stringify(stored.streams)} != streams with events ${JSON.stringify(nonEmpty)}`)
+  const lastRevisions = [...stored.events.entries()]
+    .map(([stream, events]) => ({ stream, revision: events.at(-1)!.revision }))
+    .sort((a, b) => (a.stream < b.stream ? -1 : 1))
+  if (JSON.stringify(lastRevisions) !== JSON.stringify(stored.registry)) {
+    problems.push(`registry ${JSON.stringify(stored.registry)} != streams with events ${JSON.stringify(lastRevisions)}`)
   }
 
   const recorded = new Map<string, number>()

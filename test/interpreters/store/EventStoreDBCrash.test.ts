@@ -1,11 +1,11 @@
 /**
  * A subset of the SIGKILL crash suite (test/crash) on EventStoreDB: a child process drives `crashflow` instances on
- * the test server (running in this process, so it outlives the child) and is SIGKILLed after a random delay; after
- * each round the server's streams and the side-effect log pass the same checks as on SQLite (test/crash/check.ts:
- * contiguous revisions, distinct ids, each step once, a prefix of the crash-free journal, strict replay, every
- * recorded step backed by its logged side effect). Runs that complete are checked against the
- * crash-free run (states and replay) and replaced by a new run. `CRASH_SEED` replays a schedule, `CRASH_DEBUG=1`
- * prints every round.
+ * the test server (running in this process, so it outlives the child) and is SIGKILLed after a random delay. After
+ * each round the server's streams and the side-effect log pass the same checks as on SQLite (test/crash/check.ts):
+ * contiguous revisions, distinct ids, each step once, a prefix of the crash-free journal, strict replay, the
+ * registry at each stream's last revision, every recorded step backed by its logged side effect. Runs that complete
+ * are checked against the crash-free run (states and replay) and replaced by a new run. `CRASH_SEED` replays a
+ * schedule, `CRASH_DEBUG=1` prints every round.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as Fs from "node:fs"
@@ -76,7 +76,11 @@ const readStored = (url: string, streams: ReadonlyArray<string>): Promise<Stored
           const read = [...(yield* Stream.runCollect(store.read(stream)))]
           if (read.length > 0) events.set(stream, read)
         }
-        return { integrity: "ok", events, streams: [...events.keys()].sort() }
+        // The adapter's registry, projected from $all by this fresh store.
+        const registry = [...(yield* Stream.runCollect(store.instances({ workflow: WORKFLOW })))]
+          .filter((row) => streams.includes(row.stream))
+          .map((row) => ({ stream: row.stream, revision: row.revision }))
+        return { integrity: "ok", events, registry }
       })
     )
   )
