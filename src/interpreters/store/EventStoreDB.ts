@@ -9,7 +9,14 @@ import {
   type StoredEvent
 } from "./EventStore.js"
 import { StoreError, WrongExpectedRevision } from "./errors.js"
-import { type AppendOutcome, connect, type Gateway, type WireEvent, type WireRecord } from "./eventstoredb/client.js"
+import {
+  type AppendOutcome,
+  ClientMissing,
+  connect,
+  type Gateway,
+  type WireEvent,
+  type WireRecord
+} from "./eventstoredb/client.js"
 import { decodeRecord, encodeAppend, isHidden } from "./eventstoredb/eventCodec.js"
 import { DEADLINE_PASSED, sleepReal, withDeadline } from "./eventstoredb/deadline.js"
 import { isUnavailable, type Operation, serverOf, storeError, timedOut } from "./eventstoredb/errors.js"
@@ -142,7 +149,10 @@ export const make = (
         catch: (cause) =>
           new StoreError({
             operation: "open",
-            reason: `invalid connection string: ${cause instanceof Error ? cause.message : String(cause)}`,
+            reason:
+              cause instanceof ClientMissing
+                ? `durable-monad/eventstoredb needs the optional peer dependency @eventstore/db-client (npm install @eventstore/db-client@^6.2.1): ${cause.message}`
+                : `invalid connection string: ${cause instanceof Error ? cause.message : String(cause)}`,
             cause
           })
       }),

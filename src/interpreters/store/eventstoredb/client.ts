@@ -3,28 +3,27 @@
  * promises and plain records, so moving to `@kurrent/kurrentdb-client` means rewriting this file only (mind that
  * its append option `expectedRevision` is renamed `streamState`, and the old name is silently ignored — i.e. ANY).
  */
-import {
-  AccessDeniedError,
-  BACKWARDS,
-  CancelledError,
-  DeadlineExceededError,
-  END,
-  EventStoreDBClient,
-  FORWARDS,
-  jsonEvent,
-  MaxAppendSizeExceededError,
-  NO_STREAM,
-  NotLeaderError,
-  type ResolvedEvent,
-  START,
-  StreamDeletedError,
-  StreamNotFoundError,
-  streamNameFilter,
-  TimeoutError,
-  UnavailableError,
-  WrongExpectedVersionError
-} from "@eventstore/db-client"
+import type { ResolvedEvent } from "@eventstore/db-client"
+import { createRequire } from "node:module"
 import type { Readable } from "node:stream"
+
+type Client = typeof import("@eventstore/db-client")
+
+/** `@eventstore/db-client` (an optional peer dependency) is not installed, or cannot be loaded. */
+export class ClientMissing extends Error {}
+
+let loaded: Client | undefined
+
+// Loaded on first connect, not on import: a missing optional peer dependency is then a clear StoreError when a
+// store is opened, rather than a module-not-found error wherever the entry point happens to be imported.
+const load = (): Client => {
+  try {
+    loaded ??= createRequire(import.meta.url)("@eventstore/db-client") as Client
+    return loaded
+  } catch (error) {
+    throw new ClientMissing(error instanceof Error ? error.message : String(error))
+  }
+}
 
 /** A position in $all as the server gives it. */
 export interface WirePosition {
@@ -101,7 +100,10 @@ export interface Gateway {
 
 /** Throws (a plain Error with the client's reason) when the connection string is malformed. */
 export const connect = (connectionString: string): Gateway => {
-  const client = EventStoreDBClient.connectionString(connectionString)
+  const esdb = load()
+  const { BACKWARDS, END, FORWARDS, NO_STREAM, START, jsonEvent, streamNameFilter } = esdb
+  const classify = classifier(esdb)
+  const client = esdb.EventStoreDBClient.connectionString(connectionString)
   const toRecord = (resolved: ResolvedEvent): WireRecord | undefined => {
     const e = resolved.event
     if (e === undefined) return undefined
@@ -125,7 +127,7 @@ export const connect = (connectionString: string): Gateway => {
         if (record !== undefined) out.push(record)
       }
     } catch (error) {
-      if (error instanceof StreamNotFoundError) return []
+      if (error instanceof esdb.StreamNotFoundError) return []
       throw classify(error)
     }
     return out
@@ -142,7 +144,7 @@ export const connect = (connectionString: string): Gateway => {
         )
         return { _tag: "Appended", lastRevision: result.nextExpectedRevision, position: result.position }
       } catch (error) {
-        if (error instanceof WrongExpectedVersionError) {
+        if (error instanceof esdb.WrongExpectedVersionError) {
           const actual = error.actualVersion
           return { _tag: "Conflict", actual: typeof actual === "bigint" ? actual : -1n }
         }
@@ -171,7 +173,10 @@ export const connect = (connectionString: string): Gateway => {
         ...(prefixes === undefined ? {} : { filter: streamNameFilter({ prefixes: [...prefixes] }) })
       })
       // The subscription is a Node Transform stream; its typings narrow the events it declares.
-      return { events: batches(subscription as unknown as Readable, toRecord), stop: () => subscription.unsubscribe() }
+      return {
+        events: batches(subscription as unknown as Readable, toRecord, classify),
+        stop: () => subscription.unsubscribe()
+      }
     },
     dispose: () => client.dispose()
   }
@@ -186,7 +191,8 @@ const MAX_BATCH = 1024
  */
 async function* batches(
   readable: Readable,
-  toRecord: (resolved: ResolvedEvent) => WireRecord | undefined
+  toRecord: (resolved: ResolvedEvent) => WireRecord | undefined,
+  classify: (error: unknown) => GatewayError
 ): AsyncGenerator<ReadonlyArray<WireRecord>> {
   let failure: unknown
   let wake: (() => void) | undefined
@@ -226,26 +232,29 @@ async function* batches(
   }
 }
 
-const classify = (error: unknown): GatewayError => {
-  const message = error instanceof Error ? error.message : String(error)
-  if (
-    error instanceof UnavailableError ||
-    error instanceof DeadlineExceededError ||
-    error instanceof CancelledError ||
-    error instanceof TimeoutError ||
-    error instanceof NotLeaderError
-  ) {
-    return new GatewayError("unavailable", message, error)
+const classifier =
+  (esdb: Client) =>
+  (error: unknown): GatewayError => {
+    const message = error instanceof Error ? error.message : String(error)
+    if (
+      error instanceof esdb.UnavailableError ||
+      error instanceof esdb.DeadlineExceededError ||
+      error instanceof esdb.CancelledError ||
+      error instanceof esdb.TimeoutError ||
+      error instanceof esdb.NotLeaderError
+    ) {
+      return new GatewayError("unavailable", message, error)
+    }
+    if (error instanceof esdb.MaxAppendSizeExceededError) {
+      return new GatewayError(
+        "tooLarge",
+        `the server refused the append: over its ${error.maxAppendSize}-byte cap`,
+        error
+      )
+    }
+    if (error instanceof esdb.StreamDeletedError) {
+      return new GatewayError("deleted", `stream ${error.streamName} is deleted`, error)
+    }
+    if (error instanceof esdb.AccessDeniedError) return new GatewayError("accessDenied", message, error)
+    return new GatewayError("other", message, error)
   }
-  if (error instanceof MaxAppendSizeExceededError) {
-    return new GatewayError(
-      "tooLarge",
-      `the server refused the append: over its ${error.maxAppendSize}-byte cap`,
-      error
-    )
-  }
-  if (error instanceof StreamDeletedError)
-    return new GatewayError("deleted", `stream ${error.streamName} is deleted`, error)
-  if (error instanceof AccessDeniedError) return new GatewayError("accessDenied", message, error)
-  return new GatewayError("other", message, error)
-}
