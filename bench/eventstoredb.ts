@@ -8,6 +8,8 @@
  * - W1 eventstoredb: one instance's stream, one event per append, each append awaited (the runtime's pattern for
  *   sequential steps): appends/s and median ms per append. Then the same with the runtime on top: 20 workflows of
  *   100 sequential steps (as W1 sqlite/memory in bench/sequential.ts, smaller).
+ * - W2 eventstoredb: 200 workflows of 10 steps started at once (as bench/concurrent.ts): concurrent appends share
+ *   the client's one BatchAppend stream.
  * - Subscription: a log of CATCH_UP events in 200 instance streams; `subscribe` from the start, events/s until it
  *   has caught up; then live: one append at a time while subscribed, median ms from issuing the append to the
  *   event's delivery. Then a second store on the same log rebuilds its registry from all of $all (no registryFile):
@@ -89,6 +91,43 @@ const runtimeW1 = async (): Promise<ReadonlyArray<Figure>> => {
     )
     return [
       { workload: "W1 eventstoredb (runtime)", metric: "steps/s", value: (WORKFLOWS * STEPS) / seconds, kind: "rate" }
+    ]
+  } finally {
+    await stop()
+  }
+}
+
+const W2_WORKFLOWS = 200
+const W2_STEPS = 10
+
+const runtimeW2 = async (): Promise<ReadonlyArray<Figure>> => {
+  const { layer, stop } = await storeLayer()
+  try {
+    const seconds = await Effect.runPromise(
+      Effect.gen(function* () {
+        const runtime = yield* WorkflowRuntime
+        const ids = Array.from({ length: W2_WORKFLOWS }, (_, i) => `w2-${i}`)
+        const started = performance.now()
+        const instances = yield* Effect.forEach(
+          ids,
+          (id) => runtime.start(counter, { id, input: counterInput(W2_STEPS) }),
+          { concurrency: "unbounded" }
+        )
+        const seconds = (performance.now() - started) / 1000
+        for (const instance of instances) {
+          const status = yield* instance.status
+          if (status._tag !== "Completed") return yield* Effect.die(new Error(`${instance.id} ended ${status._tag}`))
+        }
+        return seconds
+      }).pipe(Effect.provide(WorkflowRuntime.layer.pipe(Layer.provideMerge(layer))))
+    )
+    return [
+      {
+        workload: "W2 eventstoredb (runtime)",
+        metric: "steps/s",
+        value: (W2_WORKFLOWS * W2_STEPS) / seconds,
+        kind: "rate"
+      }
     ]
   } finally {
     await stop()
@@ -204,6 +243,11 @@ export const eventStoreDBWorkloads: ReadonlyArray<Workload> = [
     name: "W1 eventstoredb (runtime)",
     description: `${WORKFLOWS} workflows one after another, ${STEPS} steps each`,
     run: runtimeW1
+  },
+  {
+    name: "W2 eventstoredb (runtime)",
+    description: `${W2_WORKFLOWS} workflows of ${W2_STEPS} steps started at once`,
+    run: runtimeW2
   },
   {
     name: "subscription eventstoredb",
