@@ -27,7 +27,6 @@ import {
 } from "./protocol.js"
 import {
   type AppendOutcome,
-  type Current,
   comparePositions,
   type DeleteOutcome,
   type Expected,
@@ -193,7 +192,7 @@ const read = (
       // fromRevision is exclusive for subscriptions; "end" means only what comes after now.
       const current = log.current(stream)
       const after = s.hasStart() ? -1n : s.hasEnd() ? (current === "noStream" ? -1n : current) : BigInt(s.getRevision())
-      const matches: Matcher = (r) => r.stream === stream && r.revision > after && !r.type.startsWith("$streamDeleted")
+      const matches: Matcher = (r) => r.stream === stream && r.revision > after
       subscribe(log, call, subscriptions, log.readable(stream) ?? [], { matches, checkpointEvery: 0 }, send)
       return
     }
@@ -239,16 +238,33 @@ const read = (
     subscribe(log, call, subscriptions, history, filter, send)
     return
   }
-  const ordered = forwards ? log.all : [...log.all].reverse()
+  // Positions increase along log.all: find where to start by bisection, then walk without copying.
+  const all = log.all
+  const firstAtOrAfter = (position: Position) => {
+    let lo = 0
+    let hi = all.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (comparePositions(all[mid]!, position) < 0) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+  // Forwards from a position includes it; backwards from a position starts before it.
+  let index = forwards
+    ? start === "start"
+      ? 0
+      : start === "end"
+        ? all.length
+        : firstAtOrAfter(start)
+    : start === "start"
+      ? -1
+      : start === "end"
+        ? all.length - 1
+        : firstAtOrAfter(start) - 1
   let sent = 0n
-  for (const record of ordered) {
-    if (sent >= count) break
-    if (start === "end" && forwards) break
-    if (
-      typeof start === "object" &&
-      (forwards ? comparePositions(record, start) < 0 : comparePositions(record, start) >= 0)
-    )
-      continue
+  for (; index >= 0 && index < all.length && sent < count; index += forwards ? 1 : -1) {
+    const record = all[index]!
     if (!filter.matches(record)) continue
     send(record)
     sent++
@@ -595,5 +611,3 @@ const eventResp = (record: LogRecord, structured: boolean): ReadResp => {
   resp.setEvent(event)
   return resp
 }
-
-export type { Current }
