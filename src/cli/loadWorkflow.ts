@@ -173,8 +173,8 @@ export const sqliteStore: Effect.Effect<typeof import("durable-monad/sqlite").Sq
   })
 
 /**
- * The runtime and the store over an existing SQLite database file. Fails (rather than creating an empty database,
- * as the store would) when the file does not exist.
+ * The runtime and the store over an existing SQLite database file, opened read-only. Fails (rather than creating an
+ * empty database, as the store would) when the file does not exist, is empty or is not a current store.
  */
 export const openDatabase = (file: string): Layer.Layer<WorkflowRuntime | EventStore, CliFailure | StoreError> =>
   Layer.unwrap(
@@ -182,7 +182,9 @@ export const openDatabase = (file: string): Layer.Layer<WorkflowRuntime | EventS
       if (!existsSync(file)) return yield* new CliFailure({ message: `no database file: ${file}` })
       if (!statSync(file).isFile()) return yield* new CliFailure({ message: `not a database file: ${file}` })
       const SqliteStore = yield* sqliteStore
-      return Layer.fresh(WorkflowRuntime.layer).pipe(Layer.provideMerge(SqliteStore.layer({ file })))
+      // Read-only: inspecting a store must never change it (no WAL switch, no -wal/-shm files, no migration), and
+      // must work on a file in a read-only directory.
+      return Layer.fresh(WorkflowRuntime.layer).pipe(Layer.provideMerge(SqliteStore.layer({ file, readonly: true })))
     })
   )
 

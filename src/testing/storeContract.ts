@@ -220,6 +220,11 @@ export const storeContract = (framework: TestFramework, options: StoreContractOp
           // past the end: out of range is a conflict, not a gap
           assertConflict(yield* failure(store.append("s-1", 7, [ev("c")])), "s-1", 7, 1)
           assert.deepStrictEqual(idsOf(yield* read(store, "s-1")), idsFor("a", "b"))
+          // the same for a stream that is no workflow's (no registry row)
+          yield* store.append("plain", NoStream, [ev("p1")])
+          assertConflict(yield* failure(store.append("plain", NoStream, [ev("p2")])), "plain", -1, 0)
+          assert.equal((yield* store.append("plain", 0, [ev("p2")])).nextExpectedRevision, 1)
+          assertConflict(yield* failure(store.append("plain", 0, [ev("p3")])), "plain", 0, 1)
         }))
 
       it("an invalid append (revision, empty, ids, shape) is a StoreError and writes nothing", (store) =>

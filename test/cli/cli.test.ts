@@ -83,9 +83,7 @@ describe.concurrent("the CLI", { timeout: 60_000 }, () => {
     test("runs the pull requests, recovers them on a new runtime without calling the pipeline, writes diagrams", async () => {
       const file = join(dir, "demo", "demo.db")
       const out = join(dir, "demo", "diagrams")
-      // A database holding only pull requests, as an earlier demo leaves it: the demo deletes it and starts afresh.
       mkdirSync(join(dir, "demo"))
-      copyFileSync(db, file)
       const run = await cli("demo", "--db", file, "--out", out)
       expect(run.stderr).toBe("")
       expect(run.code).toBe(0)
@@ -95,7 +93,7 @@ describe.concurrent("the CLI", { timeout: 60_000 }, () => {
           lines.some((l) => pattern.test(l)),
           String(pattern)
         ).toBe(true)
-      has(/^Database: .*demo\.db — a fresh file \(the previous demo database was deleted\)\.$/)
+      has(/^Database: .*demo\.db — a new file\.$/)
       has(/^approved +signal ReviewPR \{ approve: true \} +→ completed: Merged \{ commit: "a1b2c3" \}$/)
       has(/^ci-down +signal CreatePR \{ commit: "f6a7b8" \} +→ stuck at step run-pipeline, last attempt failed: /)
       has(/^in-review +signal ReviewPR \{ approve: "yes" \} +→ refused: InvalidSignalPayload$/)
@@ -114,13 +112,40 @@ describe.concurrent("the CLI", { timeout: 60_000 }, () => {
       // In the repository, the closing hints use the repository's script.
       has(/^ {2}npm run cli -- inspect examples\/pull-request\.ts#pullRequest --db .*demo\.db --instance approved$/)
 
-      expect(await streamsOf(file)).toEqual(
-        ["approved", "ci-down", "failing-ci", "in-review", "long-commit", "rejected"].map((id) => `pullRequest-${id}`)
-      )
+      // The six pull requests, and the stream by which the demo marks the database as its own.
+      expect(await streamsOf(file)).toEqual([
+        "durableMonadDemo-database",
+        ...["approved", "ci-down", "failing-ci", "in-review", "long-commit", "rejected"].map(
+          (id) => `pullRequest-${id}`
+        )
+      ])
       const diagrams = readdirSync(out).sort()
       expect(diagrams).toHaveLength(7 * 3)
       expect(diagrams.slice(0, 3)).toEqual(["approved.bpmn", "approved.mmd", "approved.svg"])
       expect(readFileSync(join(out, "ci-down.mmd"), "utf8")).toContain("class n_Event_review_pr current")
+    })
+
+    test("deletes and re-creates a database an earlier demo created", async () => {
+      mkdirSync(join(dir, "again"))
+      const file = join(dir, "again", "demo.db")
+      const first = await cli("demo", "--db", file, "--out", join(dir, "again", "1"))
+      expect([first.code, first.stderr]).toEqual([0, ""])
+      const second = await cli("demo", "--db", file, "--out", join(dir, "again", "2"))
+      expect([second.code, second.stderr]).toEqual([0, ""])
+      expect(second.stdout).toContain(`Database: ${file} — a fresh file (the previous demo database was deleted).`)
+    })
+
+    test("refuses to delete a store that holds only pull requests but was not created by the demo", async () => {
+      const file = join(dir, "mine.db")
+      copyFileSync(db, file)
+      const before = readFileSync(file)
+      const run = await cli("demo", "--db", file, "--out", join(dir, "unused-mine"))
+      expect(run.code).toBe(1)
+      expect(run.stderr).toBe(
+        `error: ${file} exists and was not created by the demo; the demo only deletes a database it created itself: pass another --db\n`
+      )
+      expect(readFileSync(file).equals(before)).toBe(true)
+      expect(existsSync(join(dir, "unused-mine"))).toBe(false)
     })
 
     test("refuses to delete a --db file it did not write", async () => {

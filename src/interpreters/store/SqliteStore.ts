@@ -38,6 +38,12 @@ export interface SqliteStoreOptions {
    * file. Appends through this store wake its subscriptions at once. Default {@link DEFAULT_POLL_INTERVAL_MS}.
    */
   readonly pollIntervalMs?: number
+  /**
+   * Open for reading only (inspecting tools): the file must already be a current durable-monad store; nothing is
+   * ever written to it or beside it (no switch to write-ahead logging, no migration, appends and leases fail with a
+   * StoreError). A missing, empty or foreign file, or one written by an older version, is refused. Default false.
+   */
+  readonly readonly?: boolean
 }
 
 export { DEFAULT_POLL_INTERVAL_MS }
@@ -50,7 +56,8 @@ const resolveOptions = (options: SqliteStoreOptions) => {
     file,
     synchronous = "FULL",
     busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
-    pollIntervalMs = DEFAULT_POLL_INTERVAL_MS
+    pollIntervalMs = DEFAULT_POLL_INTERVAL_MS,
+    readonly = false
   } = options
   // better-sqlite3 would trim the name, and treat ":memory:" and "file:" URIs specially: refuse rather than open
   // something other than the file the caller named.
@@ -72,7 +79,8 @@ const resolveOptions = (options: SqliteStoreOptions) => {
   if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs <= 0) {
     return invalid(`pollIntervalMs must be an integer > 0, got ${String(pollIntervalMs)}`)
   }
-  return Effect.succeed({ file, synchronous, busyTimeoutMs, pollIntervalMs })
+  if (typeof readonly !== "boolean") return invalid(`readonly must be a boolean, got ${String(readonly)}`)
+  return Effect.succeed({ file, synchronous, busyTimeoutMs, pollIntervalMs, readonly })
 }
 
 /**
@@ -86,13 +94,14 @@ const resolveOptions = (options: SqliteStoreOptions) => {
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { NoStream } from "durable-monad"
+ * import { EVENT_ID_NAMESPACE, NoStream, nameUuid } from "durable-monad"
  * import { SqliteStore } from "durable-monad/sqlite"
  *
  * const program = Effect.scoped(
  *   Effect.gen(function* () {
  *     const store = yield* SqliteStore.make({ file: "workflows.db", busyTimeoutMs: 10_000 })
- *     yield* store.append("order-1", NoStream, [{ id: "order-1/0", type: "Placed", data: {}, metadata: {} }])
+ *     const id = nameUuid(EVENT_ID_NAMESPACE, "order-1/0")
+ *     yield* store.append("order-1", NoStream, [{ id, type: "Placed", data: {}, metadata: { status: "Running" } }])
  *   })
  * )
  * ```
@@ -103,6 +112,10 @@ export const make = (options: SqliteStoreOptions): Effect.Effect<EventStore["Ser
 /**
  * The SQLite {@link EventStore} as a layer: the default durable store (one file, zero setup).
  *
+ * The instance registry and wake-up index are tables updated in each append's transaction, so they are never
+ * behind the log; subscriptions follow this process's appends at once and other processes' every
+ * `pollIntervalMs`; leases are single atomic statements, safe between processes (see docs/stores.md).
+ *
  * Appends that arrive together — many workflow instances stepping at once — are written in one transaction
  * ("group commit"), so throughput is not one fsync per append; each append still succeeds or fails on its own.
  * Reads are streamed in pages, so replaying a long stream keeps memory flat.
@@ -110,12 +123,13 @@ export const make = (options: SqliteStoreOptions): Effect.Effect<EventStore["Ser
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { EventStore, NoStream } from "durable-monad"
+ * import { EVENT_ID_NAMESPACE, EventStore, NoStream, nameUuid } from "durable-monad"
  * import { SqliteStore } from "durable-monad/sqlite"
  *
  * const program = Effect.gen(function* () {
  *   const store = yield* EventStore
- *   yield* store.append("order-1", NoStream, [{ id: "order-1/0", type: "Placed", data: { total: 3 }, metadata: {} }])
+ *   const id = nameUuid(EVENT_ID_NAMESPACE, "order-1/0")
+ *   yield* store.append("order-1", NoStream, [{ id, type: "Placed", data: { total: 3 }, metadata: {} }])
  * }).pipe(Effect.provide(SqliteStore.layer({ file: "data/workflows.db" })))
  * ```
  */

@@ -159,16 +159,20 @@ const waitUntil = (condition: () => boolean): Effect.Effect<void> =>
 
 describe("SqliteStore", () => {
   describe("file format", () => {
-    it("creates a WAL-mode file with the schema version, and keeps events across reopening", async () => {
+    it("uses a WAL-mode file with the schema version, leaves one self-contained file when closed, and keeps events across reopening", async () => {
       const file = freshFile()
       await withStore({ file }, (store, journal) =>
         Effect.gen(function* () {
           expect(journal.db.pragma("synchronous", { simple: true })).toBe(2) // FULL
+          expect(journal.db.pragma("journal_mode", { simple: true })).toBe("wal")
           yield* store.append("order-1", NoStream, [ev("a"), ev("b")])
         })
       )
+      // The last connection out switches back to a rollback journal, so the closed file reads without -wal/-shm
+      // (and from a read-only directory).
+      expect([Fs.existsSync(`${file}-wal`), Fs.existsSync(`${file}-shm`)]).toEqual([false, false])
       const raw = rawConnection(file)
-      expect(raw.pragma("journal_mode", { simple: true })).toBe("wal")
+      expect(raw.pragma("journal_mode", { simple: true })).toBe("delete")
       expect(raw.pragma("user_version", { simple: true })).toBe(LATEST_VERSION)
       expect(raw.pragma("application_id", { simple: true })).toBe(APPLICATION_ID)
       expect(raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all()).toEqual([
@@ -578,6 +582,14 @@ describe("SqliteStore", () => {
           expect(read.every((e) => e.data === big)).toBe(true)
           // Each event's JSON is just over a quarter of the budget: pages of 4, 4, 2 events.
           expect(journal.stats.pageQueries - queries).toBe(3)
+          // the same for the log, with and without a filter, and for a subscription
+          for (const options of [{}, { filter: { streamPrefixes: ["big-"] } }]) {
+            const before = journal.stats.pageQueries
+            expect((yield* Stream.runCollect(store.readAll(options))).map((e) => e.id)).toEqual(events.map((e) => e.id))
+            expect(journal.stats.pageQueries - before).toBe(3)
+          }
+          const followed = yield* Stream.runCollect(Stream.take(store.subscribe(), 10))
+          expect(followed.map((e) => e.id)).toEqual(events.map((e) => e.id))
         })
       )
     })

@@ -55,6 +55,8 @@ export interface JournalOptions {
    * Default {@link DEFAULT_POLL_INTERVAL_MS}.
    */
   readonly pollIntervalMs?: number
+  /** See `SqliteStoreOptions.readonly`. */
+  readonly readonly?: boolean
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 100
@@ -140,9 +142,14 @@ export const SQL = {
   logEnd: "SELECT max(position) AS end FROM events",
   logPage: `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`,
   registryRow: `SELECT ${REGISTRY_COLUMNS} FROM instances WHERE stream = ?`,
-  upsertRegistry: `INSERT INTO instances (${REGISTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (stream) DO UPDATE SET status = excluded.status, revision = excluded.revision,
-                   position = excluded.position, updated = excluded.updated, wake_at = excluded.wake_at`,
+  insertRegistry: `INSERT OR REPLACE INTO instances (${REGISTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  // Updates name only what changed: SQLite rewrites an index entry whenever its column is assigned, so a step
+  // that leaves status and wake-up as they were touches the row alone (one page, not three, in the WAL).
+  updateRegistry: "UPDATE instances SET revision = ?, position = ?, updated = ? WHERE stream = ?",
+  updateRegistryStatus: "UPDATE instances SET revision = ?, position = ?, updated = ?, status = ? WHERE stream = ?",
+  updateRegistryWake: "UPDATE instances SET revision = ?, position = ?, updated = ?, wake_at = ? WHERE stream = ?",
+  updateRegistryStatusWake: `UPDATE instances SET revision = ?, position = ?, updated = ?, status = ?, wake_at = ?
+                             WHERE stream = ?`,
   // Keyset pages of the registry in stream order; a workflow's streams are those in ("<workflow>-", "<workflow>.")
   // ("." follows "-"), so the workflow filter is a range of the primary key or of instances_by_status.
   instancesPage: `SELECT ${REGISTRY_COLUMNS} FROM instances WHERE stream > ? ORDER BY stream LIMIT ?`,
@@ -226,7 +233,11 @@ export class SqliteJournal {
     readonly logEnd: Statement<{ end: number | null }>
     readonly logPage: Statement<EventRow>
     readonly registryRow: Statement<RegistryRow>
-    readonly upsertRegistry: Statement
+    readonly insertRegistry: Statement
+    readonly updateRegistry: Statement
+    readonly updateRegistryStatus: Statement
+    readonly updateRegistryWake: Statement
+    readonly updateRegistryStatusWake: Statement
     readonly instancesPage: Statement<RegistryRow>
     readonly instancesRangePage: Statement<RegistryRow>
     readonly instancesByStatusPage: Statement<RegistryRow>
@@ -273,7 +284,11 @@ export class SqliteJournal {
       logEnd: db.prepare(SQL.logEnd),
       logPage: db.prepare(SQL.logPage),
       registryRow: db.prepare(SQL.registryRow),
-      upsertRegistry: db.prepare(SQL.upsertRegistry),
+      insertRegistry: db.prepare(SQL.insertRegistry),
+      updateRegistry: db.prepare(SQL.updateRegistry),
+      updateRegistryStatus: db.prepare(SQL.updateRegistryStatus),
+      updateRegistryWake: db.prepare(SQL.updateRegistryWake),
+      updateRegistryStatusWake: db.prepare(SQL.updateRegistryStatusWake),
       instancesPage: db.prepare(SQL.instancesPage),
       instancesRangePage: db.prepare(SQL.instancesRangePage),
       instancesByStatusPage: db.prepare(SQL.instancesByStatusPage),
@@ -296,6 +311,11 @@ export class SqliteJournal {
   append(stream: string, expected: ExpectedRevision, events: ReadonlyArray<EventData>): AppendOutcome {
     return Effect.suspend(() => {
       if (this.closing) return Effect.fail(this.closedError("append", stream))
+      if (this.options.readonly === true) {
+        return Effect.fail(
+          new StoreError({ operation: "append", stream, reason: `the store for ${this.file} is open read-only` })
+        )
+      }
       const encoded = encodeAppend(stream, expected, events)
       if (encoded instanceof StoreError) return Effect.fail(encoded)
       return Effect.callback<AppendResult, WrongExpectedRevision | StoreError>((resume) => {
@@ -446,7 +466,10 @@ export class SqliteJournal {
   private applyAppend(request: AppendRequest, created: number): AppendOutcome {
     const { stream, expected, events } = request
     const { statements } = this
-    const actual = statements.lastRevision.get(stream)?.revision ?? -1
+    // An instance stream's registry row is written with its every append (and built by the migration for older
+    // files), so its revision is the stream's: one seek answers both. Other streams ask the events index.
+    const previous = statements.registryRow.get(stream)
+    const actual = previous?.revision ?? statements.lastRevision.get(stream)?.revision ?? -1
     const decision = decideAppend(expected, actual, events, (revision) => {
       const row = statements.eventIdAt.get(stream, revision)
       return row === undefined ? undefined : { id: row.event_id }
@@ -461,7 +484,6 @@ export class SqliteJournal {
       }
       case "write": {
         // The registry row moves in the same transaction as the events: one fsync, never stale.
-        const previous = statements.registryRow.get(stream)
         const before = previous === undefined ? undefined : recordOf(previous)
         let row = before
         let position = 0n
@@ -490,11 +512,33 @@ export class SqliteJournal {
             created
           })
         }
-        if (row !== undefined && row !== before) statements.upsertRegistry.run(...registryValues(row))
+        if (row !== undefined && row !== before) this.writeRegistry(before, row)
         this.wrote = true
         return Effect.succeed({ nextExpectedRevision: actual + events.length, position })
       }
     }
+  }
+
+  private writeRegistry(before: InstanceRecord | undefined, row: InstanceRecord): void {
+    const s = this.statements
+    // projectInstance keeps a stream's workflow, id and creation time; should that ever change, write the row whole.
+    if (
+      before === undefined ||
+      row.workflow !== before.workflow ||
+      row.instanceId !== before.instanceId ||
+      row.created !== before.created
+    ) {
+      s.insertRegistry.run(...registryValues(row))
+      return
+    }
+    const { revision, position, updated, stream } = row
+    const wakeAt = row.wakeAt ?? null
+    const status = row.status !== before.status
+    const wake = row.wakeAt !== before.wakeAt
+    if (status && wake) s.updateRegistryStatusWake.run(revision, position, updated, row.status, wakeAt, stream)
+    else if (status) s.updateRegistryStatus.run(revision, position, updated, row.status, stream)
+    else if (wake) s.updateRegistryWake.run(revision, position, updated, wakeAt, stream)
+    else s.updateRegistry.run(revision, position, updated, stream)
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -505,10 +549,7 @@ export class SqliteJournal {
     return this.query("read", stream, () => this.statements.lastRevision.get(stream)?.revision ?? -1)
   }
 
-  /**
-   * Up to `limit` events from `fromRevision` on (down, backwards), and whether the page was cut short by
-   * {@link PAGE_BYTES}: a stream of large events cannot pull a thousand of them into memory at once.
-   */
+  /** Up to `limit` events from `fromRevision` on (down, backwards); fewer when {@link PAGE_BYTES} cut it short. */
   readPage(
     stream: string,
     fromRevision: number,
@@ -518,7 +559,7 @@ export class SqliteJournal {
     return this.query("read", stream, () => {
       this.stats.pageQueries++
       const statement = step === 1 ? this.statements.readPage : this.statements.readBackwardsPage
-      return this.collect(statement.iterate(stream, fromRevision, limit))
+      return this.collect(statement.iterate(stream, fromRevision, limit)).events
     })
   }
 
@@ -547,8 +588,8 @@ export class SqliteJournal {
         prefixes === undefined
           ? this.statements.logPage.iterate(after, end, limit)
           : this.logPageStatement(prefixes.length).iterate(after, end, ...prefixes.map(globPrefix), limit)
-      const events = this.collect(rows)
-      return { events, next: events.length < limit ? end : events.at(-1)!.position }
+      const { events, cut } = this.collect(rows)
+      return { events, next: events.length < limit && !cut ? end : events.at(-1)!.position }
     })
   }
 
@@ -561,16 +602,19 @@ export class SqliteJournal {
     return statement
   }
 
-  /** Decodes rows until {@link PAGE_BYTES} of JSON (leaving a for-of early closes the iterator and resets it). */
-  private collect(rows: IterableIterator<EventRow>): Array<StoredEvent> {
+  /**
+   * Decodes rows until {@link PAGE_BYTES} of JSON, so a stream of large events cannot pull a thousand of them into
+   * memory at once (leaving a for-of early closes the iterator and resets the statement). `cut`: it stopped early.
+   */
+  private collect(rows: IterableIterator<EventRow>): { readonly events: Array<StoredEvent>; readonly cut: boolean } {
     const events: Array<StoredEvent> = []
     let bytes = 0
     for (const row of rows) {
       events.push(this.decodeRow(row))
       bytes += row.data.length + row.metadata.length
-      if (bytes >= PAGE_BYTES) break
+      if (bytes >= PAGE_BYTES) return { events, cut: true }
     }
-    return events
+    return { events, cut: false }
   }
 
   /**
@@ -613,8 +657,8 @@ export class SqliteJournal {
   }
 
   /**
-   * Up to `limit` rows after `after` in stream order, within `[lower, upper)` of the stream names (a workflow's
-   * range) and with one of `statuses`. With statuses, one index range scan per status, merged.
+   * Up to `limit` rows with a stream name after `after` (and before `upper`: a workflow's range) in stream order,
+   * with one of `statuses`. With statuses, one index range scan per status, merged.
    */
   instancesPage(
     after: string,
@@ -639,8 +683,7 @@ export class SqliteJournal {
             : s.instancesByStatusRangePage.all(status, after, upper, limit))
         )
       }
-      // Byte order of UTF-8, as SQLite compares (and sorts the other pages).
-      rows.sort((a, b) => Buffer.compare(Buffer.from(a.stream), Buffer.from(b.stream)))
+      rows.sort((a, b) => compareNames(a.stream, b.stream))
       return rows.slice(0, limit).map(recordOf)
     })
   }
@@ -755,6 +798,16 @@ export class SqliteJournal {
         this.closed = true
         // Caught-up subscriptions look again, and fail: the store is closed.
         this.wakeSubscriptions()
+        if (this.options.readonly !== true) {
+          try {
+            // The last connection out leaves one self-contained file (the WAL checkpointed into it, no -wal/-shm):
+            // a WAL-mode file cannot be read from a read-only directory, where the -shm cannot be created. Another
+            // connection still open keeps the WAL (the switch then fails at once and is not needed).
+            this.db.pragma("journal_mode = DELETE")
+          } catch {
+            // Busy: another connection uses the file; it stays in WAL mode, as it must while shared.
+          }
+        }
         try {
           this.db.close()
         } catch {
@@ -850,6 +903,10 @@ export const openJournal = (options: JournalOptions): Effect.Effect<SqliteJourna
       return fail(`${file} cannot be opened: ${(error as Error).message}`, error)
     }
     if (stat?.isDirectory()) return fail(`${file} is a directory, not a database file`)
+    const readonly = options.readonly === true
+    if (readonly && stat === undefined) return fail(`${file} does not exist`)
+    // An empty file is what SQLite would happily turn into a new database: read-only, it is not a store.
+    if (readonly && stat?.size === 0) return fail(`${file} is empty, not a durable-monad store`)
     if (stat === undefined) {
       // Zero setup: a store at "data/workflows.db" just works on a fresh checkout.
       try {
@@ -860,7 +917,7 @@ export const openJournal = (options: JournalOptions): Effect.Effect<SqliteJourna
     }
     let db: Database
     try {
-      db = new Driver(file, { timeout: 0 })
+      db = new Driver(file, readonly ? { timeout: 0, readonly: true, fileMustExist: true } : { timeout: 0 })
     } catch (error) {
       return Effect.fail(storeError("open", file, error))
     }
@@ -873,6 +930,18 @@ export const openJournal = (options: JournalOptions): Effect.Effect<SqliteJourna
     }
     const initialize = () => {
       const needsMigration = inspect(db, file)
+      if (readonly) {
+        if (needsMigration) {
+          throw new StoreError({
+            operation: "open",
+            reason:
+              db.pragma("application_id", { simple: true }) === 0
+                ? `${file} is not a durable-monad store (it holds no tables)`
+                : `${file} was written by an older durable-monad; open it once for writing (e.g. with a runtime) to upgrade it`
+          })
+        }
+        return new SqliteJournal(db, options)
+      }
       // After inspect: a refused file must not be switched to WAL (that rewrites its header).
       const mode = db.pragma("journal_mode = WAL", { simple: true })
       if (mode !== "wal") {
@@ -909,11 +978,8 @@ export const openJournal = (options: JournalOptions): Effect.Effect<SqliteJourna
 export const acquireJournal = (options: JournalOptions): Effect.Effect<SqliteJournal, StoreError, Scope.Scope> =>
   Effect.acquireRelease(openJournal(options), (journal) => Effect.promise(() => journal.close()))
 
-/** Streams the pages `page(cursor)` gives until it returns no next cursor. */
-const pages = <C, A>(
-  first: C,
-  page: (cursor: C) => Effect.Effect<readonly [ReadonlyArray<A>, Option.Option<C>], StoreError>
-): Stream.Stream<A, StoreError> => Stream.paginate(first, page)
+/** Stream names in SQLite's order (BINARY: UTF-8 bytes), which differs from `<` for characters above U+FFFF. */
+const compareNames = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b))
 
 /** A workflow's streams are those in ("<workflow>-", "<workflow>."): "." is the character after "-". */
 const workflowRange = (workflow: string) => ({ lower: `${workflow}-`, upper: `${workflow}.` })
@@ -930,7 +996,7 @@ export const serviceOf = (journal: SqliteJournal): EventStore["Service"] => {
           const { first, step, count } = revisionRange(options, last)
           // Keyset pagination: each page starts after the last revision seen, so a page costs one index seek
           // however deep into the stream it is, and only one page is in memory at a time.
-          return pages(0, (done: number) => {
+          return Stream.paginate(0, (done: number) => {
             const limit = Math.min(READ_PAGE_SIZE, count - done)
             if (limit <= 0) return Effect.succeed([[], Option.none()] as const)
             return Effect.map(journal.readPage(stream, first + step * done, step, limit), (events) => {
@@ -949,7 +1015,7 @@ export const serviceOf = (journal: SqliteJournal): EventStore["Service"] => {
     end: Position,
     filter: LogFilter | undefined
   ): Stream.Stream<StoredEvent, StoreError> =>
-    pages(from, (after: Position) =>
+    Stream.paginate(from, (after: Position) =>
       after >= end
         ? Effect.succeed([[], Option.none()] as const)
         : Effect.map(journal.logPage(operation, after, end, filter, READ_PAGE_SIZE), ({ events, next }) => [
@@ -981,7 +1047,7 @@ export const serviceOf = (journal: SqliteJournal): EventStore["Service"] => {
       const invalid = checkLogOptions("subscribe", options)
       if (invalid !== undefined) return Stream.fail(invalid)
       const filter = options?.filter
-      return pages(options?.fromPosition ?? 0n, (after: Position) =>
+      return Stream.paginate(options?.fromPosition ?? 0n, (after: Position) =>
         Effect.gen(function* () {
           for (;;) {
             const seen = journal.commitCount
@@ -1004,10 +1070,10 @@ export const serviceOf = (journal: SqliteJournal): EventStore["Service"] => {
       const statuses = query?.status === undefined ? undefined : [...new Set(query.status)]
       if (statuses?.length === 0) return Stream.empty
       const start =
-        range === undefined || (query?.afterStream !== undefined && query.afterStream > range.lower)
+        range === undefined || (query?.afterStream !== undefined && compareNames(query.afterStream, range.lower) > 0)
           ? (query?.afterStream ?? "")
           : range.lower
-      const rows = pages(start, (after: string) =>
+      const rows = Stream.paginate(start, (after: string) =>
         Effect.map(journal.instancesPage(after, range?.upper, statuses, READ_PAGE_SIZE), (page) => [
           page,
           page.length < READ_PAGE_SIZE ? Option.none() : Option.some(page.at(-1)!.stream)
@@ -1024,7 +1090,7 @@ export const serviceOf = (journal: SqliteJournal): EventStore["Service"] => {
       if (workflows?.size === 0) return Stream.empty
       const until = query?.until ?? Number.MAX_VALUE
       type Key = { readonly wakeAt: number; readonly stream: string } | undefined
-      const rows = pages<Key, InstanceRecord>(undefined, (after) =>
+      const rows = Stream.paginate(undefined as Key, (after) =>
         Effect.map(journal.wakeUpsPage(until, after, READ_PAGE_SIZE), (page) => {
           const last = page.at(-1)
           // The workflow filter is applied to each page: the index is ordered by time, not by workflow.
