@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url"
 import { Effect, Stream } from "effect"
 import type { StoredEvent } from "durable-monad"
 import { EventStoreDB } from "durable-monad/eventstoredb"
+import { unpackPosition } from "../../../src/interpreters/store/eventstoredb/position.js"
 import { afterAll, describe, expect, it } from "vitest"
 import { checkRound, readLog, referenceRun, type Stored } from "../../crash/check.js"
 import { WORKFLOW } from "../../crash/workflow.js"
@@ -77,10 +78,14 @@ const readStored = (url: string, streams: ReadonlyArray<string>): Promise<Stored
           if (read.length > 0) events.set(stream, read)
         }
         // The adapter's registry, projected from $all by this fresh store.
+        // check.ts compares positions as numbers: the prepare half of the adapter's packed position is the event's
+        // own offset in the server's log, unique and well below 2^53.
+        const prepare = (position: bigint) => Number(unpackPosition(position).prepare)
         const registry = [...(yield* Stream.runCollect(store.instances({ workflow: WORKFLOW })))]
           .filter((row) => streams.includes(row.stream))
-          .map((row) => ({ stream: row.stream, revision: row.revision }))
-        return { integrity: "ok", events, registry }
+          .map((row) => ({ stream: row.stream, revision: row.revision, position: prepare(row.position) }))
+        const lastPositions = new Map([...events].map(([stream, read]) => [stream, prepare(read.at(-1)!.position)]))
+        return { integrity: "ok", events, registry, lastPositions }
       })
     )
   )
