@@ -7,7 +7,7 @@ import * as Path from "node:path"
 import { binaryEvent, EventStoreDBClient, jsonEvent, NO_STREAM } from "@eventstore/db-client"
 import { Cause, Effect, Exit, Fiber, Option, type Scope, Stream } from "effect"
 import { type EventStore, type EventData, NoStream, type StoredEvent } from "durable-monad"
-import { EventStoreDB, isUnavailable } from "durable-monad/eventstoredb"
+import { EventStoreDB, type EventStoreDBOptions, isUnavailable } from "durable-monad/eventstoredb"
 import { TestClock } from "effect/testing"
 import { afterAll, afterEach, describe, expect, it } from "vitest"
 import { startTestServer, type TestServer } from "../../support/eventstoredb/TestServer.js"
@@ -298,6 +298,24 @@ describe("EventStoreDB adapter: dropped subscriptions reconnect and resume", () 
   })
 })
 
+/** Through a store closed afterwards: one event appended to each new stream. */
+const appendEach = (options: EventStoreDBOptions | string, streams: ReadonlyArray<string>) =>
+  run(
+    Effect.flatMap(EventStoreDB.make(options), (store) =>
+      Effect.forEach(streams, (stream, i) => store.append(stream, NoStream, [ev(i + 1)]))
+    )
+  )
+
+/** Open a store, append one event to a new stream, and list the registry's streams. */
+const registryAfterAppend = (options: EventStoreDBOptions | string, stream: string) =>
+  run(
+    Effect.gen(function* () {
+      const store = yield* EventStoreDB.make(options)
+      yield* store.append(stream, NoStream, [ev(99)])
+      return [...(yield* Stream.runCollect(store.instances()))].map((row) => row.stream)
+    })
+  )
+
 describe("EventStoreDB adapter: the registry projection and its checkpoint", () => {
   it("with registryFile, a restarted store resumes the projection from its checkpoint instead of re-reading $all", async () => {
     const s = await server()
@@ -328,49 +346,23 @@ describe("EventStoreDB adapter: the registry projection and its checkpoint", () 
     const a = await server()
     const b = await server()
     const registryFile = Path.join(dir, "registry-moved.db")
-    await run(
-      Effect.flatMap(EventStoreDB.make({ connectionString: a.url, registryFile }), (store) =>
-        store.append("order-a", NoStream, [ev(1)])
-      )
-    )
-    const rows = await run(
-      Effect.gen(function* () {
-        const store = yield* EventStoreDB.make({ connectionString: b.url, registryFile })
-        yield* store.append("order-b", NoStream, [ev(2)])
-        return yield* Stream.runCollect(store.instances())
-      })
-    )
-    expect(rows.map((r) => r.stream)).toEqual(["order-b"])
+    await appendEach({ connectionString: a.url, registryFile }, ["order-a"])
+    expect(await registryAfterAppend({ connectionString: b.url, registryFile }, "order-b")).toEqual(["order-b"])
   })
 
   it("a server wiped and re-created at the same address: the registry notices its checkpoint is past the end and rebuilds", async () => {
     const first = await server()
     const registryFile = Path.join(dir, "registry-wiped.db")
-    await run(
-      Effect.flatMap(EventStoreDB.make({ connectionString: first.url, registryFile }), (store) =>
-        Effect.forEach([1, 2, 3], (i) => store.append(`order-${i}`, NoStream, [ev(i)]))
-      )
-    )
+    await appendEach({ connectionString: first.url, registryFile }, ["order-1", "order-2", "order-3"])
     await first.stop()
     servers.splice(servers.indexOf(first), 1)
     const wiped = await server({ port: first.port })
-    const rows = await run(
-      Effect.gen(function* () {
-        const store = yield* EventStoreDB.make({ connectionString: wiped.url, registryFile })
-        yield* store.append("order-9", NoStream, [ev(9)])
-        return yield* Stream.runCollect(store.instances())
-      })
-    )
-    expect(rows.map((r) => r.stream)).toEqual(["order-9"])
+    expect(await registryAfterAppend({ connectionString: wiped.url, registryFile }, "order-9")).toEqual(["order-9"])
   })
 
   it("without registryFile, every start rebuilds the registry from the whole log", async () => {
     const s = await server()
-    await run(
-      Effect.flatMap(EventStoreDB.make(s.url), (store) =>
-        Effect.forEach([1, 2, 3], (i) => store.append(`order-${i}`, NoStream, [ev(i)]))
-      )
-    )
+    await appendEach(s.url, ["order-1", "order-2", "order-3"])
     const before = s.subscriptionEventsSent()
     const rows = await run(Effect.flatMap(EventStoreDB.make(s.url), (store) => Stream.runCollect(store.instances())))
     expect(rows.map((r) => r.stream)).toEqual(["order-1", "order-2", "order-3"])

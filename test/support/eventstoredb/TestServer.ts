@@ -102,29 +102,16 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
       call.on("close", () => batchCalls.delete(call))
       batchAppend(log, call)
     },
-    delete: (call: grpc.ServerUnaryCall<DeleteReq, DeleteResp>, callback: grpc.sendUnaryData<DeleteResp>) => {
-      const o = call.request.getOptions()!
-      const stream = streamName(o.getStreamIdentifier())
-      const outcome = log.delete(stream, expectedOf(o))
-      if (outcome._tag !== "success") return callback(deleteError(stream, outcome))
-      const resp = new streamsPb.DeleteResp()
-      if (outcome.position === undefined) resp.setNoPosition(new emptyPb.Empty())
-      else resp.setPosition(positionMessage(new streamsPb.DeleteResp.Position(), outcome.position))
-      callback(null, resp)
-    },
-    tombstone: (
-      call: grpc.ServerUnaryCall<TombstoneReq, TombstoneResp>,
-      callback: grpc.sendUnaryData<TombstoneResp>
-    ) => {
-      const o = call.request.getOptions()!
-      const stream = streamName(o.getStreamIdentifier())
-      const outcome = log.tombstone(stream, expectedOf(o))
-      if (outcome._tag !== "success") return callback(deleteError(stream, outcome))
-      const resp = new streamsPb.TombstoneResp()
-      if (outcome.position === undefined) resp.setNoPosition(new emptyPb.Empty())
-      else resp.setPosition(positionMessage(new streamsPb.TombstoneResp.Position(), outcome.position))
-      callback(null, resp)
-    }
+    delete: (call: grpc.ServerUnaryCall<DeleteReq, DeleteResp>, callback: grpc.sendUnaryData<DeleteResp>) =>
+      removal(call.request, (stream, expected) => log.delete(stream, expected), callback, {
+        Resp: streamsPb.DeleteResp,
+        Position: streamsPb.DeleteResp.Position
+      }),
+    tombstone: (call: grpc.ServerUnaryCall<TombstoneReq, TombstoneResp>, callback: grpc.sendUnaryData<TombstoneResp>) =>
+      removal(call.request, (stream, expected) => log.tombstone(stream, expected), callback, {
+        Resp: streamsPb.TombstoneResp,
+        Position: streamsPb.TombstoneResp.Position
+      })
   })
 
   const host = options.host ?? "127.0.0.1"
@@ -460,6 +447,32 @@ const batchStatus = (stream: string, outcome: Exclude<AppendOutcome, { _tag: "su
   }
   status.setDetails(details)
   return status
+}
+
+// --- Delete and Tombstone: the same request and answer shapes ----------------------------------------------------
+
+interface RemovalResp {
+  setNoPosition(value: InstanceType<typeof emptyPb.Empty>): unknown
+  setPosition(value: never): unknown
+}
+
+const removal = <Resp extends RemovalResp>(
+  request: DeleteReq | TombstoneReq,
+  remove: (stream: string, expected: Expected) => DeleteOutcome,
+  callback: grpc.sendUnaryData<Resp>,
+  messages: { readonly Resp: new () => Resp; readonly Position: new () => PositionMessage }
+): void => {
+  const o = request.getOptions()!
+  const stream = streamName(o.getStreamIdentifier())
+  const outcome = remove(stream, expectedOf(o))
+  if (outcome._tag !== "success") {
+    callback(deleteError(stream, outcome))
+    return
+  }
+  const resp = new messages.Resp()
+  if (outcome.position === undefined) resp.setNoPosition(new emptyPb.Empty())
+  else resp.setPosition(positionMessage(new messages.Position(), outcome.position) as never)
+  callback(null, resp)
 }
 
 // --- Errors as trailers (Append, Read, Delete, Tombstone) --------------------------------------------------------
