@@ -233,20 +233,7 @@ describe("EventStoreDB adapter: bad input is a typed error and sends nothing", (
 describe("EventStoreDB adapter: dropped subscriptions reconnect and resume", () => {
   const collectInBackground = (store: EventStore["Service"], seen: Array<StoredEvent>) =>
     Effect.forkScoped(Stream.runForEach(store.subscribe(), (e) => Effect.sync(() => seen.push(e))))
-  const waitFor = (condition: () => boolean) =>
-    Effect.promise(
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const started = Date.now()
-          const poll = () =>
-            condition()
-              ? resolve()
-              : Date.now() - started > 10_000
-                ? reject(new Error("timed out waiting"))
-                : setTimeout(poll, 5)
-          poll()
-        })
-    )
+  const waitFor = (condition: () => boolean) => Effect.promise(() => waitUntil(condition, 10_000))
 
   it("the server drops the subscription: it resumes after the last delivered event, no gap, no duplicate", async () => {
     const s = await server()
@@ -458,13 +445,14 @@ describe("EventStoreDB adapter: what lands on the server", () => {
   })
 })
 
-const waitUntil = (condition: () => boolean) =>
+/** Polls `condition` every 5 ms (real time) until it holds; rejects after `timeoutMs`. */
+const waitUntil = (condition: () => boolean, timeoutMs = 5000) =>
   new Promise<void>((resolve, reject) => {
     const started = Date.now()
     const poll = () =>
       condition()
         ? resolve()
-        : Date.now() - started > 5000
+        : Date.now() - started > timeoutMs
           ? reject(new Error("timed out waiting"))
           : setTimeout(poll, 5)
     poll()
