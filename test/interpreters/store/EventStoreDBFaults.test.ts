@@ -418,6 +418,23 @@ describe("EventStoreDB adapter: what lands on the server", () => {
     expect((error as Error).message).toContain("is deleted")
   })
 
+  it("a server that sends no positions on stream reads: appends work, reads fail with a StoreError saying why", async () => {
+    const s = await server({ streamReadPositions: false })
+    const [appended, error, log] = await run(
+      Effect.gen(function* () {
+        const store = yield* EventStoreDB.make(s.url)
+        const appended = yield* store.append("order-1", NoStream, [ev(1)])
+        const error = yield* Effect.flip(Stream.runCollect(store.read("order-1")))
+        const log = yield* Stream.runCollect(store.readAll())
+        return [appended, error, log] as const
+      })
+    )
+    expect(appended.nextExpectedRevision).toBe(0)
+    expect([...log].map((e) => [e.stream, e.position])).toEqual([["order-1", appended.position]])
+    expect(error).toMatchObject({ _tag: "StoreError", operation: "read", stream: "order-1" })
+    expect(error.message).toContain("without its $all position")
+  })
+
   it("the Append fallback (a server without BatchAppend) behaves the same: conflicts are WrongExpectedRevision", async () => {
     const s = await server({ batchAppend: false })
     const error = await failureOf(

@@ -47,6 +47,11 @@ export interface TestServerOptions extends ServerLogOptions {
   readonly batchAppend?: boolean
   /** Server version reported by GetSupportedMethods. */
   readonly version?: string
+  /**
+   * Send events of stream reads and stream subscriptions without their $all position, as servers before 22.x did
+   * (uint64 max in the record, `no_position` in the answer). Default true: positions are sent, as since 22.x.
+   */
+  readonly streamReadPositions?: boolean
 }
 
 export interface TestServer {
@@ -94,7 +99,8 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
   })
 
   server.addService(streamsGrpc.StreamsService, {
-    read: (call: grpc.ServerWritableStream<ReadReq, ReadResp>) => read(log, call, subscriptions, counters),
+    read: (call: grpc.ServerWritableStream<ReadReq, ReadResp>) =>
+      read(log, call, subscriptions, counters, options.streamReadPositions ?? true),
     append: (call: grpc.ServerReadableStream<AppendReq, AppendResp>, callback: grpc.sendUnaryData<AppendResp>) =>
       append(log, call, callback),
     batchAppend: (call: grpc.ServerDuplexStream<BatchAppendReq, BatchAppendResp>) => {
@@ -157,7 +163,8 @@ const read = (
   log: ServerLog,
   call: grpc.ServerWritableStream<ReadReq, ReadResp>,
   subscriptions: Set<grpc.ServerWritableStream<ReadReq, ReadResp>>,
-  counters: { subscriptionEvents: number }
+  counters: { subscriptionEvents: number },
+  streamReadPositions: boolean
 ): void => {
   const o = call.request.getOptions()!
   const structured = o.getUuidOption()?.hasStructured() ?? false
@@ -165,7 +172,7 @@ const read = (
   const count = o.hasCount() ? BigInt(o.getCount()) : 0n
   const send = (record: LogRecord) => {
     if (o.hasSubscription()) counters.subscriptionEvents++
-    call.write(eventResp(record, structured))
+    call.write(eventResp(record, structured, streamReadPositions || !o.hasStream()))
   }
 
   if (o.hasStream()) {
@@ -604,13 +611,15 @@ const positionMessage = <M extends PositionMessage>(message: M, position: Positi
 
 const allStreamPosition = (position: Position) => positionMessage(new sharedPb.AllStreamPosition(), position)
 
-const eventResp = (record: LogRecord, structured: boolean): ReadResp => {
+const NO_POSITION = "18446744073709551615"
+
+const eventResp = (record: LogRecord, structured: boolean, withPosition: boolean): ReadResp => {
   const recorded = new streamsPb.ReadResp.ReadEvent.RecordedEvent()
   recorded.setId(uuidMessage(record.id, structured))
   recorded.setStreamIdentifier(identifier(record.stream))
   recorded.setStreamRevision(record.revision.toString())
-  recorded.setCommitPosition(record.commit.toString())
-  recorded.setPreparePosition(record.prepare.toString())
+  recorded.setCommitPosition(withPosition ? record.commit.toString() : NO_POSITION)
+  recorded.setPreparePosition(withPosition ? record.prepare.toString() : NO_POSITION)
   const metadata = recorded.getMetadataMap()
   metadata.set("type", record.type)
   metadata.set("content-type", record.contentType)
@@ -619,7 +628,8 @@ const eventResp = (record: LogRecord, structured: boolean): ReadResp => {
   recorded.setData(record.data)
   const event = new streamsPb.ReadResp.ReadEvent()
   event.setEvent(recorded)
-  event.setCommitPosition(record.commit.toString())
+  if (withPosition) event.setCommitPosition(record.commit.toString())
+  else event.setNoPosition(new emptyPb.Empty())
   const resp = new streamsPb.ReadResp()
   resp.setEvent(event)
   return resp

@@ -41,8 +41,8 @@ export const decodeMetadata = (metadata: unknown): Json => {
 export const decodeRecord = (record: WireRecord, namespace: string): StoredEvent | string => {
   if (!record.isJson) return `event ${record.id} in ${record.stream} is not JSON; durable-monad stores JSON only`
   if (isNoPosition(record.position)) {
-    // Some server versions leave positions out of stream reads; a StoredEvent cannot exist without one.
-    return `the server sent event ${record.id} of ${record.stream} without its $all position; durable-monad needs a server that includes positions in stream reads`
+    // Servers before 22.x leave positions out of stream reads; a StoredEvent cannot exist without one.
+    return `the server sent event ${record.id} of ${record.stream} without its $all position; durable-monad needs a server that includes positions in stream reads (EventStoreDB 22.x or later)`
   }
   return {
     id: record.id,
