@@ -228,16 +228,17 @@ export const make = (
             Stream.fromAsyncIterable(
               (async function* () {
                 for await (const records of subscription.events) {
-                  const items = records.map((record): LogItem => {
+                  const items: Array<LogItem> = []
+                  for (const record of records) {
+                    const position = packPosition(record.position!)
+                    // Positions only grow: anything at or before the last one delivered is a re-delivery.
+                    if (last !== undefined && position <= last) continue
                     const event = isHidden(record, ns) ? undefined : decodeRecord(record, ns)
-                    return {
-                      position: packPosition(record.position!),
-                      event: typeof event === "string" ? undefined : event
-                    }
-                  })
-                  last = items.at(-1)!.position
+                    items.push({ position, event: typeof event === "string" ? undefined : event })
+                    last = position
+                  }
                   failures = 0
-                  yield items
+                  if (items.length > 0) yield items
                 }
               })(),
               (error) => storeError(server, "subscribe", undefined, error)

@@ -254,6 +254,25 @@ describe("EventStoreDB adapter: dropped subscriptions reconnect and resume", () 
     expect(seen.map((e) => e.id)).toEqual([1, 2, 3, 4].map(ids))
   })
 
+  it("a server that re-sends the resume position's event after a drop: the event is not delivered twice", async () => {
+    const s = await server({ resendFromPosition: true })
+    const seen: Array<StoredEvent> = []
+    await run(
+      Effect.gen(function* () {
+        const store = yield* EventStoreDB.make(s.url)
+        yield* store.append("order-1", NoStream, [ev(1), ev(2)])
+        yield* collectInBackground(store, seen)
+        yield* waitFor(() => seen.length === 2)
+        s.dropSubscriptions()
+        yield* store.append("order-1", 1, [ev(3)])
+        yield* waitFor(() => seen.length >= 3)
+        // The registry projection resumed the same way: its row is at the last revision.
+        expect(Option.getOrThrow(yield* store.instance("order-1")).revision).toBe(2)
+      })
+    )
+    expect(seen.map((e) => e.id)).toEqual([1, 2, 3].map(ids))
+  })
+
   it("the server restarts: the subscription retries until it is back, then resumes", async () => {
     const first = await server()
     const seen: Array<StoredEvent> = []

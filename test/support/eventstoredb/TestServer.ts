@@ -52,6 +52,8 @@ export interface TestServerOptions extends ServerLogOptions {
    * (uint64 max in the record, `no_position` in the answer). Default true: positions are sent, as since 22.x.
    */
   readonly streamReadPositions?: boolean
+  /** Fault: $all subscriptions from a position also re-send the event at that position (inclusive, not exclusive). */
+  readonly resendFromPosition?: boolean
 }
 
 export interface TestServer {
@@ -99,8 +101,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
   })
 
   server.addService(streamsGrpc.StreamsService, {
-    read: (call: grpc.ServerWritableStream<ReadReq, ReadResp>) =>
-      read(log, call, subscriptions, counters, options.streamReadPositions ?? true),
+    read: (call: grpc.ServerWritableStream<ReadReq, ReadResp>) => read(log, call, subscriptions, counters, options),
     append: (call: grpc.ServerReadableStream<AppendReq, AppendResp>, callback: grpc.sendUnaryData<AppendResp>) =>
       append(log, call, callback),
     batchAppend: (call: grpc.ServerDuplexStream<BatchAppendReq, BatchAppendResp>) => {
@@ -164,8 +165,9 @@ const read = (
   call: grpc.ServerWritableStream<ReadReq, ReadResp>,
   subscriptions: Set<grpc.ServerWritableStream<ReadReq, ReadResp>>,
   counters: { subscriptionEvents: number },
-  streamReadPositions: boolean
+  options: TestServerOptions
 ): void => {
+  const streamReadPositions = options.streamReadPositions ?? true
   const o = call.request.getOptions()!
   const structured = o.getUuidOption()?.hasStructured() ?? false
   const forwards = o.getReadDirection() === streamsPb.ReadReq.Options.ReadDirection.FORWARDS
@@ -228,7 +230,11 @@ const read = (
   if (o.hasSubscription()) {
     // fromPosition is exclusive for subscriptions.
     const history =
-      start === "start" ? log.all : start === "end" ? [] : log.all.filter((r) => comparePositions(r, start) > 0)
+      start === "start"
+        ? log.all
+        : start === "end"
+          ? []
+          : log.all.filter((r) => comparePositions(r, start) > (options.resendFromPosition ? -1 : 0))
     subscribe(log, call, subscriptions, history, filter, send)
     return
   }
