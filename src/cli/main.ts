@@ -15,6 +15,7 @@ import { inspect } from "./inspect.js"
 import { TYPESCRIPT_LOADING } from "./loadWorkflow.js"
 import * as NodeEnvironment from "./NodeEnvironment.js"
 import { render } from "./render.js"
+import { verify } from "./verify.js"
 
 export const EXIT_OK = 0
 export const EXIT_FAILED = 1
@@ -24,7 +25,7 @@ export const root = Command.make("durable-monad").pipe(
   Command.withDescription(
     `Durable, event-sourced workflows written as typed values: run the demo, inspect the instances in a database, draw a workflow and an instance's progress. A workflow is named as MODULE#EXPORT, a .js or .ts module of the application; ${TYPESCRIPT_LOADING}.`
   ),
-  Command.withSubcommands([demo, inspect, render]),
+  Command.withSubcommands([demo, inspect, render, verify]),
   Command.withExamples([
     { command: "durable-monad demo", description: "run the pull-request demo on a SQLite file" },
     { command: "durable-monad inspect examples/pull-request.ts#pullRequest --db .durable-monad/demo.db" },

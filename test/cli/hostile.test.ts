@@ -11,6 +11,7 @@ import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { EventStore, NoStream } from "durable-monad"
 import { SqliteStore } from "durable-monad/sqlite"
+import { eventChecksum } from "../../src/interpreters/store/sqlite/checksum.js"
 import type { DatabaseConstructor } from "../../src/interpreters/store/sqlite/driver.js"
 import { cli } from "./run.js"
 
@@ -48,21 +49,36 @@ beforeAll(async () => {
       ])
     }).pipe(Effect.provide(SqliteStore.layer({ file: db })))
   )
+  // Rows no append of ours writes, with checksums that match them: what a buggy tool or an older writer could leave.
   const raw = new BetterSqlite3(db)
   const depth = 50_000
+  const deep = {
+    stream: "pullRequest-deep",
+    id: "00000000-0000-4000-8000-000000000005",
+    data: "[".repeat(depth) + "]".repeat(depth),
+    metadata: JSON.stringify({ step: "create-pr", occurrence: 0, at: NOW }),
+    created: Date.parse(NOW)
+  }
   raw
     .prepare(
-      "INSERT INTO events (stream, revision, event_id, type, data, metadata, created) VALUES (?, 1, ?, 'PRCreated', ?, ?, ?)"
+      "INSERT INTO events (stream, revision, event_id, type, data, metadata, created, checksum) VALUES (?, 1, ?, 'PRCreated', ?, ?, ?, ?)"
     )
     .run(
-      "pullRequest-deep",
-      "00000000-0000-4000-8000-000000000005",
-      "[".repeat(depth) + "]".repeat(depth),
-      JSON.stringify({ step: "create-pr", occurrence: 0, at: NOW }),
-      Date.parse(NOW)
+      deep.stream,
+      deep.id,
+      deep.data,
+      deep.metadata,
+      deep.created,
+      eventChecksum(deep.stream, 1, deep.id, "PRCreated", deep.data, deep.metadata, deep.created)
     )
+  raw.prepare("UPDATE instances SET revision = 1 WHERE stream = ?").run(deep.stream)
   // Past the largest Date (8.64e15 ms): the fallback to the store's own time is out of range too.
-  raw.prepare("UPDATE events SET created = ? WHERE stream = 'pullRequest-time' AND revision = 1").run(9e15)
+  const time = raw
+    .prepare("SELECT event_id, type, data, metadata FROM events WHERE stream = 'pullRequest-time' AND revision = 1")
+    .get() as { event_id: string; type: string; data: string; metadata: string }
+  raw
+    .prepare("UPDATE events SET created = ?, checksum = ? WHERE stream = 'pullRequest-time' AND revision = 1")
+    .run(9e15, eventChecksum("pullRequest-time", 1, time.event_id, time.type, time.data, time.metadata, 9e15))
   raw.close()
 })
 

@@ -100,6 +100,28 @@ describe("read commands", () => {
     expect(readFileSync(store).equals(before)).toBe(true)
   })
 
+  test("verify: ok on a sound store; lists each problem and exits 1 on a damaged one; writes nothing", async () => {
+    const before = readFileSync(store)
+    const ok = await cli("verify", "--store", store)
+    expect([ok.code, ok.stderr, ok.stdout]).toEqual([
+      0,
+      "",
+      `${store}: ok (3 events in 1 streams, 1 instances in the registry)\n`
+    ])
+    expect(readFileSync(store).equals(before)).toBe(true)
+    const damaged = join(dir, "damaged.db")
+    writeFileSync(damaged, before)
+    const raw = new BetterSqlite3(damaged)
+    raw.prepare("UPDATE events SET type = 'Bogus' WHERE revision = 1").run()
+    raw.close()
+    const bad = await cli("verify", "--store", `sqlite:${damaged}`)
+    expect([bad.code, bad.stdout, bad.stderr]).toEqual([
+      1,
+      `${damaged}: 3 events in 1 streams, 1 instances in the registry\n  pullRequest-42@1: does not match its checksum\n`,
+      `error: ${damaged}: 1 problem found\n`
+    ])
+  })
+
   // Root ignores file permissions: the read-only directory is tried as the unprivileged user `nobody`.
   const asNobody = process.getuid?.() === 0 && existsSync("/usr/sbin/nologin")
   test.skipIf(!asNobody)("a store in a read-only directory is read (as user nobody)", async () => {

@@ -4,6 +4,7 @@ import { StoreError } from "./errors.js"
 import { acquireJournal, DEFAULT_POLL_INTERVAL_MS, serviceOf, type Synchronous } from "./sqlite/SqliteJournal.js"
 
 export type { Synchronous } from "./sqlite/SqliteJournal.js"
+export { type Problem, type Verification, verify } from "./sqlite/verify.js"
 
 /** How long a store waits for a lock held by another connection before failing, unless told otherwise. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000
