@@ -11,7 +11,7 @@
 import { existsSync, realpathSync } from "node:fs"
 import { basename, extname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Console, Effect, Equal, FileSystem, Layer, References, Result, Stream } from "effect"
+import { Console, Effect, Equal, FileSystem, Layer, Option, References, Result, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import {
   type Definition,
@@ -40,6 +40,15 @@ import {
   table
 } from "./format.js"
 import { sqliteStore } from "./loadWorkflow.js"
+import {
+  describeStore,
+  namespaceFlag,
+  parseStore,
+  type StoreSpec,
+  storeArguments,
+  storeFlag,
+  storeLayer
+} from "./store.js"
 import { DRAWING_NEEDS, draw, type Format, writeText } from "./render.js"
 
 // ---- the cast ----
@@ -176,16 +185,27 @@ const freshDatabase = (file: string) =>
     return outcome
   })
 
-/** A runtime over the SQLite file: a new layer each call, so a new store connection and no cached instances. */
-const runtimeOn = (file: string, ci: FakeCi) =>
+/** A runtime over the store: a new layer each call, so a new store connection and no cached instances. */
+const runtimeOn = (store: StoreSpec, ci: FakeCi) =>
   Layer.mergeAll(
-    Layer.unwrap(
-      Effect.map(sqliteStore, (SqliteStore) =>
-        Layer.fresh(WorkflowRuntime.layer).pipe(Layer.provide(SqliteStore.layer({ file })))
-      )
-    ),
+    Layer.fresh(WorkflowRuntime.layer).pipe(Layer.provide(storeLayer(store, { readonly: false }))),
     ci.layer
   )
+
+/**
+ * Where this run of the demo keeps its instances, and how to say so: a SQLite file made fresh (see
+ * {@link freshDatabase}), or on EventStoreDB — where nothing can be deleted — a namespace of its own per run.
+ */
+const prepareStore = (store: StoreSpec) =>
+  Effect.gen(function* () {
+    if (store._tag === "Sqlite") {
+      const fresh = yield* freshDatabase(store.file)
+      return { store, said: `Database: ${store.file} — ${fresh}.` }
+    }
+    const namespace = store.namespace ?? `demo${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}`
+    const own: StoreSpec = { ...store, namespace }
+    return { store: own, said: `Store: ${describeStore(own)} — a namespace of this run's own.` }
+  })
 
 const firstRun = (ci: FakeCi) =>
   Effect.gen(function* () {
@@ -382,7 +402,7 @@ const invocation = () => {
   return { cli: "npx durable-monad", example: `${relative(process.cwd(), example)}#pullRequest` }
 }
 
-const run = (db: string, out: string) =>
+const run = (chosen: StoreSpec, out: string) =>
   Effect.gen(function* () {
     const ci = new FakeCi()
     yield* say(
@@ -392,23 +412,24 @@ const run = (db: string, out: string) =>
       "  CreatePR signal → Run pipeline (calls the CI service) → ReviewPR signal → Merge",
       "  any failure on the way (commit id too long, CI errors, review rejected) → Close PR"
     )
-    const fresh = yield* freshDatabase(db)
-    yield* say("", `Database: ${db} — ${fresh}.`)
+    const { store, said } = yield* prepareStore(chosen)
+    yield* say("", said)
 
     // Each `Effect.provide` builds its runtime and opens its connection, and closes both when the phase ends.
-    const before = yield* firstRun(ci).pipe(Effect.provide(runtimeOn(db, ci)))
-    yield* recovery(ci, db, before).pipe(
+    const before = yield* firstRun(ci).pipe(Effect.provide(runtimeOn(store, ci)))
+    yield* recovery(ci, describeStore(store), before).pipe(
       Effect.flatMap((ids) => diagrams(out, ids)),
-      Effect.provide(runtimeOn(db, ci))
+      Effect.provide(runtimeOn(store, ci))
     )
 
     const { cli, example } = invocation()
+    const where = storeArguments(store)
     yield* say(
       ...heading("Next"),
-      "Look at the instances again, from the file:",
-      `  ${cli} inspect ${example} --db ${db}`,
-      `  ${cli} inspect ${example} --db ${db} --instance approved`,
-      `  ${cli} render ${example} --format svg --db ${db} --instance in-review -o in-review.svg`
+      `Look at the instances again, from the ${store._tag === "Sqlite" ? "file" : "store"}:`,
+      `  ${cli} inspect ${example} ${where}`,
+      `  ${cli} inspect ${example} ${where} --instance approved`,
+      `  ${cli} render ${example} --format svg ${where} --instance in-review -o in-review.svg`
     )
   }).pipe(
     // The runtime logs a warning when a step fails after a signal was delivered; the demo says so on its own line.
@@ -425,6 +446,8 @@ export const demo = Command.make(
       ),
       Flag.withDefault(".durable-monad/demo.db")
     ),
+    store: storeFlag,
+    namespace: namespaceFlag,
     out: Flag.String("out").pipe(
       Flag.withMetavar("DIR"),
       Flag.withDescription(
@@ -433,10 +456,20 @@ export const demo = Command.make(
       Flag.withDefault(".durable-monad/diagrams")
     )
   },
-  ({ db, out }) => run(db, out)
+  ({ db, store, namespace, out }) =>
+    // --store (SQLite or EventStoreDB) takes the place of --db, whose default is the demo's own file.
+    Effect.flatMap(
+      parseStore(
+        Option.getOrElse(store, () => `sqlite:${db}`),
+        namespace
+      ),
+      (spec) => run(spec, out)
+    )
 ).pipe(
-  Command.withShortDescription("Run the pull-request demo on SQLite: instances, signals, a restart, diagrams"),
+  Command.withShortDescription(
+    "Run the pull-request demo (SQLite or EventStoreDB): instances, signals, a restart, diagrams"
+  ),
   Command.withDescription(
-    "Run the pull-request example on the SQLite store: six instances, signals, refused signals, a restart that recovers everything from the file (counting calls to the CI service), and diagrams of each instance's progress."
+    "Run the pull-request example on the SQLite store (or on EventStoreDB with --store esdb://…, in a namespace of the run's own): six instances, signals, refused signals, a restart that recovers everything from the file (counting calls to the CI service), and diagrams of each instance's progress."
   )
 )

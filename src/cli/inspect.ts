@@ -3,13 +3,15 @@
  * or the audit trail of one instance (every event, and the state after it, from a strict replay).
  */
 import { Console, Effect, Option, Result, Stream } from "effect"
-import { Command, Flag } from "effect/cli"
+import { CliError, Command, Flag } from "effect/cli"
 import {
   type Definition,
+  type EventStore,
   recordedAt,
   recordedStep,
   replay,
   type Status,
+  type StoreError,
   type StoredEvent,
   WorkflowRuntime
 } from "durable-monad"
@@ -28,7 +30,8 @@ import {
   table,
   tagOf
 } from "./format.js"
-import { historyOf, loadDefinition, openDatabase, replayFailure, workflowArgument } from "./loadWorkflow.js"
+import { historyOf, loadDefinition, replayFailure, workflowArgument } from "./loadWorkflow.js"
+import { dbFlag, describeStore, namespaceFlag, readingRuntime, requireStore, storeFlag } from "./store.js"
 
 const stepOf = (e: StoredEvent): string => printable(recordedStep(e) ?? "?")
 
@@ -148,23 +151,34 @@ export const inspect = Command.make(
   "inspect",
   {
     workflow: workflowArgument,
-    db: Flag.String("db").pipe(Flag.withMetavar("FILE"), Flag.withDescription("The SQLite database file to read")),
+    db: dbFlag,
+    store: storeFlag,
+    namespace: namespaceFlag,
     instance: Flag.String("instance").pipe(
       Flag.withMetavar("ID"),
       Flag.withDescription("Show this instance's audit trail (every event and the state after it)"),
       Flag.optional
     )
   },
-  ({ workflow, db, instance }) =>
+  ({ workflow, db, store, namespace, instance }) =>
     Effect.gen(function* () {
       const definition = yield* loadDefinition(workflow, "inspect")
-      yield* Option.match(instance, {
-        onNone: () => listInstances(definition, db),
-        onSome: (id) => auditTrail(definition, id, db)
-      })
-    }).pipe(Effect.provide(openDatabase(db)))
+      const spec = yield* requireStore(db, store, namespace)
+      const where = describeStore(spec)
+      const command: Effect.Effect<void, CliFailure | StoreError, WorkflowRuntime | EventStore> = Option.isNone(
+        instance
+      )
+        ? listInstances(definition, where)
+        : auditTrail(definition, instance.value, where)
+      yield* Effect.provide(command, readingRuntime(spec))
+    })
 ).pipe(
-  Command.withShortDescription("List a workflow's instances in a database, or one instance's audit trail"),
+  Command.validate(({ db, store }) =>
+    Option.isSome(db) || Option.isSome(store)
+      ? Effect.void
+      : Effect.fail(new CliError.ValidationError({ message: "Missing the store: pass --db FILE or --store STORE" }))
+  ),
+  Command.withShortDescription("List a workflow's instances in a store, or one instance's audit trail"),
   Command.withDescription(
     "List the instances of a workflow in a database with their status, or show one instance's audit trail: every recorded event (revision, time, step, type, payload) and the state after it, from a strict replay."
   ),

@@ -11,7 +11,7 @@
 import { existsSync, statSync } from "node:fs"
 import { extname, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
-import { Effect, Layer, Stream } from "effect"
+import { Effect, Stream } from "effect"
 import { Argument } from "effect/cli"
 import {
   type Definition,
@@ -20,8 +20,7 @@ import {
   type StoreError,
   type StoredEvent,
   streamName,
-  Workflow,
-  WorkflowRuntime
+  Workflow
 } from "durable-monad"
 import { otherEffectFor } from "../package/effectCopies.js"
 import { importOptional, installSpec, peerRange } from "../package/optionalDependency.js"
@@ -172,22 +171,6 @@ export const sqliteStore: Effect.Effect<typeof import("durable-monad/sqlite").Sq
       })
   })
 
-/**
- * The runtime and the store over an existing SQLite database file, opened read-only. Fails (rather than creating an
- * empty database, as the store would) when the file does not exist, is empty or is not a current store.
- */
-export const openDatabase = (file: string): Layer.Layer<WorkflowRuntime | EventStore, CliFailure | StoreError> =>
-  Layer.unwrap(
-    Effect.gen(function* () {
-      if (!existsSync(file)) return yield* new CliFailure({ message: `no database file: ${file}` })
-      if (!statSync(file).isFile()) return yield* new CliFailure({ message: `not a database file: ${file}` })
-      const SqliteStore = yield* sqliteStore
-      // Read-only: inspecting a store must never change it (no WAL switch, no -wal/-shm files, no migration), and
-      // must work on a file in a read-only directory.
-      return Layer.fresh(WorkflowRuntime.layer).pipe(Layer.provideMerge(SqliteStore.layer({ file, readonly: true })))
-    })
-  )
-
 export const workflowArgument = Argument.String("workflow").pipe(
   Argument.withMetavar("MODULE#EXPORT"),
   Argument.withDescription(
@@ -199,7 +182,7 @@ export const workflowArgument = Argument.String("workflow").pipe(
 export const historyOf = (
   definition: Definition.Any,
   id: string,
-  db: string
+  where: string
 ): Effect.Effect<
   { readonly stream: string; readonly events: ReadonlyArray<StoredEvent> },
   CliFailure | StoreError,
@@ -211,7 +194,7 @@ export const historyOf = (
     const events = yield* Stream.runCollect(store.read(stream))
     if (events.length === 0) {
       return yield* new CliFailure({
-        message: `no instance ${JSON.stringify(id)} of workflow ${definition.name} in ${db} (stream ${stream} is empty)`
+        message: `no instance ${JSON.stringify(id)} of workflow ${definition.name} in ${where} (stream ${stream} is empty)`
       })
     }
     return { stream, events }

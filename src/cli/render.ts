@@ -13,10 +13,18 @@ import {
   type Loaded,
   loadWorkflow,
   notADefinition,
-  openDatabase,
   replayFailure,
   workflowArgument
 } from "./loadWorkflow.js"
+import {
+  chooseStore,
+  dbFlag,
+  describeStore,
+  namespaceFlag,
+  readingRuntime,
+  type StoreSpec,
+  storeFlag
+} from "./store.js"
 
 export type Format = "bpmn" | "svg" | "mermaid"
 
@@ -103,17 +111,17 @@ export const writeText = (file: string, text: string) =>
     yield* fs.writeFileString(file, asFile(text))
   }).pipe(Effect.mapError((e) => new CliFailure({ message: `could not write ${file}: ${e.message}` })))
 
-const progressOf = (loaded: Loaded, spec: string, db: string, id: string) =>
+const progressOf = (loaded: Loaded, spec: string, store: StoreSpec, id: string) =>
   Effect.gen(function* () {
     if (loaded._tag !== "Definition") {
       return yield* new CliFailure({ message: notADefinition(spec, "drawing an instance's progress") })
     }
     const definition = loaded.value
-    const { stream, events } = yield* historyOf(definition, id, db)
+    const { stream, events } = yield* historyOf(definition, id, describeStore(store))
     const result = replay(definition, stream, events)
     if (Result.isFailure(result)) return yield* replayFailure(result.failure)
     return toProgress(toModel(definition), result.success)
-  }).pipe(Effect.provide(openDatabase(db)))
+  }).pipe(Effect.provide(readingRuntime(store)))
 
 export const render = Command.make(
   "render",
@@ -132,26 +140,25 @@ export const render = Command.make(
       Flag.withDescription("Write the diagram to FILE (its directory is created) instead of stdout"),
       Flag.optional
     ),
-    db: Flag.String("db").pipe(
-      Flag.withMetavar("FILE"),
-      Flag.withDescription("The SQLite database holding the instance (with --instance)"),
-      Flag.optional
-    ),
+    db: dbFlag,
+    store: storeFlag,
+    namespace: namespaceFlag,
     instance: Flag.String("instance").pipe(
       Flag.withMetavar("ID"),
-      Flag.withDescription("Draw this instance's progress: done, current, failed, not reached (with --db)"),
+      Flag.withDescription("Draw this instance's progress: done, current, failed, not reached (with --db or --store)"),
       Flag.optional
     )
   },
-  ({ workflow, format, output, db, instance }) =>
+  ({ workflow, format, output, db, store, namespace, instance }) =>
     Effect.gen(function* () {
       const missing = missingFor(format)
       if (Option.isSome(missing)) return yield* missing.value
       const loaded = yield* loadWorkflow(workflow)
       const model = toModel(loaded.value)
+      const spec = yield* chooseStore(db, store, namespace)
       const progress =
-        Option.isSome(db) && Option.isSome(instance)
-          ? yield* progressOf(loaded, workflow, db.value, instance.value)
+        Option.isSome(spec) && Option.isSome(instance)
+          ? yield* progressOf(loaded, workflow, spec.value, instance.value)
           : undefined
       const text = yield* Effect.mapError(draw(model, format, progress), (e) => new CliFailure({ message: e.message }))
       if (Option.isNone(output)) {
@@ -164,12 +171,12 @@ export const render = Command.make(
       )
     })
 ).pipe(
-  Command.validate(({ db, instance }) =>
-    Option.isSome(db) === Option.isSome(instance)
+  Command.validate(({ db, store, instance }) =>
+    (Option.isSome(db) || Option.isSome(store)) === Option.isSome(instance)
       ? Effect.void
       : Effect.fail(
           new CliError.ValidationError({
-            message: "--db and --instance go together: the database and the instance whose progress to draw"
+            message: "--db (or --store) and --instance go together: the store and the instance whose progress to draw"
           })
         )
   ),

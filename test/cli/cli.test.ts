@@ -308,11 +308,11 @@ describe.concurrent("the CLI", { timeout: 60_000 }, () => {
       }
       expect(unknown.stderr).toMatch(/^ERROR\n {2}Unknown subcommand "deploy" for "durable-monad"\n/)
       expect(unknown.stderr).toContain("Run `durable-monad --help` for more.")
-      expect(missingFlag.stderr).toMatch(/^ERROR\n {2}Missing required flag: --db\n/)
+      expect(missingFlag.stderr).toMatch(/^ERROR\n {2}Missing the store: pass --db FILE or --store STORE\n/)
       expect(badFormat.stderr).toMatch(
         /^ERROR\n {2}Invalid value for flag --format: "png"\. Expected: "bpmn" \| "svg" \| "mermaid"\n/
       )
-      expect(halfProgress.stderr).toMatch(/^ERROR\n {2}--db and --instance go together/)
+      expect(halfProgress.stderr).toMatch(/^ERROR\n {2}--db \(or --store\) and --instance go together/)
     })
 
     test("a missing file or export, or an export that is not a workflow, exits 1 with a clear message", async () => {

@@ -5,6 +5,7 @@
  */
 import type { ResolvedEvent } from "@eventstore/db-client"
 import { createRequire } from "node:module"
+import { isMissingPackage, MissingDependencyError, peerRange } from "../../../package/optionalDependency.js"
 import type { Readable } from "node:stream"
 
 type Client = typeof import("@eventstore/db-client")
@@ -21,7 +22,15 @@ const load = (): Client => {
     loaded ??= createRequire(import.meta.url)("@eventstore/db-client") as Client
     return loaded
   } catch (error) {
-    throw new ClientMissing(error instanceof Error ? error.message : String(error))
+    const dependency = "@eventstore/db-client"
+    throw new ClientMissing(
+      isMissingPackage(error, dependency)
+        ? new MissingDependencyError({ dependency, range: peerRange(dependency), feature: "the EventStoreDB store" })
+            .message
+        : error instanceof Error
+          ? error.message
+          : String(error)
+    )
   }
 }
 
