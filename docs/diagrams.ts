@@ -1,6 +1,8 @@
 /**
  * The diagrams of the examples checked into docs/diagrams/: each workflow as BPMN, SVG and Mermaid, and the
- * progress of one scripted instance drawn on it. `npm run diagrams` writes them; a test fails when they are stale.
+ * progress of one scripted instance drawn on it; and the harder workflows the layout is judged on (`layout-*`: a
+ * six-way branch, nested loops with a catch inside, a 40-step sequence, a sub-workflow in a branch in a loop).
+ * `npm run diagrams` writes them; a test fails when they are stale.
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { resolve } from "node:path"
@@ -19,6 +21,7 @@ import {
 import { toBpmn, toMermaid, toSvg } from "durable-monad/render"
 import { expenseReport, Payments, Policy, Resubmit, Review, Submitted } from "../examples/expense-report.js"
 import { CreatePR, Empty, Pipeline, pullRequest } from "../examples/pull-request.js"
+import { harder, nestedLoops, nestedLoopsProgress } from "../test/render/fixtures.js"
 
 export const DIAGRAMS_DIR = new URL("./diagrams/", import.meta.url)
 
@@ -103,6 +106,20 @@ export const diagrams = async (): Promise<ReadonlyArray<{ readonly file: string;
       { file: `${example.name}.progress.svg`, content: await toSvg(model, { progress }) },
       { file: `${example.name}.progress.mmd`, content: toMermaid(model, { progress }) }
     )
+  }
+  for (const [name, model] of Object.entries(harder)) {
+    const file = `layout-${name.replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase()}`
+    files.push(
+      { file: `${file}.bpmn`, content: await toBpmn(model) },
+      { file: `${file}.svg`, content: await toSvg(model) },
+      { file: `${file}.mmd`, content: toMermaid(model) }
+    )
+    if (model === nestedLoops)
+      files.push(
+        { file: `${file}.progress.bpmn`, content: await toBpmn(model, { progress: nestedLoopsProgress }) },
+        { file: `${file}.progress.svg`, content: await toSvg(model, { progress: nestedLoopsProgress }) },
+        { file: `${file}.progress.mmd`, content: toMermaid(model, { progress: nestedLoopsProgress }) }
+      )
   }
   return files
 }

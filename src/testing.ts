@@ -11,4 +11,8 @@
  * storeContract({ describe, it }, { name: "memory", makeLayer: () => MemoryStore.layer })
  * ```
  */
+import { assertOneEffect } from "./package/effectCopies.js"
+
 export * from "./testing/index.js"
+
+assertOneEffect()

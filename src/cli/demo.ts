@@ -8,12 +8,25 @@
  * instance from its events, approves the waiting one and resumes the stuck one. The fake CI service counts its
  * calls: recovery calls it zero times. Finally the diagrams of each instance's progress are written.
  */
+import { existsSync, realpathSync } from "node:fs"
 import { basename, extname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Console, Effect, Equal, FileSystem, Layer, References, Result, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
-import { type Definition, type Instance, type JournalEntry, toModel, toProgress, WorkflowRuntime } from "durable-monad"
+import {
+  type Definition,
+  EVENT_ID_NAMESPACE,
+  type Instance,
+  type JournalEntry,
+  NoStream,
+  nameUuid,
+  toModel,
+  toProgress,
+  WorkflowRuntime
+} from "durable-monad"
 import { CreatePR, Empty, Pipeline, pullRequest, ReviewPR } from "../../examples/pull-request.js"
+import { manifest } from "../package/manifest.js"
+import { installSpec, peerRange } from "../package/optionalDependency.js"
 import {
   CliFailure,
   describeStatus,
@@ -27,7 +40,7 @@ import {
   table
 } from "./format.js"
 import { sqliteStore } from "./loadWorkflow.js"
-import { draw, type Format, writeText } from "./render.js"
+import { DRAWING_NEEDS, draw, type Format, writeText } from "./render.js"
 
 // ---- the cast ----
 
@@ -123,32 +136,44 @@ const outcome = (instance: PullRequest) =>
 
 // ---- the steps of the demo ----
 
+/**
+ * The stream by which the demo marks a database as its own. Only a file with this marker is ever deleted: a store
+ * that merely holds pull requests may be a user's own data with the same workflow name.
+ */
+const MARKER_STREAM = "durableMonadDemo-database"
+const MARKER_TYPE = "DemoDatabaseCreated"
+const markerEvent = {
+  id: nameUuid(EVENT_ID_NAMESPACE, `${MARKER_STREAM}/0`),
+  type: MARKER_TYPE,
+  data: { by: "durable-monad demo", note: "the demo deletes and re-creates this file on its next run" },
+  metadata: { status: "Completed" }
+}
+
+const refuse = (file: string, why: string) =>
+  new CliFailure({ message: `${file} ${why}; the demo only deletes a database it created itself: pass another --db` })
+
+/** Make sure `file` is a new database, deleting an earlier demo's; then mark it as the demo's. */
 const freshDatabase = (file: string) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
-    if (!(yield* fs.exists(file))) return "a new file"
-    // Only ever delete a database this demo wrote: a durable-monad store holding nothing but pull requests.
     const SqliteStore = yield* sqliteStore
-    const streams = yield* Effect.scoped(
-      Effect.flatMap(SqliteStore.make({ file }), (store) =>
-        Stream.runCollect(Stream.map(store.instances(), (row) => row.stream))
-      )
-    ).pipe(
-      Effect.mapError(
-        (e) =>
-          new CliFailure({
-            message: `${file} exists and is not a durable-monad database (${e.message}); the demo will not delete it: pass another --db`
-          })
-      )
-    )
-    const foreign = streams.filter((s) => !s.startsWith(`${pullRequest.name}-`))
-    if (foreign.length > 0) {
-      return yield* new CliFailure({
-        message: `${file} holds instances of other workflows (${foreign.slice(0, 3).join(", ")}${foreign.length > 3 ? ", …" : ""}); the demo will not delete it: pass another --db`
-      })
+    let outcome = "a new file"
+    if (yield* fs.exists(file)) {
+      const marker = yield* Effect.scoped(
+        Effect.flatMap(SqliteStore.make({ file, readonly: true }), (store) =>
+          Stream.runCollect(store.read(MARKER_STREAM, { maxCount: 1 }))
+        )
+      ).pipe(Effect.mapError((e) => refuse(file, `exists and is not a durable-monad database (${e.message})`)))
+      if (marker[0]?.type !== MARKER_TYPE || marker[0].id !== markerEvent.id) {
+        return yield* refuse(file, "exists and was not created by the demo")
+      }
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) yield* fs.remove(f, { force: true })
+      outcome = "a fresh file (the previous demo database was deleted)"
     }
-    for (const f of [file, `${file}-wal`, `${file}-shm`]) yield* fs.remove(f, { force: true })
-    return "a fresh file (the previous demo database was deleted)"
+    yield* Effect.scoped(
+      Effect.flatMap(SqliteStore.make({ file }), (store) => store.append(MARKER_STREAM, NoStream, [markerEvent]))
+    ).pipe(Effect.mapError((e) => new CliFailure({ message: `cannot create ${file}: ${e.message}` })))
+    return outcome
   })
 
 /** A runtime over the SQLite file: a new layer each call, so a new store connection and no cached instances. */
@@ -299,12 +324,20 @@ const diagrams = (out: string, ids: ReadonlyArray<string>) =>
     const model = toModel(pullRequest)
     yield* say(...heading("6. Diagrams"))
     const written: Array<Array<string>> = []
+    // Without bpmn-moddle (optional), the demo still writes SVG and Mermaid, and says what BPMN needs.
+    const missing = new Set<Format>()
     const writeAll = (name: string, progress: Parameters<typeof draw>[2]) =>
       Effect.gen(function* () {
         const files: Array<string> = []
         for (const format of ["bpmn", "svg", "mermaid"] as const) {
+          const drawn = missing.has(format) ? undefined : yield* Effect.result(draw(model, format, progress))
+          if (drawn === undefined || Result.isFailure(drawn)) {
+            missing.add(format)
+            files.push("-")
+            continue
+          }
           const file = join(out, `${name}.${EXTENSIONS[format]}`)
-          yield* writeText(file, yield* draw(model, format, progress))
+          yield* writeText(file, drawn.success)
           files.push(basename(file))
         }
         return files
@@ -315,23 +348,38 @@ const diagrams = (out: string, ids: ReadonlyArray<string>) =>
       const progress = toProgress(model, yield* pr.replay)
       written.push([`${id} (${progress.status})`, ...(yield* writeAll(id, progress))])
     }
+    const install = DRAWING_NEEDS.bpmn.map((name) => installSpec(name, peerRange(name)))
     yield* say(
       `Written to ${out}${out.endsWith("/") ? "" : "/"}: the workflow, then each instance's progress drawn on it`,
       "(done, current, failed, not reached).",
       "",
       ...indent(table(["diagram", "BPMN", "SVG", "Mermaid"], written)),
       "",
-      "Open .bpmn in bpmn.io or Camunda Modeler, .svg in a browser, .mmd in any Mermaid viewer."
+      ...(missing.size === 0
+        ? ["Open .bpmn in bpmn.io or Camunda Modeler, .svg in a browser, .mmd in any Mermaid viewer."]
+        : [
+            "Open .svg in a browser, .mmd in any Mermaid viewer. BPMN needs the optional dependency bpmn-moddle:",
+            `  npm install ${install.join(" ")}`
+          ])
     )
   })
 
-/** How to call this CLI again, and the example's module#export, as this process was started (source or built). */
+/**
+ * How to call this CLI again, and the example's module#export. In this repository (the current directory is the
+ * package's own): `npm run cli --` and the example's source. Elsewhere, where the package is installed:
+ * `npx durable-monad` and the example this process loaded (under node_modules/durable-monad/dist/examples).
+ */
 const invocation = () => {
-  const script = process.argv[1] ?? ""
-  const fromSource = script.endsWith(".ts")
-  const cli = fromSource ? `node --conditions=source --import tsx ${relative(process.cwd(), script)}` : "durable-monad"
+  const root = manifest()?.root
+  if (
+    root !== undefined &&
+    root === realpathSync(process.cwd()) &&
+    existsSync(join(root, "examples/pull-request.ts"))
+  ) {
+    return { cli: "npm run cli --", example: "examples/pull-request.ts#pullRequest" }
+  }
   const example = fileURLToPath(new URL(`../../examples/pull-request${extname(import.meta.url)}`, import.meta.url))
-  return { cli, example: `${relative(process.cwd(), example)}#pullRequest` }
+  return { cli: "npx durable-monad", example: `${relative(process.cwd(), example)}#pullRequest` }
 }
 
 const run = (db: string, out: string) =>
@@ -373,7 +421,7 @@ export const demo = Command.make(
     db: Flag.String("db").pipe(
       Flag.withMetavar("FILE"),
       Flag.withDescription(
-        "The SQLite database file to use (default .durable-monad/demo.db); deleted first if an earlier demo wrote it, any other file is left alone"
+        "The SQLite database file to use (default .durable-monad/demo.db); deleted first if an earlier demo created it (the demo marks its databases), any other file is left alone"
       ),
       Flag.withDefault(".durable-monad/demo.db")
     ),

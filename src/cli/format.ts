@@ -35,6 +35,24 @@ const ANSI = /\u001b\[[0-9;]*m/g
 /** Display width of a string (ignoring colour codes). */
 export const width = (text: string): number => text.replace(ANSI, "").length
 
+// ---- untrusted text ----
+
+// C0 controls, DEL, C1 controls (U+009B is a one-character CSI) and the bidirectional overrides that can make a line
+// read differently from what it holds.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+
+/**
+ * Text from a store (ids, step ids, types, messages quoting them) made safe for a terminal: control characters are
+ * shown as `\uXXXX` escapes instead of reaching the terminal, where `ESC [2J` would clear the operator's screen.
+ */
+export const printable = (text: string): string =>
+  text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+
+/** An instant as ISO-8601, or a placeholder for a date out of range (which `toISOString` throws on). */
+export const isoTime = (date: Date): string =>
+  Number.isNaN(date.getTime()) ? "(time out of range)" : date.toISOString()
+
 // ---- tables ----
 
 /**
@@ -61,12 +79,17 @@ export const indent = (lines: ReadonlyArray<string>, by = "  "): Array<string> =
 const isTagged = (u: unknown): u is { readonly _tag: string } =>
   typeof u === "object" && u !== null && typeof (u as { _tag?: unknown })._tag === "string"
 
-const fields = (o: object, skipTag: boolean): string => {
+const fields = (o: object, skipTag: boolean, depth = 0): string => {
   const entries = Object.entries(o).filter(([k, v]) => !(skipTag && k === "_tag") && v !== undefined)
-  return entries.length === 0 ? "{}" : `{ ${entries.map(([k, v]) => `${key(k)}: ${pretty(v)}`).join(", ")} }`
+  return entries.length === 0
+    ? "{}"
+    : `{ ${entries.map(([k, v]) => `${key(k)}: ${prettyAt(v, depth + 1)}`).join(", ")} }`
 }
 
-const key = (k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k))
+const key = (k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : printable(JSON.stringify(k)))
+
+/** Values nested deeper than this are shown as `…`: a row nested 50,000 deep must not overflow the stack. */
+const MAX_DEPTH = 32
 
 /**
  * A value on one line, readable: tagged objects (states, events, errors) as `Tag { field: value }` (just `Tag` when
@@ -74,18 +97,21 @@ const key = (k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)
  *
  * @example pretty(new Checked({ commit: "a1b2c3", results: "ok" })) // Checked { commit: "a1b2c3", results: "ok" }
  */
-export const pretty = (value: unknown): string => {
+export const pretty = (value: unknown): string => prettyAt(value, 0)
+
+const prettyAt = (value: unknown, depth: number): string => {
   if (value === null || value === undefined) return String(value)
-  if (typeof value === "string") return JSON.stringify(value)
+  if (typeof value === "string") return printable(JSON.stringify(value))
   if (typeof value === "bigint") return `${value}n`
   if (typeof value !== "object") return String(value)
-  if (value instanceof Date) return value.toISOString()
-  if (Array.isArray(value)) return `[${value.map(pretty).join(", ")}]`
+  if (value instanceof Date) return isoTime(value)
+  if (depth >= MAX_DEPTH) return "…"
+  if (Array.isArray(value)) return `[${value.map((v) => prettyAt(v, depth + 1)).join(", ")}]`
   if (isTagged(value)) {
-    const rest = fields(value, true)
-    return rest === "{}" ? value._tag : `${value._tag} ${rest}`
+    const rest = fields(value, true, depth)
+    return rest === "{}" ? printable(value._tag) : `${printable(value._tag)} ${rest}`
   }
-  return fields(value, false)
+  return fields(value, false, depth)
 }
 
 /**
@@ -96,25 +122,27 @@ export const shallow = (value: unknown, max = 60): string => {
   const full = pretty(value)
   if (full.length <= max || !isTagged(value)) return full
   const entries = Object.entries(value).filter(([k, v]) => k !== "_tag" && v !== undefined)
-  return `${value._tag} { ${entries.map(([k, v]) => `${key(k)}: ${isTagged(v) ? v._tag : pretty(v)}`).join(", ")} }`
+  return `${printable(value._tag)} { ${entries.map(([k, v]) => `${key(k)}: ${isTagged(v) ? printable(v._tag) : pretty(v)}`).join(", ")} }`
 }
 
 /** A message on one line (schema issues span several). */
-export const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ")
+export const oneLine = (text: string): string => printable(text.replace(/\s*\n\s*/g, " "))
 
 /** A recorded payload; its `_tag` is left out when it only repeats the event type shown next to it. */
 export const payload = (type: string, data: unknown): string =>
   isTagged(data) && data._tag === type ? fields(data, true) : pretty(data)
 
 /** Only the tag of a tagged value (a state's name), else the value itself. */
-export const tagOf = (value: unknown): string => (isTagged(value) ? value._tag : pretty(value))
+export const tagOf = (value: unknown): string => (isTagged(value) ? printable(value._tag) : pretty(value))
 
 // ---- statuses ----
 
 const errorText = (error: unknown): string => (isTagged(error) ? pretty(error) : String(error))
 
 /** A status in plain words, e.g. "waiting for ReviewPR at step review-pr". */
-export const describeStatus = (status: Status<unknown>): string => {
+export const describeStatus = (status: Status<unknown>): string => printable(describeRaw(status))
+
+const describeRaw = (status: Status<unknown>): string => {
   switch (status._tag) {
     case "Waiting":
       return `waiting for ${status.signals.join(" or ")} at step ${status.step}`
@@ -150,7 +178,7 @@ export const statusWord = (status: Status<unknown>): string => {
 export const journalTable = (journal: ReadonlyArray<JournalEntry>): Array<string> =>
   table(
     ["rev", "step", "type", "payload"],
-    journal.map((e) => [String(e.revision), e.step, e.type, payload(e.type, e.data)])
+    journal.map((e) => [String(e.revision), printable(e.step), printable(e.type), payload(e.type, e.data)])
   )
 
 /** A section heading: a blank line, then the title underlined. */

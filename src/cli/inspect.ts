@@ -17,9 +17,11 @@ import {
   CliFailure,
   describeStatus,
   indent,
+  isoTime,
   oneLine,
   payload,
   pretty,
+  printable,
   shallow,
   statusWord,
   style,
@@ -28,15 +30,15 @@ import {
 } from "./format.js"
 import { historyOf, loadDefinition, openDatabase, replayFailure, workflowArgument } from "./loadWorkflow.js"
 
-const stepOf = (e: StoredEvent): string => recordedStep(e) ?? "?"
+const stepOf = (e: StoredEvent): string => printable(recordedStep(e) ?? "?")
 
-const timeOf = (e: StoredEvent): string => recordedAt(e).toISOString()
+const timeOf = (e: StoredEvent): string => isoTime(recordedAt(e))
 
 /** A status in a few words for a table cell (the step has its own column). */
 const statusCell = (status: Status<unknown>): string => {
   switch (status._tag) {
     case "Waiting":
-      return `${statusWord(status)} for ${status.signals.join(" or ")}`
+      return `${statusWord(status)} for ${printable(status.signals.join(" or "))}`
     case "Failed":
       return `${statusWord(status)}: ${tagOf(status.error)}`
     default:
@@ -62,10 +64,15 @@ const listInstances = (definition: Definition.Any, db: string) =>
       )
       if (Result.isSuccess(loaded)) {
         const { status, state } = loaded.success
-        rows.push([id, statusCell(status), "step" in status ? status.step : "", shallow(state)])
+        rows.push([printable(id), statusCell(status), "step" in status ? printable(status.step) : "", shallow(state)])
       } else {
         broken++
-        rows.push([id, style.red("does not load"), "", `${loaded.failure._tag}: ${oneLine(loaded.failure.message)}`])
+        rows.push([
+          printable(id),
+          style.red("does not load"),
+          "",
+          `${loaded.failure._tag}: ${oneLine(loaded.failure.message)}`
+        ])
       }
     }
     yield* Console.log(`Instances of workflow ${definition.name} in ${db}:`)
@@ -78,6 +85,20 @@ const listInstances = (definition: Definition.Any, db: string) =>
     }
   })
 
+/** After printing what it can: an event whose time is out of Date range is a corrupt history, named by revision. */
+const outOfRangeTimes = (stream: string, events: ReadonlyArray<StoredEvent>) => {
+  const bad = events.filter((e) => Number.isNaN(recordedAt(e).getTime())).map((e) => e.revision)
+  return bad.length === 0
+    ? Effect.void
+    : Effect.fail(
+        new CliFailure({
+          message: printable(
+            `${stream}: the recorded time of the event${bad.length === 1 ? "" : "s"} at revision${bad.length === 1 ? "" : "s"} ${bad.join(", ")} is out of range`
+          )
+        })
+      )
+}
+
 const auditTrail = (definition: Definition.Any, id: string, db: string) =>
   Effect.gen(function* () {
     const { stream, events } = yield* historyOf(definition, id, db)
@@ -86,12 +107,12 @@ const auditTrail = (definition: Definition.Any, id: string, db: string) =>
         String(e.revision),
         timeOf(e),
         stepOf(e),
-        e.type,
+        printable(e.type),
         payload(e.type, e.data),
         ...(states === undefined ? [] : [pretty(states[i])])
       ])
 
-    yield* Console.log(`Instance ${id} of workflow ${definition.name} (stream ${stream}) in ${db}`)
+    yield* Console.log(printable(`Instance ${id} of workflow ${definition.name} (stream ${stream}) in ${db}`))
     const result = replay(definition, stream, events, { timeline: true })
     if (Result.isFailure(result)) {
       yield* Console.log("")
@@ -120,6 +141,7 @@ const auditTrail = (definition: Definition.Any, id: string, db: string) =>
     yield* Console.log("")
     yield* Console.log(`Status: ${describeStatus(r.status)}`)
     yield* Console.log(`State:  ${pretty(r.state)}`)
+    yield* outOfRangeTimes(stream, events)
   })
 
 export const inspect = Command.make(

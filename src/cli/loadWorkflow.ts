@@ -1,9 +1,12 @@
 /**
  * What the command line names: a workflow as `<module>#<export>`, a database file, an instance.
  *
- * `<module>` is a file path, relative to the current directory. TypeScript files (.ts, .mts, .cts, .tsx) are loaded
- * with tsx (already registered when the CLI runs under `--import tsx`, else through tsx's `tsImport`), JavaScript
- * with a plain `import()`. Without `#<export>`, the module's only workflow export is taken.
+ * `<module>` is a file path, relative to the current directory. It is imported into the CLI's own module graph, so
+ * the `durable-monad` and `effect` it imports are the very modules the CLI uses (its Schemas decode the stored
+ * events, its Workflow values are recognised). TypeScript files (.ts, .mts, .cts, .tsx) need a loader: the CLI
+ * registers tsx's hooks for the whole process (tsx is an optional peer dependency: the application's); without
+ * tsx, Node >= 22.18 strips types itself. From source (`--import tsx`) TypeScript already loads. JavaScript is a
+ * plain `import()`. Without `#<export>`, the module's only workflow export is taken.
  */
 import { existsSync, statSync } from "node:fs"
 import { extname, resolve } from "node:path"
@@ -13,12 +16,15 @@ import { Argument } from "effect/cli"
 import {
   type Definition,
   EventStore,
+  MissingDependencyError,
   type StoreError,
   type StoredEvent,
   streamName,
   Workflow,
   WorkflowRuntime
 } from "durable-monad"
+import { otherEffectFor } from "../package/effectCopies.js"
+import { importOptional, installSpec, peerRange } from "../package/optionalDependency.js"
 import { CliFailure } from "./format.js"
 
 /** What an export turned out to be. */
@@ -43,18 +49,44 @@ export const parseTarget = (spec: string): { readonly module: string; readonly e
 
 const TS = new Set([".ts", ".mts", ".cts", ".tsx"])
 
+/** How `.ts` modules are loaded, for `--help`. */
+export const TYPESCRIPT_LOADING =
+  "TypeScript modules are loaded with tsx (install it in the application: npm install --save-dev tsx) into the CLI's own module graph, so they share its durable-monad and effect"
+
+let tsxRegistered: Promise<void> | undefined
+
+/**
+ * Make `import()` of TypeScript work in this process. tsx's `register()` without a namespace installs its hooks for
+ * every later import (unlike `tsImport`, which loads the module and everything it imports a second time, beside the
+ * CLI's copies: then its Schemas are not the ones the CLI decodes with). tsx comes first where Node could strip
+ * types too: it also resolves `./x.js` to `./x.ts`, as TypeScript sources are written.
+ */
+const loadTypeScript = (file: string): Promise<void> => {
+  // From source (npm run cli, the tests) the CLI itself is TypeScript: a loader is already there.
+  if (import.meta.url.endsWith(".ts")) return Promise.resolve()
+  const tsx = () => importOptional("tsx", `loading the TypeScript module ${file}`, () => import("tsx/esm/api"))
+  return (tsxRegistered ??= tsx().then(
+    ({ register }) => {
+      register()
+    },
+    (error) => {
+      if (error instanceof MissingDependencyError && (process.features as { typescript?: unknown }).typescript) return
+      tsxRegistered = undefined
+      throw error
+    }
+  ))
+}
+
 const importFile = async (file: string): Promise<Record<string, unknown>> => {
-  const url = pathToFileURL(file).href
-  if (!TS.has(extname(file))) return import(url)
-  try {
-    // Under `node --import tsx` (npm start, the tests) TypeScript already loads: one module graph, one copy of
-    // everything.
-    return await import(url)
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== "ERR_UNKNOWN_FILE_EXTENSION") throw error
-    const { tsImport } = await import("tsx/esm/api")
-    return tsImport(url, import.meta.url)
+  if (TS.has(extname(file))) await loadTypeScript(file)
+  return import(pathToFileURL(file).href)
+}
+
+const describeLoadError = (modulePath: string, error: unknown): string => {
+  if (error instanceof MissingDependencyError && error.dependency === "tsx") {
+    return `${modulePath} is TypeScript, and loading it needs tsx, which is not installed: npm install --save-dev ${installSpec("tsx", peerRange("tsx"))} (or pass the compiled .js module)`
   }
+  return `could not load ${modulePath}: ${error instanceof Error ? error.message : String(error)}`
 }
 
 /** Import a module file (resolved against the current directory). */
@@ -66,12 +98,14 @@ export const loadModule = (modulePath: string): Effect.Effect<Record<string, unk
       return yield* new CliFailure({ message: `no such file: ${modulePath}${where}` })
     }
     if (!statSync(file).isFile()) return yield* new CliFailure({ message: `not a file: ${modulePath}` })
+    // Refuse before importing: a module built on another copy of effect would load, then fail on every Schema.
+    const twoCopies = otherEffectFor(file, `the module ${modulePath}`)
+    if (twoCopies !== undefined) {
+      return yield* new CliFailure({ message: `cannot load ${modulePath}: ${twoCopies.message}` })
+    }
     return yield* Effect.tryPromise({
       try: () => importFile(file),
-      catch: (error) =>
-        new CliFailure({
-          message: `could not load ${modulePath}: ${error instanceof Error ? error.message : String(error)}`
-        })
+      catch: (error) => new CliFailure({ message: describeLoadError(modulePath, error) })
     })
   })
 
@@ -139,8 +173,8 @@ export const sqliteStore: Effect.Effect<typeof import("durable-monad/sqlite").Sq
   })
 
 /**
- * The runtime and the store over an existing SQLite database file. Fails (rather than creating an empty database,
- * as the store would) when the file does not exist.
+ * The runtime and the store over an existing SQLite database file, opened read-only. Fails (rather than creating an
+ * empty database, as the store would) when the file does not exist, is empty or is not a current store.
  */
 export const openDatabase = (file: string): Layer.Layer<WorkflowRuntime | EventStore, CliFailure | StoreError> =>
   Layer.unwrap(
@@ -148,14 +182,16 @@ export const openDatabase = (file: string): Layer.Layer<WorkflowRuntime | EventS
       if (!existsSync(file)) return yield* new CliFailure({ message: `no database file: ${file}` })
       if (!statSync(file).isFile()) return yield* new CliFailure({ message: `not a database file: ${file}` })
       const SqliteStore = yield* sqliteStore
-      return Layer.fresh(WorkflowRuntime.layer).pipe(Layer.provideMerge(SqliteStore.layer({ file })))
+      // Read-only: inspecting a store must never change it (no WAL switch, no -wal/-shm files, no migration), and
+      // must work on a file in a read-only directory.
+      return Layer.fresh(WorkflowRuntime.layer).pipe(Layer.provideMerge(SqliteStore.layer({ file, readonly: true })))
     })
   )
 
 export const workflowArgument = Argument.String("workflow").pipe(
   Argument.withMetavar("MODULE#EXPORT"),
   Argument.withDescription(
-    "The workflow: a module file (.ts or .js, relative to the current directory) and the name of its export, e.g. examples/pull-request.ts#pullRequest; #export may be left out when the module exports one workflow"
+    `The workflow: a module file (.ts or .js, relative to the current directory) and the name of its export, e.g. examples/pull-request.ts#pullRequest; #export may be left out when the module exports one workflow. ${TYPESCRIPT_LOADING}`
   )
 )
 

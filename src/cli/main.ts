@@ -6,27 +6,16 @@
  * history that does not replay, a store error…), 2 on bad usage (unknown command or flag, missing or invalid
  * value), 130 when interrupted.
  */
-import { existsSync, readFileSync } from "node:fs"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { Cause, Console, Effect, Exit, Layer, Logger } from "effect"
 import { CliConfig, CliError, CliOutput, Command, GlobalFlag } from "effect/cli"
+import { manifest } from "../package/manifest.js"
 import { demo } from "./demo.js"
-import { CliFailure, style } from "./format.js"
+import { CliFailure, printable, style } from "./format.js"
 import { inspect } from "./inspect.js"
+import { TYPESCRIPT_LOADING } from "./loadWorkflow.js"
 import * as NodeEnvironment from "./NodeEnvironment.js"
 import { render } from "./render.js"
-
-/** The version in the package.json of durable-monad above this file (source or built layout alike). */
-const version = (): string => {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
-    const file = join(dir, "package.json")
-    if (!existsSync(file)) continue
-    const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: unknown; version?: unknown }
-    if (pkg.name === "durable-monad" && typeof pkg.version === "string") return pkg.version
-  }
-  return "unknown"
-}
+import { verify } from "./verify.js"
 
 export const EXIT_OK = 0
 export const EXIT_FAILED = 1
@@ -34,9 +23,9 @@ export const EXIT_USAGE = 2
 
 export const root = Command.make("durable-monad").pipe(
   Command.withDescription(
-    "Durable, event-sourced workflows written as typed values: run the demo, inspect the instances in a database, draw a workflow and an instance's progress."
+    `Durable, event-sourced workflows written as typed values: run the demo, inspect the instances in a database, draw a workflow and an instance's progress. A workflow is named as MODULE#EXPORT, a .js or .ts module of the application; ${TYPESCRIPT_LOADING}.`
   ),
-  Command.withSubcommands([demo, inspect, render]),
+  Command.withSubcommands([demo, inspect, render, verify]),
   Command.withExamples([
     { command: "durable-monad demo", description: "run the pull-request demo on a SQLite file" },
     { command: "durable-monad inspect examples/pull-request.ts#pullRequest --db .durable-monad/demo.db" },
@@ -94,7 +83,8 @@ export const exitCode = (exit: Exit.Exit<unknown, unknown>): number => {
   if (failure._tag === "Some") {
     const e = failure.value
     const message = e instanceof CliFailure ? e.message : e instanceof Error ? `${e.message}` : String(e)
-    process.stderr.write(`${style.red("error:")} ${message}\n`)
+    // Messages quote ids and step names from the store: never let them drive the terminal.
+    process.stderr.write(`${style.red("error:")} ${message.split("\n").map(printable).join("\n")}\n`)
   } else {
     process.stderr.write(`${style.red("internal error:")} ${Cause.pretty(exit.cause)}\n`)
   }
@@ -102,9 +92,9 @@ export const exitCode = (exit: Exit.Exit<unknown, unknown>): number => {
 }
 
 export const main = (args: ReadonlyArray<string>): Promise<number> =>
-  Effect.runPromiseExit(Command.runWith(root, { version: version() })(args).pipe(Effect.provide(cliLayer))).then(
-    exitCode
-  )
+  Effect.runPromiseExit(
+    Command.runWith(root, { version: manifest()?.version ?? "unknown" })(args).pipe(Effect.provide(cliLayer))
+  ).then(exitCode)
 
 // A reader that goes away (`durable-monad demo | head`) is not an error of ours: stop quietly.
 for (const stream of [process.stdout, process.stderr]) {

@@ -5,7 +5,8 @@
 import { dirname } from "node:path"
 import { Console, Effect, FileSystem, Option, Result } from "effect"
 import { Command, CliError, Flag } from "effect/cli"
-import { type Progress, replay, toModel, toProgress, type WorkflowModel } from "durable-monad"
+import { MissingDependencyError, type Progress, replay, toModel, toProgress, type WorkflowModel } from "durable-monad"
+import { installSpec, peerRange } from "../package/optionalDependency.js"
 import { CliFailure } from "./format.js"
 import {
   historyOf,
@@ -27,18 +28,65 @@ const DESCRIBE: Readonly<Record<Format, string>> = {
   mermaid: "Mermaid flowchart"
 }
 
-/** The renderers, loaded on first use (elkjs and bpmn-moddle are only needed to draw). */
+/** The renderers, loaded on first use (only drawing needs them). */
 const renderers = Effect.promise(() => import("durable-monad/render"))
 
-/** Draw a model in a format, with an instance's progress when given. */
-export const draw = (model: WorkflowModel, format: Format, progress: Progress | undefined): Effect.Effect<string> =>
+/** The optional peer dependencies each format needs (Mermaid none). */
+export const DRAWING_NEEDS: Readonly<Record<Format, ReadonlyArray<string>>> = {
+  bpmn: ["bpmn-moddle"],
+  svg: [],
+  mermaid: []
+}
+
+/** Every missing dependency of a format at once, so that one `npm install` fixes it (the renderers stop at the first). */
+const missingFor = (format: Format): Option.Option<CliFailure> => {
+  const missing = DRAWING_NEEDS[format].filter((name) => {
+    try {
+      import.meta.resolve(name)
+      return false
+    } catch {
+      return true
+    }
+  })
+  if (missing.length === 0) return Option.none()
+  const feature = `drawing ${DESCRIBE[format]}`
+  const [only] = missing
+  if (missing.length === 1 && only !== undefined) {
+    return Option.some(
+      new CliFailure({
+        message: new MissingDependencyError({ dependency: only, range: peerRange(only), feature }).message
+      })
+    )
+  }
+  return Option.some(
+    new CliFailure({
+      message: `${feature} needs ${missing.join(" and ")}, optional dependencies of durable-monad that are not installed: npm install ${missing.map((name) => installSpec(name, peerRange(name))).join(" ")}`
+    })
+  )
+}
+
+/** A renderer's MissingDependencyError stays typed (the demo skips the format); anything else is a defect. */
+const drawing = (render: () => Promise<string>): Effect.Effect<string, MissingDependencyError> =>
+  Effect.tryPromise({ try: render, catch: (error) => error }).pipe(
+    Effect.catch((error) => (error instanceof MissingDependencyError ? Effect.fail(error) : Effect.die(error)))
+  )
+
+/**
+ * Draw a model in a format, with an instance's progress when given. BPMN fails with a MissingDependencyError when
+ * bpmn-moddle is not installed.
+ */
+export const draw = (
+  model: WorkflowModel,
+  format: Format,
+  progress: Progress | undefined
+): Effect.Effect<string, MissingDependencyError> =>
   Effect.flatMap(renderers, ({ toBpmn, toMermaid, toSvg }) => {
     const options = progress === undefined ? {} : { progress }
     switch (format) {
       case "bpmn":
-        return Effect.promise(() => toBpmn(model, options))
+        return drawing(() => toBpmn(model, options))
       case "svg":
-        return Effect.promise(() => toSvg(model, options))
+        return drawing(() => toSvg(model, options))
       case "mermaid":
         return Effect.sync(() => toMermaid(model, options))
     }
@@ -97,13 +145,15 @@ export const render = Command.make(
   },
   ({ workflow, format, output, db, instance }) =>
     Effect.gen(function* () {
+      const missing = missingFor(format)
+      if (Option.isSome(missing)) return yield* missing.value
       const loaded = yield* loadWorkflow(workflow)
       const model = toModel(loaded.value)
       const progress =
         Option.isSome(db) && Option.isSome(instance)
           ? yield* progressOf(loaded, workflow, db.value, instance.value)
           : undefined
-      const text = yield* draw(model, format, progress)
+      const text = yield* Effect.mapError(draw(model, format, progress), (e) => new CliFailure({ message: e.message }))
       if (Option.isNone(output)) {
         yield* Effect.promise(() => new Promise<void>((resolve) => process.stdout.write(asFile(text), () => resolve())))
         return

@@ -33,6 +33,8 @@ export interface DefineOptions<In> {
 }
 
 const NAME = /^[A-Za-z][A-Za-z0-9_.]*$/
+/** Stream names are `<name>-<id>`: keep the name's share short. */
+const MAX_NAME_LENGTH = 100
 
 /**
  * Name a workflow and give the Schema of its input, so the runtime can start, persist and recover instances.
@@ -57,9 +59,9 @@ export const define: {
     options: DefineOptions<I>
   ): Definition<I, Out, E, R, S>
 } = dual(2, (self: Workflow.Any, options: DefineOptions<unknown>): Definition.Any => {
-  if (!NAME.test(options.name)) {
+  if (typeof options.name !== "string" || !NAME.test(options.name) || options.name.length > MAX_NAME_LENGTH) {
     throw new InvalidDefinition(
-      `workflow name ${JSON.stringify(options.name)}: use letters, digits, "_" and "." and start with a letter (no "-": streams are named <name>-<instanceId>)`
+      `workflow name ${JSON.stringify(options.name)}: use up to 100 letters, digits, "_" and "." and start with a letter (no "-": streams are named <name>-<instanceId>)`
     )
   }
   // Assign (and so check) the ids now: a duplicate explicit id is a bug to report where the workflow is defined.

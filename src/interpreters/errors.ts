@@ -136,3 +136,15 @@ export class InvalidInput extends Data.TaggedError("InvalidInput")<{
     return `${this.stream}: invalid input: ${this.issue}`
   }
 }
+
+/** An instance id that is not a non-empty string within the length limit. Nothing was read or written. */
+export class InvalidInstanceId extends Data.TaggedError("InvalidInstanceId")<{
+  readonly workflow: string
+  /** The id as given, made printable (`JSON.stringify` for strings, else its type). */
+  readonly id: string
+  readonly issue: string
+}> {
+  override get message(): string {
+    return `workflow ${this.workflow}: invalid instance id ${this.id}: ${this.issue}`
+  }
+}

@@ -8,8 +8,10 @@
  * `metadata` `{ step, occurrence, at }`.
  */
 import * as Crypto from "node:crypto"
-import { Result, Schema, SchemaAST } from "effect"
+import { Cause, Result, Schema, SchemaAST } from "effect"
 import type { PlainCodec } from "../dsl/Signal.js"
+import { describeCause } from "./errors.js"
+import { checkJson, DEFAULT_LIMITS, type Limits } from "./limits.js"
 import type { EventData, Json, StoredEvent } from "./store/EventStore.js"
 
 export const STARTED = "WorkflowStarted"
@@ -49,20 +51,44 @@ export const jsonCodec = (schema: PlainCodec<unknown>): JsonCodec => {
 }
 
 /**
- * Encode a value with a Schema and decode the result back. The runtime continues from the decoded value — exactly
- * what replay will see — so a Schema that drops or normalises fields cannot make a live instance diverge from its
- * recovered self.
+ * What a Schema operation threw. A getter or Proxy trap that throws inside a Schema surfaces as effect's "Result
+ * adapter can only return schema issues" with the original error inside its Cause: report the original.
+ */
+const thrownMessage = (error: unknown): string => {
+  const cause = (error as { cause?: unknown } | null)?.cause
+  if (Cause.isCause(cause)) return describeCause(cause)
+  return error instanceof Error ? error.message : "a value threw"
+}
+
+/**
+ * Encode a value with a Schema, check the encoding against `limits`, and decode it back. The runtime continues from
+ * the decoded value — exactly what replay will see — so a Schema that drops or normalises fields cannot make a live
+ * instance diverge from its recovered self. Never throws: a value whose getters throw, a Proxy, or a structure too
+ * deep or too large for the journal is an issue (a message), like a Schema mismatch.
  */
 export const roundTrip = (
   schema: PlainCodec<unknown>,
-  value: unknown
-): Result.Result<{ readonly data: Json; readonly value: unknown }, Schema.SchemaError> => {
+  value: unknown,
+  limits: Limits = DEFAULT_LIMITS
+): Result.Result<{ readonly data: Json; readonly value: unknown }, string> => {
   const codec = jsonCodec(schema)
-  const encoded = codec.encode(value)
-  if (Result.isFailure(encoded)) return Result.fail(encoded.failure)
-  const decoded = codec.decode(encoded.success)
-  if (Result.isFailure(decoded)) return Result.fail(decoded.failure)
-  return Result.succeed({ data: encoded.success as Json, value: decoded.success })
+  let encoded: Result.Result<unknown, Schema.SchemaError>
+  try {
+    encoded = codec.encode(value)
+  } catch (error) {
+    return Result.fail(`it cannot be read: ${thrownMessage(error)}`)
+  }
+  if (Result.isFailure(encoded)) return Result.fail(encoded.failure.message)
+  const checked = checkJson(encoded.success, limits)
+  if ("issue" in checked) return Result.fail(checked.issue)
+  let decoded: Result.Result<unknown, Schema.SchemaError>
+  try {
+    decoded = codec.decode(checked.json)
+  } catch (error) {
+    return Result.fail(`it does not decode: ${thrownMessage(error)}`)
+  }
+  if (Result.isFailure(decoded)) return Result.fail(decoded.failure.message)
+  return Result.succeed({ data: checked.json, value: decoded.success })
 }
 
 /** The journal `type` of an event: its `_tag`, else its Schema's identifier, else "Event". */

@@ -1,18 +1,13 @@
-import {
-  type BpmnActivity,
-  type BpmnBaseElement,
-  type BpmnFlowNode,
-  BpmnModdle,
-  type ModdleTypeMap,
-  type Of
-} from "bpmn-moddle"
+import type { BpmnActivity, BpmnBaseElement, BpmnFlowNode, BpmnModdle, ModdleTypeMap, Of } from "bpmn-moddle"
 import type { Progress } from "../model/Progress.js"
 import type { WorkflowModel } from "../model/WorkflowModel.js"
-import { colorsFor, containerFill } from "./colors.js"
+import { importOptional } from "../package/optionalDependency.js"
+import { colorsFor, containerFill, legendEntries, notReached } from "./colors.js"
 import type { Container, FlowNode } from "./graph.js"
 import { IdAllocator, ids } from "./ids.js"
 import { type Bounds, type Diagram, type Label, layout } from "./layout.js"
-import { type Overlay, overlay, takenLast } from "./progress.js"
+import { type DrawState, type Overlay, overlay, takenLast } from "./progress.js"
+import { measure } from "./text.js"
 
 export interface RenderOptions {
   /** An instance's progress: elements and flows are coloured done / current / failed. */
@@ -36,7 +31,8 @@ export const toBpmn = async (input: RenderInput, options: RenderOptions = {}): P
   const diagram = await toDiagram(input)
   const colors = options.progress ? overlay(diagram.graph, options.progress) : undefined
   // bpmn-moddle 10 registers both colour vocabularies (`bioc`, OMG `color`) itself.
-  const moddle = new BpmnModdle()
+  const { BpmnModdle: Moddle } = await importOptional("bpmn-moddle", "writing BPMN XML", () => import("bpmn-moddle"))
+  const moddle = new Moddle()
   const { xml } = await moddle.toXML(definitions(moddle, diagram, colors), { format: true })
   return xml
 }
@@ -56,6 +52,16 @@ const definitions = (moddle: BpmnModdle, diagram: Diagram, colors: Overlay | und
       moddle.create("bpmn:Error", { id: rootIds.take(ids.error(name)), name, errorCode: name })
     ])
   )
+  const escalations = new Map(
+    graph.escalations.map((e) => [
+      e.id,
+      moddle.create("bpmn:Escalation", {
+        id: rootIds.take(ids.escalation(e.id)),
+        name: e.name,
+        escalationCode: e.id
+      })
+    ])
+  )
   const elements = new Map<string, Of<BpmnBaseElement>>()
   const process = moddle.create("bpmn:Process", {
     id: graph.root.id,
@@ -64,18 +70,42 @@ const definitions = (moddle: BpmnModdle, diagram: Diagram, colors: Overlay | und
     ...documentation(moddle, graph.description)
   })
   elements.set(graph.root.id, process)
-  fillContainer(moddle, process, graph.root, { messages, errors, elements })
+  fillContainer(moddle, process, graph.root, { messages, errors, escalations, elements })
 
   const plane = moddle.create("bpmndi:BPMNPlane", { id: ids.plane(graph.rootId), bpmnElement: process })
   plane.planeElement = [
     ...diagram.shapes.map((s) => shape(moddle, s, elements, colors)),
     ...takenLast(diagram.edges, colors).map((e) => edge(moddle, e, elements, colors))
   ]
+  if (colors) {
+    // The instance's status and the legend travel with the file: a text annotation under the diagram.
+    const text = statusText(diagram, colors)
+    const annotationId = ids.status(graph.rootId)
+    const annotation = moddle.create("bpmn:TextAnnotation", {
+      id: annotationId,
+      text
+    })
+    process.artifacts = [annotation]
+    const lines = text.split("\n")
+    const width = Math.max(220, Math.ceil(Math.max(...lines.map((l) => measure(l, 12))) + 20))
+    plane.planeElement.push(
+      moddle.create("bpmndi:BPMNShape", {
+        id: ids.di(annotationId),
+        bpmnElement: annotation,
+        bounds: bounds(moddle, {
+          x: diagram.bounds.x,
+          y: diagram.bounds.y + diagram.bounds.height + 30,
+          width,
+          height: Math.ceil(lines.length * 14.4 + 14)
+        })
+      })
+    )
+  }
   return moddle.create("bpmn:Definitions", {
     id: ids.definitions(graph.rootId),
     targetNamespace: "http://bpmn.io/schema/bpmn",
     exporter: "durable-monad",
-    rootElements: [...messages.values(), ...errors.values(), process],
+    rootElements: [...messages.values(), ...errors.values(), ...escalations.values(), process],
     diagrams: [moddle.create("bpmndi:BPMNDiagram", { id: ids.diagram(graph.rootId), plane })]
   })
 }
@@ -83,6 +113,7 @@ const definitions = (moddle: BpmnModdle, diagram: Diagram, colors: Overlay | und
 interface Globals {
   readonly messages: ReadonlyMap<string, El<"bpmn:Message">>
   readonly errors: ReadonlyMap<string, El<"bpmn:Error">>
+  readonly escalations: ReadonlyMap<string, El<"bpmn:Escalation">>
   readonly elements: Map<string, Of<BpmnBaseElement>>
 }
 
@@ -138,14 +169,33 @@ const flowNode = (
     ...documentation(moddle, node.description)
   }
   const definition = { id: ids.eventDefinition(node.id) }
+  // Thrown by end events, caught by boundary events: the same definitions, referring to the same root elements.
+  const escalation = (code: string) =>
+    moddle.create("bpmn:EscalationEventDefinition", {
+      ...definition,
+      ...withRef("escalationRef", globals.escalations.get(code))
+    })
+  const error = (name: string | undefined) =>
+    moddle.create("bpmn:ErrorEventDefinition", {
+      ...definition,
+      ...withRef("errorRef", name !== undefined ? globals.errors.get(name) : undefined)
+    })
   switch (node.kind) {
     case "startEvent":
       return moddle.create("bpmn:StartEvent", common)
-    case "endEvent":
+    case "endEvent": {
+      const eventDefinition = node.terminate
+        ? moddle.create("bpmn:TerminateEventDefinition", definition)
+        : node.escalation !== undefined
+          ? escalation(node.escalation)
+          : node.error !== undefined
+            ? error(node.error)
+            : undefined
       return moddle.create("bpmn:EndEvent", {
         ...common,
-        ...(node.terminate ? { eventDefinitions: [moddle.create("bpmn:TerminateEventDefinition", definition)] } : {})
+        ...(eventDefinition !== undefined ? { eventDefinitions: [eventDefinition] } : {})
       })
+    }
     case "task":
       return node.service ? moddle.create("bpmn:ServiceTask", common) : moddle.create("bpmn:Task", common)
     case "messageCatchEvent":
@@ -168,20 +218,48 @@ const flowNode = (
       fillContainer(moddle, sub, node.container, globals)
       return sub
     }
-    case "errorBoundaryEvent": {
-      const host = siblings.get(node.attachedTo)
+    case "escalationBoundaryEvent":
+    case "errorBoundaryEvent":
       return moddle.create("bpmn:BoundaryEvent", {
         ...common,
-        ...withRef("attachedToRef", host as Of<BpmnActivity> | undefined),
-        eventDefinitions: [
-          moddle.create("bpmn:ErrorEventDefinition", {
-            ...definition,
-            ...withRef("errorRef", node.error !== undefined ? globals.errors.get(node.error) : undefined)
-          })
-        ]
+        ...withRef("attachedToRef", siblings.get(node.attachedTo) as Of<BpmnActivity> | undefined),
+        eventDefinitions: [node.kind === "escalationBoundaryEvent" ? escalation(node.escalation) : error(node.error)]
       })
-    }
   }
+}
+
+/**
+ * The text of the status annotation: the instance and its status, what the colours mean (with the badges our SVG
+ * and Mermaid draw), and what ran more than once.
+ */
+const statusText = (diagram: Diagram, colors: Overlay): string => {
+  const colourNames: Readonly<Record<DrawState, string>> = {
+    done: "green",
+    current: colors.status === "waiting" ? "orange" : "blue",
+    failed: "red",
+    incident: "purple"
+  }
+  // States and what is not reached; the count pills are spelled out below instead.
+  const legend = legendEntries(colors.status).flatMap((e) =>
+    e.state !== undefined
+      ? [`${e.badge} ${e.name} (${colourNames[e.state]})`]
+      : e.badge === undefined
+        ? [`${e.name} (grey)`]
+        : []
+  )
+  const named = (counts: ReadonlyMap<string, number>, mark: string) =>
+    diagram.shapes.flatMap((s) => {
+      const n = counts.get(s.node.id)
+      return n !== undefined && s.node.name.length > 0 ? [`${s.node.name} ${mark}${n}`] : []
+    })
+  const repeated = named(colors.counts, "×")
+  const attempts = named(colors.attempts, "↻")
+  return [
+    `Instance ${colors.instance}: ${colors.status}`,
+    legend.join(" · "),
+    ...(repeated.length > 0 ? [`Repeated: ${repeated.join(", ")}`] : []),
+    ...(attempts.length > 0 ? [`Attempts: ${attempts.join(", ")}`] : [])
+  ].join("\n")
 }
 
 const withRef = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
@@ -209,9 +287,9 @@ const shape = (
     ...bpmnLabel(moddle, s.label)
   })
   const state = colors?.states.get(node.id)
-  if (colors && state) {
-    const c = colorsFor(state, colors.status)
-    const fill = node.kind === "subProcess" ? containerFill(state, colors.status) : c.fill
+  if (colors) {
+    const c = state ? colorsFor(state, colors.status) : notReached
+    const fill = node.kind === "subProcess" && state ? containerFill(state, colors.status) : c.fill
     element.set("bioc:stroke", c.stroke)
     element.set("bioc:fill", fill)
     element.set("color:border-color", c.stroke)
@@ -233,8 +311,8 @@ const edge = (
     ...bpmnLabel(moddle, e.label)
   })
   const state = colors?.states.get(e.flow.id)
-  if (colors && state) {
-    const c = colorsFor(state, colors.status)
+  if (colors) {
+    const c = state ? colorsFor(state, colors.status) : notReached
     element.set("bioc:stroke", c.stroke)
     element.set("color:border-color", c.stroke)
   }

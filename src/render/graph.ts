@@ -14,6 +14,7 @@ export type FlowNode =
   | ExclusiveGatewayNode
   | SubProcessNode
   | ErrorBoundaryEventNode
+  | EscalationBoundaryEventNode
 
 interface NodeCommon {
   /** BPMN element id (see `ids.ts`). */
@@ -35,8 +36,15 @@ export interface StartEventNode extends NodeCommon {
 
 export interface EndEventNode extends NodeCommon {
   readonly kind: "endEvent"
-  /** Ends the whole instance (an `end` node), not just this path. */
+  /** Ends the whole instance (an `end` node at the top level), not just this path. */
   readonly terminate: boolean
+  /**
+   * An `end` inside a subprocess: BPMN ends only the subprocess there, while the library ends the instance, so the
+   * event throws this escalation (an end node id) and the subprocess' boundary for it leads to the instance's end.
+   */
+  readonly escalation?: string
+  /** An error end event: throws this `bpmn:Error` (a step's typed error), for an enclosing catch to handle. */
+  readonly error?: string
 }
 
 export interface TaskNode extends NodeCommon {
@@ -58,6 +66,8 @@ export interface ExclusiveGatewayNode extends NodeCommon {
   readonly kind: "exclusiveGateway"
   /** `split` decides between outgoing flows; `join` merges incoming ones. */
   readonly direction: "split" | "join"
+  /** The outcome of a step that may raise typed errors (model id): on, or to an error end event per error. */
+  readonly outcomeOf?: string
 }
 
 export interface SubProcessNode extends NodeCommon {
@@ -71,6 +81,14 @@ export interface ErrorBoundaryEventNode extends NodeCommon {
   readonly attachedTo: string
   /** The error caught; absent: any error. */
   readonly error?: string
+}
+
+/** Catches the escalation an `end` inside its subprocess throws (interrupting) and leads on to ending the instance. */
+export interface EscalationBoundaryEventNode extends NodeCommon {
+  readonly kind: "escalationBoundaryEvent"
+  readonly attachedTo: string
+  /** The escalation caught: the id of the `end` node that throws it. */
+  readonly escalation: string
 }
 
 export interface Flow {
@@ -93,6 +111,10 @@ export interface Flow {
   readonly loopRepeat?: string
   /** Loop id, on the flow that returns to the start of a loop (drawn against the direction of the diagram). */
   readonly loopBack?: string
+  /** Step model id, on the default flow out of its outcome gateway: taken when the step completed. */
+  readonly ok?: string
+  /** Error name, on the flow from an outcome gateway to the error end event that throws it. */
+  readonly raises?: string
 }
 
 /** A process or the inside of a subprocess: its nodes in flow order (every forward flow goes to a later node). */
@@ -100,10 +122,51 @@ export interface Container {
   readonly id: string
   readonly nodes: ReadonlyArray<FlowNode>
   readonly flows: ReadonlyArray<Flow>
+  /** How the nodes nest (what the layout reads): the container's content as one sequence. */
+  readonly block: Block
 }
 
+/**
+ * The structure a container's nodes came from, as the layout needs it: which nodes follow each other on one line,
+ * which gateways open and close a branch or a loop, what hangs below a subprocess. Leaves are flow node ids.
+ * (`ArmFlow` is how an arm's first flow is known: its id, or while the graph is built, the flow still pending.)
+ */
+export type Block<ArmFlow = string> =
+  | { readonly kind: "node"; readonly id: string }
+  | { readonly kind: "sequence"; readonly items: ReadonlyArray<Block<ArmFlow>> }
+  | {
+      readonly kind: "branch"
+      readonly split: string
+      /** In declared order, `otherwise` (or the pass-through) last; `flow` is the arm's first flow (its id). */
+      readonly arms: ReadonlyArray<{ readonly flow: ArmFlow; readonly body: Block<ArmFlow> }>
+      readonly join?: string
+    }
+  | {
+      readonly kind: "loop"
+      readonly join: string
+      readonly body: Block<ArmFlow>
+      readonly split: string
+      /** On the way back, drawn right to left below the body. */
+      readonly restart: Block<ArmFlow>
+    }
+  | {
+      readonly kind: "scope"
+      /** The subprocess. */
+      readonly id: string
+      /** Boundary events on its bottom border, each with what follows it until the scope's join (if any). */
+      readonly boundaries: ReadonlyArray<string>
+      /** Merges several boundaries before the handler. */
+      readonly merge?: string
+      readonly handler?: Block<ArmFlow>
+      readonly join?: string
+      /** Escalation boundaries, each followed by the end of the instance (or of the enclosing scope). */
+      readonly escalations: ReadonlyArray<{ readonly boundary: string; readonly after: Block<ArmFlow> }>
+      /** When every path inside ends the instance: the end its normal way out leads to, right after it. */
+      readonly after?: Block<ArmFlow>
+    }
+
 export interface FlowGraph {
-  /** Id of the model's root node: the other document-level ids derive from it. */
+  /** The workflow's name as an id fragment: the document-level ids (process, definitions) derive from it. */
   readonly rootId: string
   /** Workflow name: the BPMN process name. */
   readonly name: string
@@ -112,8 +175,10 @@ export interface FlowGraph {
   readonly root: Container
   /** Distinct signal names, in order of first use. */
   readonly messages: ReadonlyArray<string>
-  /** Distinct error names caught by catch nodes, in order of first use. */
+  /** Distinct error names raised by steps or caught by catch nodes, in order of first use. */
   readonly errors: ReadonlyArray<string>
+  /** The `end` nodes inside subprocesses (id and name): one `bpmn:Escalation` each. */
+  readonly escalations: ReadonlyArray<{ readonly id: string; readonly name: string }>
   /** For each loop id, the model ids inside its body and restart: a repeat shows as a count above 1 there. */
   readonly loops: ReadonlyMap<string, ReadonlyArray<string>>
 }

@@ -7,10 +7,13 @@
  * few ids with no model node behind them (the process' own start and end events) have no `_` at all.
  */
 export const ids = {
-  definitions: (rootId: string) => `Definitions_${rootId}`,
-  process: (rootId: string) => `Process_${rootId}`,
-  diagram: (rootId: string) => `Diagram_${rootId}`,
-  plane: (rootId: string) => `Plane_${rootId}`,
+  /** Document-level ids take the workflow's name (slugged), so several workflows can share a modeler project. */
+  definitions: (key: string) => `Definitions_${key}`,
+  process: (key: string) => `Process_${key}`,
+  diagram: (key: string) => `Diagram_${key}`,
+  plane: (key: string) => `Plane_${key}`,
+  /** the text annotation with an instance's status and the legend */
+  status: (key: string) => `Status_${key}`,
   processStart: "StartEvent",
   processEnd: "EndEvent",
   /** step, transition, catch and subworkflow (tasks and subprocesses) */
@@ -20,6 +23,15 @@ export const ids = {
   /** start and end events inside the subprocess of a catch or subworkflow */
   subStart: (modelId: string) => `Start_${modelId}`,
   subEnd: (modelId: string) => `End_${modelId}`,
+  /** gateway after a step that may raise typed errors */
+  outcome: (modelId: string) => `Outcome_${modelId}`,
+  /** error end event throwing a step's error */
+  raise: (modelId: string, error: string) => `Raise_${modelId}_${slug(error)}`,
+  /** escalation end event of an `end` inside a subprocess */
+  escalate: (modelId: string) => `Escalate_${modelId}`,
+  /** escalation boundary catching it on the subprocess' border */
+  escalated: (modelId: string) => `Escalated_${modelId}`,
+  escalation: (modelId: string) => `Escalation_${modelId}`,
   /** diverging gateway of a branch or loop */
   split: (modelId: string) => `Split_${modelId}`,
   /** converging gateway of a branch, loop or catch */

@@ -1,5 +1,5 @@
 export { type RenderInput, type RenderOptions, toBpmn } from "./bpmn.js"
-export { allFlows, allNodes, type Container, type Flow, type FlowGraph, type FlowNode } from "./graph.js"
+export { allFlows, allNodes, type Block, type Container, type Flow, type FlowGraph, type FlowNode } from "./graph.js"
 export {
   type Bounds,
   type Diagram,

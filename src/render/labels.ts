@@ -1,9 +1,9 @@
 import type { Bounds, EdgeLayout, Point, ShapeLayout } from "./layout.js"
 
 /**
- * Moves flow labels that elkjs left on top of another flow, a shape or another label to the nearest free spot
- * along their own flow. elkjs reserves room for each label next to its flow, but the last stretch of a flow that
- * enters a gateway from below (loops) is routed after labels are placed and can run through one.
+ * Moves flow labels left on top of another flow, a shape or another label to the nearest free spot along their own
+ * flow. The layout reserves room for every label it places; this is the safety net for the combinations it does not
+ * foresee, so that no label is ever drawn over something else.
  */
 export const untangleLabels = (
   shapes: ReadonlyArray<ShapeLayout>,

@@ -1,16 +1,18 @@
 import type { WorkflowModel } from "../model/WorkflowModel.js"
 import type { RenderOptions } from "./bpmn.js"
-import { colorsFor, containerFill } from "./colors.js"
+import { badgeText, colorsFor, containerFill, notReached } from "./colors.js"
 import { allFlows, allNodes, type Container, type Flow, type FlowGraph, type FlowNode } from "./graph.js"
 import { IdAllocator } from "./ids.js"
-import { overlay } from "./progress.js"
+import { type DrawState, overlay } from "./progress.js"
 import { toFlowGraph } from "./toFlowGraph.js"
 
 /**
- * A Mermaid flowchart of the same flow graph the BPMN shows: circles for events (double for end events), diamonds
- * for gateways, rounded boxes for tasks, a subgraph per subprocess. An error boundary becomes a dotted flow from its
- * subprocess, labelled with the error. With `progress`, `classDef`/`class` lines colour nodes and `linkStyle` taken
- * flows. Ids are prefixed (`end`, `graph`… are Mermaid keywords), labels always quoted and escaped.
+ * A Mermaid flowchart of the same flow graph the BPMN shows: small circles for start and end events (end events with
+ * a thick ring), stadiums for waits, diamonds for gateways, rounded boxes for tasks, a subgraph per subprocess. A
+ * boundary event becomes a dotted flow from its subprocess, labelled with its name. With `progress`, labels start
+ * with a state badge (✓ done, ‖ waiting, ▶ running, ✕ failed, ⚠ incident; ×n when repeated, ↻n attempts) so the state reads
+ * without colour, `classDef`/`class` lines colour nodes (grey: not reached) and `linkStyle` taken flows. Ids are
+ * prefixed (`end`, `graph`… are Mermaid keywords), labels always quoted and escaped.
  *
  * @example
  * const text = toMermaid(model)
@@ -27,14 +29,15 @@ export const toMermaid = (model: WorkflowModel, options: RenderOptions = {}): st
     for (const node of container.nodes) {
       const id = names.get(node.id)
       if (node.kind === "subProcess") {
-        out.push(`${indent}subgraph ${id} [${quote(node.name.length > 0 ? node.name : " ")}]`)
+        const title = (states ? badgeText(states, node) : "") + node.name
+        out.push(`${indent}subgraph ${id} [${quote(title.length > 0 ? title : " ")}]`)
         // Without it, a subgraph linked from outside is laid out top to bottom.
         out.push(`${indent}  direction LR`)
         declare(node.container, `${indent}  `)
         out.push(`${indent}end`)
         continue
       }
-      const shape = nodeShape(node)
+      const shape = nodeShape(node, states ? badgeText(states, node) : "")
       if (shape !== undefined) out.push(`${indent}${id}${shape}`)
     }
   }
@@ -43,53 +46,68 @@ export const toMermaid = (model: WorkflowModel, options: RenderOptions = {}): st
   // Outer container first: the order `linkStyle` counts flows in.
   const flows = allFlows(graph.root)
   const hostOf = new Map<string, string>()
-  for (const node of allNodes(graph.root)) if (node.kind === "errorBoundaryEvent") hostOf.set(node.id, node.attachedTo)
-  const boundaryName = new Map(
-    allNodes(graph.root)
-      .filter((n) => n.kind === "errorBoundaryEvent")
-      .map((n) => [n.id, n.name])
-  )
+  const boundaryName = new Map<string, string>()
+  for (const node of allNodes(graph.root))
+    if (node.kind === "errorBoundaryEvent" || node.kind === "escalationBoundaryEvent") {
+      hostOf.set(node.id, node.attachedTo)
+      boundaryName.set(node.id, node.name)
+    }
   for (const flow of flows) out.push(`  ${edge(flow, names, hostOf, boundaryName)}`)
 
   if (states) {
-    // Subgraphs get a lighter tint of their own class, so what they contain stays readable.
+    // Classes by state, and by shape where the stroke matters (thick end events, lighter subgraphs); what was not
+    // reached is greyed. Only the classes used are defined.
     const byClass = new Map<string, Array<string>>()
     for (const node of allNodes(graph.root)) {
-      const state = states.states.get(node.id)
       const id = names.get(node.id)
-      if (!state || id === undefined) continue
-      const cls = node.kind === "subProcess" ? `${state}Scope` : state
+      if (id === undefined) continue
+      const state = states.states.get(node.id) ?? "idle"
+      const cls = `${state}${node.kind === "subProcess" ? "Scope" : node.kind === "endEvent" ? "End" : ""}`
       byClass.set(cls, [...(byClass.get(cls) ?? []), id])
     }
-    for (const state of ["done", "current", "failed"] as const) {
-      const c = colorsFor(state, states.status)
-      out.push(`  classDef ${state} fill:${c.fill},stroke:${c.stroke},stroke-width:2px`)
-      out.push(
-        `  classDef ${state}Scope fill:${containerFill(state, states.status)},stroke:${c.stroke},stroke-width:2px`
-      )
+    for (const cls of [...byClass.keys()].sort()) {
+      const state = cls.replace(/Scope$|End$/, "") as DrawState | "idle"
+      const c = state === "idle" ? notReached : colorsFor(state, states.status)
+      const fill = cls.endsWith("Scope") && state !== "idle" ? containerFill(state, states.status) : c.fill
+      const width = cls.endsWith("End") ? 4 : 2
+      out.push(`  classDef ${cls} fill:${fill},stroke:${c.stroke},stroke-width:${width}px,color:${c.text ?? "#22242a"}`)
     }
-    for (const [cls, ids] of byClass) out.push(`  class ${ids.join(",")} ${cls}`)
+    for (const [cls, ids] of [...byClass].sort(([a], [b]) => (a < b ? -1 : 1)))
+      out.push(`  class ${ids.join(",")} ${cls}`)
     const taken = flows.flatMap((f, i) => (states.states.get(f.id) === "done" ? [i] : []))
     if (taken.length > 0)
-      out.push(`  linkStyle ${taken.join(",")} stroke:${colorsFor("done", states.status).stroke},stroke-width:2px`)
+      out.push(`  linkStyle ${taken.join(",")} stroke:${colorsFor("done", states.status).stroke},stroke-width:3px`)
+  } else {
+    // Without progress, end events still need their thick ring (a double circle would read as intermediate).
+    const ends = allNodes(graph.root).flatMap((n) => (n.kind === "endEvent" ? [names.get(n.id) as string] : []))
+    if (ends.length > 0) {
+      out.push(`  classDef endEvent stroke-width:4px`)
+      out.push(`  class ${ends.join(",")} endEvent`)
+    }
   }
   return `${out.join("\n")}\n`
 }
 
-/** Mermaid's shape for each kind of flow node: one exhaustive switch. Subprocesses and boundaries have none. */
-const nodeShape = (node: FlowNode): string | undefined => {
+/**
+ * Mermaid's shape for each kind of flow node: one exhaustive switch. Subprocesses and boundaries have none. Waits are
+ * stadiums (a big circle would dwarf the tasks), events small circles; end events get a thick ring from a class.
+ */
+const nodeShape = (node: FlowNode, badge: string): string | undefined => {
+  const text = badge + node.name
   switch (node.kind) {
     case "startEvent":
-    case "messageCatchEvent":
-      return `((${quote(node.name)}))`
     case "endEvent":
-      return `(((${quote(node.name)})))`
+      // A circle grows with its text: break long names into short lines so an event stays small.
+      return `((${quoteLines(text, 14)}))`
+    case "messageCatchEvent":
+      return `([${quote(`✉ ${text}`)}])`
     case "exclusiveGateway":
-      return `{${quote(node.name.length > 0 ? node.name : " ")}}`
+      return `{${quote(text.length > 0 ? text : " ")}}`
     case "task":
-      return `(${quote(node.name)})`
+      return `(${quote(text)})`
     case "subProcess":
     case "errorBoundaryEvent":
+    case "escalationBoundaryEvent":
       return undefined
   }
 }
@@ -116,7 +134,7 @@ const mermaidIds = (graph: FlowGraph): Map<string, string> => {
   const alloc = new IdAllocator()
   const names = new Map<string, string>()
   for (const node of allNodes(graph.root)) {
-    if (node.kind === "errorBoundaryEvent") continue
+    if (node.kind === "errorBoundaryEvent" || node.kind === "escalationBoundaryEvent") continue
     const prefix = node.kind === "subProcess" ? "s_" : "n_"
     names.set(node.id, alloc.take(prefix + node.id.replace(/[^A-Za-z0-9_]/g, "_")))
   }
@@ -130,3 +148,14 @@ const quote = (text: string): string =>
     .replace(/[#"<>&]/g, (c) =>
       c === "#" ? "#35;" : c === '"' ? "#quot;" : c === "<" ? "#lt;" : c === ">" ? "#gt;" : "#amp;"
     )}"`
+
+/** A quoted label broken into lines of about `width` characters (at spaces), joined with `<br>`. */
+const quoteLines = (text: string, width: number): string => {
+  const lines: Array<string> = []
+  for (const word of text.split(/\s+/).filter((w) => w.length > 0)) {
+    const last = lines[lines.length - 1]
+    if (last !== undefined && last.length + 1 + word.length <= width) lines[lines.length - 1] = `${last} ${word}`
+    else lines.push(word)
+  }
+  return `"${lines.map((l) => quote(l).slice(1, -1)).join("<br>")}"`
+}

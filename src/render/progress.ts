@@ -2,12 +2,20 @@ import type { Progress } from "../model/Progress.js"
 import { allFlows, allNodes, type Container, type Flow, type FlowGraph, type FlowNode } from "./graph.js"
 
 /** How an element is drawn for an instance: absent means not reached. */
-export type DrawState = "done" | "current" | "failed"
+export type DrawState = "done" | "current" | "failed" | "incident"
 
 export interface Overlay {
+  readonly instance: string
   readonly status: Progress["status"]
   /** By BPMN element id (flow nodes and sequence flows). */
   readonly states: ReadonlyMap<string, DrawState>
+  /**
+   * By BPMN element id, when above 1: how many times a task or event completed, or how many rounds a loop ran (on
+   * its decision gateway, from `rounds`). Drawn as ×n.
+   */
+  readonly counts: ReadonlyMap<string, number>
+  /** By BPMN element id, when above 1: how many attempts a step took (from `attempts`). */
+  readonly attempts: ReadonlyMap<string, number>
 }
 
 /**
@@ -38,7 +46,25 @@ export const overlay = (graph: FlowGraph, progress: Progress): Overlay => {
   const incoming = group(flows, (f) => f.target)
 
   const entry = (key: string | undefined) => (key !== undefined ? progress.nodes[key] : undefined)
-  const own = (node: FlowNode | undefined): DrawState | undefined => entry(node?.progressKey)?.state
+  /** How many error end events follow each step's outcome gateway: with one, a failure raised that one. */
+  const raisable = new Map<string, number>()
+  for (const n of nodes)
+    if (n.kind === "endEvent" && n.error !== undefined && n.progressKey !== undefined)
+      raisable.set(n.progressKey, (raisable.get(n.progressKey) ?? 0) + 1)
+  const own = (node: FlowNode | undefined): DrawState | undefined => {
+    const e = entry(node?.progressKey)
+    if (node === undefined || e === undefined) return undefined
+    // A step's outcome gateway was passed once the step finished, either way; its error end event fired when the
+    // step failed with that error.
+    if (node.kind === "exclusiveGateway" && node.outcomeOf !== undefined)
+      return e.state === "done" || e.state === "failed" || e.count > 0 ? "done" : undefined
+    if (node.kind === "endEvent" && node.error !== undefined)
+      return e.state === "failed" &&
+        (e.error === node.error || (e.error === undefined && raisable.get(node.progressKey ?? "") === 1))
+        ? "failed"
+        : undefined
+    return e.state
+  }
   const isLoopExit = (f: Flow) => f.loopExit !== undefined
   const loopFinished = (f: Flow) => entry(f.loopExit)?.state === "done" || progress.status === "completed"
   const armDone = (f: Flow) => f.arm !== undefined && entry(f.arm)?.state === "done"
@@ -47,6 +73,11 @@ export const overlay = (graph: FlowGraph, progress: Progress): Overlay => {
     if (f.arm !== undefined) return !armDone(f)
     // A branch's pass-through is the way when the branch took none of its arms.
     if (f.passThrough !== undefined) return (outgoing.get(f.source) ?? []).some(armDone)
+    if (f.ok !== undefined) {
+      const step = entry(f.ok)
+      return !(step?.state === "done" || (step?.count ?? 0) > 0)
+    }
+    if (f.raises !== undefined) return !states.has(f.target)
     return false
   }
 
@@ -109,7 +140,9 @@ export const overlay = (graph: FlowGraph, progress: Progress): Overlay => {
       const normalNext = (outgoing.get(sp.id) ?? []).some((f) => states.has(f.target))
       // Reached what follows it: it completed, so its end events were reached.
       if (normalNext)
-        for (const end of sp.container.nodes) if (end.kind === "endEvent" && !end.terminate) mark(end.id, "done")
+        for (const end of sp.container.nodes)
+          if (end.kind === "endEvent" && !end.terminate && end.error === undefined && end.escalation === undefined)
+            mark(end.id, "done")
       if (own(sp) === undefined) {
         const inside = fromInside(sp.container, states)
         if (inside) mark(sp.id, inside)
@@ -122,8 +155,12 @@ export const overlay = (graph: FlowGraph, progress: Progress): Overlay => {
   const repeated = (loopId: string) => (graph.loops.get(loopId) ?? []).some((key) => (entry(key)?.count ?? 0) > 1)
   for (const f of flows) {
     const reachedBeyond = own(byId.get(f.target)) !== undefined || passed.has(f.target)
+    // Into a step's outcome gateway: taken once the step finished (completed, failed, or an earlier round of it).
+    const target = byId.get(f.target)
+    const intoOutcome = target?.kind === "exclusiveGateway" && target.outcomeOf !== undefined
+    const source = intoOutcome && states.get(f.target) === "done" ? "done" : states.get(f.source)
     const taken =
-      isDone(f.source) && states.has(f.target) && !excluded(f) && (!isLoopExit(f) || loopFinished(f) || reachedBeyond)
+      source === "done" && states.has(f.target) && !excluded(f) && (!isLoopExit(f) || loopFinished(f) || reachedBeyond)
     if (taken) states.set(f.id, "done")
   }
   // Back through a restart: the restart ran, so the loop went round. Straight back from the decision: only a second
@@ -132,7 +169,18 @@ export const overlay = (graph: FlowGraph, progress: Progress): Overlay => {
     const round = f.loopRepeat === undefined || (f.loopBack !== undefined && repeated(f.loopBack))
     if (isDone(f.source) && round) states.set(f.id, "done")
   }
-  return { status: progress.status, states }
+  const counts = new Map<string, number>()
+  const attempts = new Map<string, number>()
+  for (const n of nodes) {
+    const e = entry(n.progressKey)
+    if (e === undefined) continue
+    const isLoopDecision =
+      n.kind === "exclusiveGateway" && n.direction === "split" && graph.loops.has(n.progressKey ?? "")
+    const times = isLoopDecision ? e.rounds : n.kind === "task" || n.kind === "messageCatchEvent" ? e.count : undefined
+    if (times !== undefined && times > 1) counts.set(n.id, times)
+    if (n.kind === "task" && e.attempts !== undefined && e.attempts > 1) attempts.set(n.id, e.attempts)
+  }
+  return { instance: progress.instance, status: progress.status, states, counts, attempts }
 }
 
 const group = (flows: ReadonlyArray<Flow>, key: (f: Flow) => string): Map<string, Array<Flow>> => {
@@ -146,6 +194,7 @@ const fromInside = (container: Container, states: ReadonlyMap<string, DrawState>
   const inside = container.nodes.filter((n) => n.kind !== "startEvent").map((n) => states.get(n.id))
   if (!inside.some((s) => s !== undefined)) return undefined
   if (inside.includes("current")) return "current"
+  if (inside.includes("incident")) return "incident"
   const ended = container.nodes.some((n) => n.kind === "endEvent" && states.get(n.id) === "done")
   if (ended) return "done"
   return inside.includes("failed") ? "failed" : "current"

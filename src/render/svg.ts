@@ -1,9 +1,10 @@
 import type { Progress } from "../model/Progress.js"
 import { type RenderInput, type RenderOptions, toDiagram } from "./bpmn.js"
-import { colorsFor, containerFill, defaultColors, legendEntries } from "./colors.js"
+import { colorsFor, containerFill, defaultColors, legendEntries, notReached } from "./colors.js"
 import { slug } from "./ids.js"
 import type { Diagram, EdgeLayout, Point, ShapeLayout } from "./layout.js"
 import { type Overlay, overlay, takenLast } from "./progress.js"
+import { badge, legendDisc } from "./svgBadges.js"
 import { drawNode, outerLabel, type Paint } from "./svgNodes.js"
 import { measure } from "./text.js"
 import { escapeXml, num } from "./xml.js"
@@ -50,8 +51,10 @@ const svgDocument = (diagram: Diagram, progress: Progress | undefined): string =
     .join("")
 
   const containers = diagram.shapes.filter((s) => s.node.kind === "subProcess")
-  const boundaries = diagram.shapes.filter((s) => s.node.kind === "errorBoundaryEvent")
-  const others = diagram.shapes.filter((s) => s.node.kind !== "subProcess" && s.node.kind !== "errorBoundaryEvent")
+  const isBoundary = (s: ShapeLayout) =>
+    s.node.kind === "errorBoundaryEvent" || s.node.kind === "escalationBoundaryEvent"
+  const boundaries = diagram.shapes.filter(isBoundary)
+  const others = diagram.shapes.filter((s) => s.node.kind !== "subProcess" && !isBoundary(s))
   const name = diagram.graph.name
 
   return [
@@ -71,14 +74,23 @@ const svgDocument = (diagram: Diagram, progress: Progress | undefined): string =
 
 const shapePaint = (s: ShapeLayout, colors: Overlay | undefined): Paint => {
   const state = colors?.states.get(s.node.id)
-  if (!colors || !state) return defaultColors
+  if (!colors) return defaultColors
+  if (!state) return notReached
   const c = colorsFor(state, colors.status)
   return s.node.kind === "subProcess" ? { stroke: c.stroke, fill: containerFill(state, colors.status) } : c
 }
 
 const edgePaint = (e: EdgeLayout, colors: Overlay | undefined): Paint => {
   const state = colors?.states.get(e.flow.id)
-  return colors && state ? colorsFor(state, colors.status) : defaultColors
+  return colors ? (state ? colorsFor(state, colors.status) : notReached) : defaultColors
+}
+
+/** The state as the tooltip says it: "done ×2", "current (3 attempts)". */
+const stateLine = (id: string, state: string | undefined, colors: Overlay | undefined): string | undefined => {
+  if (state === undefined || colors === undefined) return colors ? "not reached" : undefined
+  const times = colors.counts.get(id)
+  const attempts = colors.attempts.get(id)
+  return `${state}${times !== undefined ? ` ×${times}` : ""}${attempts !== undefined ? ` (${attempts} attempts)` : ""}`
 }
 
 /** What a reader sees on hover: name, what it is, and how far the instance got. */
@@ -92,7 +104,8 @@ const KIND_NAMES: Readonly<Record<ShapeLayout["node"]["kind"], string>> = {
   messageCatchEvent: "message event",
   exclusiveGateway: "exclusive gateway",
   subProcess: "subprocess",
-  errorBoundaryEvent: "error boundary event"
+  errorBoundaryEvent: "error boundary event",
+  escalationBoundaryEvent: "escalation boundary event"
 }
 
 const shapeGroup = (s: ShapeLayout, colors: Overlay | undefined): string => {
@@ -103,11 +116,16 @@ const shapeGroup = (s: ShapeLayout, colors: Overlay | undefined): string => {
       ? "service task"
       : node.kind === "endEvent" && node.terminate
         ? "terminate end event"
-        : KIND_NAMES[node.kind]
+        : node.kind === "endEvent" && node.escalation !== undefined
+          ? "escalation end event"
+          : node.kind === "endEvent" && node.error !== undefined
+            ? "error end event"
+            : KIND_NAMES[node.kind]
   return (
     `<g class="dm-shape dm-${node.kind}${state ? ` dm-${state}` : ""}" data-element-id="${escapeXml(node.id)}">` +
-    tooltip(node.name, what, state, node.description) +
+    tooltip(node.name, what, stateLine(node.id, state, colors), node.description) +
     drawNode(s, shapePaint(s, colors)) +
+    (colors ? badge(s, colors, shapePaint(s, colors).stroke) : "") +
     "</g>"
   )
 }
@@ -158,13 +176,14 @@ const roundedPath = (points: ReadonlyArray<Point>, r: number): string => {
 
 const LEGEND_FONT = 11
 const caption = (progress: Progress) => `instance ${progress.instance}: ${progress.status}`
+const entryWidth = (name: string) => 24 + measure(name, LEGEND_FONT) + 16
 const legendWidth = (progress: Progress): number =>
   legendEntries(progress.status).reduce(
-    (w, entry) => w + 40 + measure(entry.name, LEGEND_FONT),
+    (w, entry) => w + entryWidth(entry.name),
     measure(caption(progress), LEGEND_FONT) + 18
   )
 
-/** One line under the diagram: the instance, then a swatch per state. */
+/** One line under the diagram: the instance, then a swatch with its badge per state. */
 const legend = (progress: Progress, x: number, y: number): string => {
   const fontSize = LEGEND_FONT
   let cursor = x + measure(caption(progress), fontSize) + 18
@@ -172,11 +191,21 @@ const legend = (progress: Progress, x: number, y: number): string => {
     `<text x="${num(x)}" y="${num(y + 10)}" font-size="${fontSize}" fill="${defaultColors.stroke}">${escapeXml(caption(progress))}</text>`
   ]
   for (const entry of legendEntries(progress.status)) {
+    if (entry.state !== undefined)
+      parts.push(legendDisc(cursor + 9, y + 6, entry.state, progress.status, entry.colors.stroke))
+    else if (entry.badge === undefined)
+      parts.push(
+        `<rect x="${num(cursor)}" y="${num(y)}" width="18" height="12" rx="3" ry="3" fill="${entry.colors.fill}" stroke="${entry.colors.stroke}" stroke-width="1.5"/>`
+      )
+    else
+      parts.push(
+        `<rect x="${num(cursor)}" y="${num(y - 1)}" width="20" height="14" rx="7" ry="7" fill="#ffffff" stroke="${defaultColors.stroke}" stroke-width="1.5"/>`,
+        `<text x="${num(cursor + 10)}" y="${num(y + 9.5)}" font-size="9" font-weight="bold" text-anchor="middle" fill="${defaultColors.stroke}">${escapeXml(entry.badge ?? "")}</text>`
+      )
     parts.push(
-      `<rect x="${num(cursor)}" y="${num(y)}" width="18" height="12" rx="3" ry="3" fill="${entry.colors.fill}" stroke="${entry.colors.stroke}" stroke-width="1.5"/>`,
       `<text x="${num(cursor + 24)}" y="${num(y + 10)}" font-size="${fontSize}" fill="${defaultColors.stroke}">${escapeXml(entry.name)}</text>`
     )
-    cursor += 24 + measure(entry.name, fontSize) + 16
+    cursor += entryWidth(entry.name)
   }
   return `<g class="dm-legend">${parts.join("")}</g>`
 }

@@ -21,13 +21,16 @@ export const drawNode = (shape: ShapeLayout, paint: Paint): string => {
     case "startEvent":
       return circle(b, 18, paint, 2) + label
     case "endEvent":
+      // Throwing events have their glyph filled: terminate disc, escalation arrow, error bolt.
       return (
         circle(b, 18, paint, 4) +
         (node.terminate ? circle(b, 10, { stroke: paint.stroke, fill: paint.stroke }, 4) : "") +
+        (node.escalation !== undefined || node.error !== undefined ? eventIcon(node, b, paint.stroke) : "") +
         label
       )
     case "messageCatchEvent":
     case "errorBoundaryEvent":
+    case "escalationBoundaryEvent":
       return circle(b, 18, paint, 1.5) + circle(b, 15, paint, 1.5) + eventIcon(node, b, paint.stroke) + label
     case "exclusiveGateway": {
       const { x, y, width: w, height: h } = b
@@ -63,25 +66,45 @@ const eventIcon = (node: FlowNode, b: Bounds, stroke: string): string => {
       const y0 = cy - 7
       return `<path d="M${num(x0)} ${num(y0)}h21v14h-21zM${num(x0)} ${num(y0)}L${num(cx)} ${num(cy + 1)}L${num(x0 + 21)} ${num(y0)}" ${line}/>`
     }
-    case "errorBoundaryEvent": {
-      // Lightning bolt, outlined as on catching events.
-      const bolt: ReadonlyArray<readonly [number, number]> = [
-        [-10, 8],
-        [-3.5, -2],
-        [4, 7],
-        [9, -10],
-        [3, 1],
-        [-4, -9]
-      ]
-      return `<polygon points="${bolt.map(([x, y]) => `${num(cx + x)},${num(cy + y)}`).join(" ")}" ${line}/>`
-    }
-    case "startEvent":
+    case "escalationBoundaryEvent":
+      return escalationArrow(cx, cy, line)
     case "endEvent":
+      if (node.escalation !== undefined) return escalationArrow(cx, cy, filled(stroke))
+      return node.error !== undefined ? bolt(cx, cy, filled(stroke)) : ""
+    case "errorBoundaryEvent":
+      // Lightning bolt, outlined as on catching events.
+      return bolt(cx, cy, line)
+    case "startEvent":
     case "task":
     case "exclusiveGateway":
     case "subProcess":
       return ""
   }
+}
+
+const filled = (stroke: string) => `fill="${stroke}" stroke="${stroke}" stroke-width="1.5" stroke-linejoin="round"`
+
+/** bpmn.io's escalation glyph: an arrowhead pointing up with a notch. */
+const escalationArrow = (cx: number, cy: number, attrs: string): string =>
+  `<polygon points="${[
+    [0, -10],
+    [7, 9],
+    [0, 2],
+    [-7, 9]
+  ]
+    .map(([x, y]) => `${num(cx + (x as number))},${num(cy + (y as number))}`)
+    .join(" ")}" ${attrs}/>`
+
+const bolt = (cx: number, cy: number, attrs: string): string => {
+  const points: ReadonlyArray<readonly [number, number]> = [
+    [-10, 8],
+    [-3.5, -2],
+    [4, 7],
+    [9, -10],
+    [3, 1],
+    [-4, -9]
+  ]
+  return `<polygon points="${points.map(([x, y]) => `${num(cx + x)},${num(cy + y)}`).join(" ")}" ${attrs}/>`
 }
 
 const style = (paint: Paint, width: number) =>

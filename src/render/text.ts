@@ -118,14 +118,15 @@ export interface LabelBox {
 }
 
 /**
- * The box of an external label (event, gateway, flow): wrapped at bpmn-js' 90 px, then shrunk to the text. A couple of
+ * The box of an external label (event, gateway, flow): wrapped at bpmn-js' 90 px (or `maxWidth`: a wider box is
+ * kept by bpmn-js, which wraps at the width of the BPMNLabel bounds), then shrunk to the text. A couple of
  * px of slack absorb rounding in the browser's measurement; if bpmn-js would break the lines differently inside the
  * shrunk box, the full width is kept.
  */
-export const externalLabel = (text: string): LabelBox => {
-  const wrapped = wrap(text, EXTERNAL_LABEL_WIDTH, outerStyle)
-  const tight = Math.min(EXTERNAL_LABEL_WIDTH, Math.ceil(wrapped.width) + 2)
+export const externalLabel = (text: string, maxWidth = EXTERNAL_LABEL_WIDTH): LabelBox => {
+  const wrapped = wrap(text, maxWidth, outerStyle)
+  const tight = Math.min(maxWidth, Math.ceil(wrapped.width) + 2)
   const again = wrap(text, tight, outerStyle)
-  const width = again.lines.length === wrapped.lines.length ? tight : EXTERNAL_LABEL_WIDTH
+  const width = again.lines.length === wrapped.lines.length ? tight : maxWidth
   return { lines: wrapped.lines, width, height: Math.ceil(wrapped.height) }
 }

@@ -1,6 +1,6 @@
 import type { ModelNode, WorkflowModel } from "../model/WorkflowModel.js"
-import type { Container, ExclusiveGatewayNode, Flow, FlowGraph, FlowNode, SubProcessNode } from "./graph.js"
-import { IdAllocator, ids } from "./ids.js"
+import type { Block, Container, ExclusiveGatewayNode, Flow, FlowGraph, FlowNode, SubProcessNode } from "./graph.js"
+import { IdAllocator, ids, slug } from "./ids.js"
 
 /**
  * Spells a model out as a BPMN-shaped flow graph. This is the only place that knows the model's node kinds: one
@@ -8,7 +8,14 @@ import { IdAllocator, ids } from "./ids.js"
  *
  * Building works on "pending" flows: a node receives the flows that lead into it and returns those that leave it,
  * still without a target. An empty sequence returns what it received (a path straight through); an `end` returns
- * nothing, and whatever follows it on the same path is unreachable and left out.
+ * nothing, and whatever follows it on the same path is unreachable and left out. Alongside, each node returns the
+ * {@link Block} it was drawn as, which the layout reads.
+ *
+ * BPMN meaning is kept where the library and BPMN differ:
+ * - a step that may raise typed errors is followed by an outcome gateway with an error end event per error (BPMN
+ *   events cannot raise errors; error end events do, and the catch's error boundary catches them);
+ * - an `end` inside a subprocess throws an escalation caught on the subprocess' border, which leads to the end of
+ *   the instance (a terminate end event inside a subprocess would end only the subprocess).
  *
  * @example
  * const graph = toFlowGraph(model)
@@ -16,20 +23,40 @@ import { IdAllocator, ids } from "./ids.js"
  */
 export const toFlowGraph = (model: WorkflowModel): FlowGraph => {
   const builder = new GraphBuilder()
-  const root = builder.container(builder.reserve(ids.process(model.root.id)), (c) => {
-    const start = c.add({ kind: "startEvent", id: ids.processStart, name: "Start" }, [])
-    const outs = builder.emit(model.root, [builder.pend({ source: start })], c)
-    if (outs.length > 0) c.add({ kind: "endEvent", id: ids.processEnd, name: "End", terminate: false }, outs)
+  const title = humanize(model.name)
+  const root = builder.container(builder.reserve(ids.process(slug(model.name))), undefined, (c) => {
+    const start = c.add({ kind: "startEvent", id: ids.processStart, name: `${title} started` }, [])
+    const body = builder.emit(model.root, [builder.pend({ source: start })], c)
+    const items: Array<RawBlock> = [{ kind: "node", id: start }, body.block]
+    if (body.outs.length > 0)
+      items.push({
+        kind: "node",
+        id: c.add({ kind: "endEvent", id: ids.processEnd, name: `${title} completed`, terminate: false }, body.outs)
+      })
+    return { kind: "sequence", items }
   })
   return {
-    rootId: model.root.id,
+    rootId: slug(model.name),
     name: model.name,
     ...(model.description !== undefined ? { description: model.description } : {}),
     root,
     messages: [...builder.messages],
     errors: [...builder.errors],
+    escalations: [...builder.escalations.values()],
     loops: builder.loops
   }
+}
+
+/** "expenseReport", "expense-report" → "Expense report": how a name reads on an event label. */
+export const humanize = (name: string): string => {
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/[-_]+/g, " ")
+    .trim()
+    .split(/\s+/)
+    .map((w, i) => (i > 0 && /^[A-Z][a-z]/.test(w) ? w.toLowerCase() : w))
+    .join(" ")
+  return words.length > 0 ? words.charAt(0).toUpperCase() + words.slice(1) : "Workflow"
 }
 
 /** A flow that knows where it comes from but not yet where it goes. */
@@ -38,12 +65,38 @@ interface Pending extends Omit<Flow, "id" | "target"> {
   readonly seq: number
 }
 
+/** A {@link Block} whose arm flows are still pending (their ids are known once connected). */
+type RawBlock = Block<Pending>
+
+const EMPTY: RawBlock = { kind: "sequence", items: [] }
+
+interface Emitted {
+  readonly outs: ReadonlyArray<Pending>
+  readonly block: RawBlock
+}
+
+/** An `end` met inside a subprocess, to be caught on its border. */
+interface Escalation {
+  readonly endId: string
+  readonly name: string
+  readonly description?: string
+}
+
 class ContainerBuilder {
   readonly nodes: Array<FlowNode> = []
   private readonly flows: Array<{ readonly seq: number; readonly flow: Flow }> = []
+  /** Ends met inside this (subprocess) container, in order. */
+  readonly escalations: Array<Escalation> = []
+  /**
+   * Every path inside ends the instance: the subprocess' ends are plain end events and the subprocess leads straight
+   * to the instance's end (an escalation would leave the subprocess without a normal way out, an implicit end).
+   */
+  endsOnly = false
 
   constructor(
     readonly id: string,
+    /** The subprocess' model id; undefined for the process. */
+    readonly scope: string | undefined,
     private readonly alloc: IdAllocator,
     readonly pend: (p: Omit<Pending, "seq">) => Pending,
     private readonly onNode: (node: FlowNode) => void
@@ -56,7 +109,8 @@ class ContainerBuilder {
 
   /** Adds a node whose id is already reserved. */
   place(node: FlowNode, incoming: ReadonlyArray<Pending>): string {
-    // A task or event with several incoming flows would be a "fake join" (bpmnlint): merge them first.
+    // A task or event with several incoming flows would be a "fake join" (bpmnlint): merge them first. Structured
+    // workflows always merge themselves (branches, catches and loops have their join), so this is a safety net.
     const into =
       incoming.length > 1 && !(node.kind === "exclusiveGateway" && node.direction === "join")
         ? [this.pend({ source: this.join(ids.join(node.id), undefined, incoming) })]
@@ -78,29 +132,65 @@ class ContainerBuilder {
     return this.add(gateway, incoming)
   }
 
+  /** Flow ids by the `seq` of the pending flow they were made from. */
+  private readonly bySeq = new Map<number, string>()
+
   connect(incoming: ReadonlyArray<Pending>, target: string): void {
     for (const p of incoming) {
       const { seq, source, ...rest } = p
       const id = this.alloc.take(p.arm !== undefined ? ids.armFlow(p.arm) : ids.flow(source, target))
+      this.bySeq.set(seq, id)
       this.flows.push({ seq, flow: { id, source, target, ...rest } })
     }
   }
 
   /** The container, with a lone terminate end event made plain: ending there ends everything anyway (bpmnlint). */
-  finish(): Container {
+  finish(block: RawBlock): Container {
     const ends = this.nodes.filter((n) => n.kind === "endEvent")
     const superfluous = ends.length === 1 && ends[0]?.kind === "endEvent" && ends[0].terminate
     const nodes = superfluous
       ? this.nodes.map((n) => (n.kind === "endEvent" ? { ...n, terminate: false } : n))
       : this.nodes
     const flows = [...this.flows].sort((a, b) => a.seq - b.seq).map((f) => f.flow)
-    return { id: this.id, nodes, flows }
+    return { id: this.id, nodes, flows, block: this.resolve(block) }
+  }
+
+  private resolve(block: RawBlock): Block {
+    switch (block.kind) {
+      case "node":
+        return block
+      case "sequence":
+        return { kind: "sequence", items: block.items.map((b) => this.resolve(b)) }
+      case "branch":
+        return {
+          kind: "branch",
+          split: block.split,
+          arms: block.arms.map((a) => {
+            const flow = this.bySeq.get(a.flow.seq)
+            if (flow === undefined) throw new Error(`toFlowGraph: arm flow from ${block.split} never connected`)
+            return { flow, body: this.resolve(a.body) }
+          }),
+          ...(block.join !== undefined ? { join: block.join } : {})
+        }
+      case "loop":
+        return { ...block, body: this.resolve(block.body), restart: this.resolve(block.restart) }
+      case "scope": {
+        const { handler, escalations, after, ...rest } = block
+        return {
+          ...rest,
+          ...(handler !== undefined ? { handler: this.resolve(handler) } : {}),
+          ...(after !== undefined ? { after: this.resolve(after) } : {}),
+          escalations: escalations.map((e) => ({ boundary: e.boundary, after: this.resolve(e.after) }))
+        }
+      }
+    }
   }
 }
 
 class GraphBuilder {
   readonly messages = new Set<string>()
   readonly errors = new Set<string>()
+  readonly escalations = new Map<string, { readonly id: string; readonly name: string }>()
   readonly loops = new Map<string, Array<string>>()
   private readonly alloc = new IdAllocator()
   readonly reserve = (id: string): string => this.alloc.take(id)
@@ -110,17 +200,25 @@ class GraphBuilder {
   private readonly openLoops: Array<Array<string>> = []
 
   /** Builds a container; `id` must be reserved already. */
-  container(id: string, fill: (c: ContainerBuilder) => void): Container {
-    const c = new ContainerBuilder(id, this.alloc, this.pend, (node) => {
-      if (node.progressKey !== undefined) for (const keys of this.openLoops) keys.push(node.progressKey)
-    })
-    fill(c)
-    return c.finish()
+  container(id: string, scope: string | undefined, fill: (c: ContainerBuilder) => RawBlock): Container {
+    return this.open(id, scope, fill).finish()
   }
 
-  emit(node: ModelNode, incoming: ReadonlyArray<Pending>, c: ContainerBuilder): ReadonlyArray<Pending> {
+  private open(
+    id: string,
+    scope: string | undefined,
+    fill: (c: ContainerBuilder) => RawBlock
+  ): { readonly builder: ContainerBuilder; readonly finish: () => Container } {
+    const c = new ContainerBuilder(id, scope, this.alloc, this.pend, (node) => {
+      if (node.progressKey !== undefined) for (const keys of this.openLoops) keys.push(node.progressKey)
+    })
+    const block = fill(c)
+    return { builder: c, finish: () => c.finish(block) }
+  }
+
+  emit(node: ModelNode, incoming: ReadonlyArray<Pending>, c: ContainerBuilder): Emitted {
     // Nothing leads here (an `end` came first on this path): what would be drawn is unreachable.
-    if (incoming.length === 0) return []
+    if (incoming.length === 0) return { outs: [], block: EMPTY }
     const common = (modelId: string) => ({
       progressKey: modelId,
       ...(node.description !== undefined ? { description: node.description } : {})
@@ -137,7 +235,7 @@ class GraphBuilder {
           errors: node.errors,
           ...common(node.id)
         }
-        return [this.pend({ source: c.add(task, incoming) })]
+        return this.raising(node.id, node.name, node.errors, c.add(task, incoming), c)
       }
       case "signal": {
         this.messages.add(node.signal)
@@ -149,16 +247,22 @@ class GraphBuilder {
           errors: node.errors,
           ...common(node.id)
         }
-        return [this.pend({ source: c.add(event, incoming) })]
+        return this.raising(node.id, node.name, node.errors, c.add(event, incoming), c)
       }
       case "sequence": {
         let pending = incoming
-        for (const child of node.children) pending = this.emit(child, pending, c)
-        return pending
+        const items: Array<RawBlock> = []
+        for (const child of node.children) {
+          const emitted = this.emit(child, pending, c)
+          items.push(emitted.block)
+          pending = emitted.outs
+        }
+        return { outs: pending, block: { kind: "sequence", items } }
       }
       case "branch": {
         // With no arms there is nothing to decide: a lone gateway would be superfluous (bpmnlint).
-        if (node.arms.length === 0) return node.otherwise ? this.emit(node.otherwise.body, incoming, c) : incoming
+        if (node.arms.length === 0)
+          return node.otherwise ? this.emit(node.otherwise.body, incoming, c) : { outs: incoming, block: EMPTY }
         const split = c.add(
           {
             kind: "exclusiveGateway",
@@ -170,9 +274,12 @@ class GraphBuilder {
           incoming
         )
         const outs: Array<Pending> = []
+        const arms: Array<{ flow: Pending; body: RawBlock }> = []
         for (const arm of node.arms) {
           const first = this.pend({ source: split, name: arm.condition, condition: arm.condition, arm: arm.id })
-          outs.push(...this.emit(arm.body, [first], c))
+          const emitted = this.emit(arm.body, [first], c)
+          arms.push({ flow: first, body: emitted.block })
+          outs.push(...emitted.outs)
         }
         if (node.otherwise) {
           const first = this.pend({
@@ -181,21 +288,30 @@ class GraphBuilder {
             isDefault: true,
             arm: node.otherwise.id
           })
-          outs.push(...this.emit(node.otherwise.body, [first], c))
+          const emitted = this.emit(node.otherwise.body, [first], c)
+          arms.push({ flow: first, body: emitted.block })
+          outs.push(...emitted.outs)
         } else {
-          outs.push(this.pend({ source: split, name: "otherwise", isDefault: true, passThrough: node.id }))
+          const first = this.pend({ source: split, name: "otherwise", isDefault: true, passThrough: node.id })
+          arms.push({ flow: first, body: EMPTY })
+          outs.push(first)
         }
-        return outs.length > 1 ? [this.pend({ source: c.join(ids.join(node.id), undefined, outs) })] : outs
+        if (outs.length <= 1) return { outs, block: { kind: "branch", split, arms } }
+        const join = c.join(ids.join(node.id), undefined, outs)
+        return { outs: [this.pend({ source: join })], block: { kind: "branch", split, arms, join } }
       }
       case "loop": {
         const keys: Array<string> = []
         this.loops.set(node.id, keys)
         this.openLoops.push(keys)
-        const join = c.join(ids.join(node.id), node.id, incoming)
-        const bodyOuts = this.emit(node.body, [this.pend({ source: join })], c)
-        if (bodyOuts.length === 0) {
+        // A loop whose restart always ends the instance never goes round: no merge (it would be superfluous).
+        const goesRound = reachesAfter(node.body) && (node.restart === undefined || reachesAfter(node.restart))
+        const join = goesRound ? c.join(ids.join(node.id), node.id, incoming) : undefined
+        const body = this.emit(node.body, join !== undefined ? [this.pend({ source: join })] : incoming, c)
+        if (body.outs.length === 0) {
           this.openLoops.pop()
-          return []
+          const items: Array<RawBlock> = join !== undefined ? [{ kind: "node", id: join }, body.block] : [body.block]
+          return { outs: [], block: { kind: "sequence", items } }
         }
         const split = c.add(
           {
@@ -205,62 +321,201 @@ class GraphBuilder {
             direction: "split",
             ...composite(node.id)
           },
-          bodyOuts
+          body.outs
         )
         const repeat = this.pend({ source: split, name: node.repeat, isDefault: true, loopRepeat: node.id })
-        const back = node.restart ? this.emit(node.restart, [repeat], c) : [repeat]
-        c.connect(
-          back.map((p) => ({ ...p, loopBack: node.id })),
-          join
-        )
+        const restart = node.restart ? this.emit(node.restart, [repeat], c) : { outs: [repeat], block: EMPTY }
+        if (join !== undefined)
+          c.connect(
+            restart.outs.map((p) => ({ ...p, loopBack: node.id })),
+            join
+          )
         this.openLoops.pop()
-        return [this.pend({ source: split, name: node.exit, condition: node.exit, loopExit: node.id })]
+        const exit = this.pend({ source: split, name: node.exit, condition: node.exit, loopExit: node.id })
+        return {
+          outs: [exit],
+          block:
+            join !== undefined
+              ? { kind: "loop", join, body: body.block, split, restart: restart.block }
+              : {
+                  kind: "sequence",
+                  items: [
+                    body.block,
+                    {
+                      kind: "branch",
+                      split,
+                      arms: [
+                        { flow: exit, body: EMPTY },
+                        { flow: repeat, body: restart.block }
+                      ]
+                    }
+                  ]
+                }
+        }
       }
       case "catch": {
         for (const error of node.errors) this.errors.add(error)
-        const sub = this.subProcess(node.id, node.name ?? "", node.body, c, incoming, composite(node.id))
-        const normal = this.pend({ source: sub })
+        // A catch around a named sub-workflow is one box: the sub-workflow's, with the catch's boundaries.
+        const inner = node.body.kind === "subworkflow" ? node.body : undefined
+        const scope = this.subProcess(
+          inner?.id ?? node.id,
+          inner ? label(inner.name, inner.id) : "",
+          inner?.body ?? node.body,
+          c,
+          incoming,
+          inner ? { ...composite(inner.id), ...describeOf(inner) } : composite(node.id)
+        )
+        const named = (error: string | undefined) =>
+          node.name === undefined || node.name.trim().length === 0
+            ? (error ?? "any error")
+            : node.errors.length > 1 && error !== undefined
+              ? `${node.name}: ${error}`
+              : node.name
         const boundaries = (node.errors.length > 0 ? node.errors : [undefined]).map((error, i) =>
           c.add(
             {
               kind: "errorBoundaryEvent",
               id: node.errors.length > 1 ? `${ids.boundary(node.id)}_${i + 1}` : ids.boundary(node.id),
-              name: error ?? "any error",
-              attachedTo: sub,
+              name: named(error),
+              attachedTo: scope.id,
               ...(error !== undefined ? { error } : {})
             },
             []
           )
         )
         const fromBoundaries = boundaries.map((source) => this.pend({ source }))
-        const handlerIn =
-          boundaries.length > 1
-            ? [this.pend({ source: c.join(ids.handlerJoin(node.id), undefined, fromBoundaries) })]
-            : fromBoundaries
-        const outs = [normal, ...this.emit(node.handler, handlerIn, c)]
-        return outs.length > 1 ? [this.pend({ source: c.join(ids.join(node.id), undefined, outs) })] : outs
+        const merge = boundaries.length > 1 ? c.join(ids.handlerJoin(node.id), undefined, fromBoundaries) : undefined
+        const handlerIn = merge !== undefined ? [this.pend({ source: merge })] : fromBoundaries
+        const handler = this.emit(node.handler, handlerIn, c)
+        const escalations = scope.escalate()
+        const outs = [...scope.outs, ...handler.outs]
+        const block = (join?: string): RawBlock => ({
+          kind: "scope",
+          id: scope.id,
+          boundaries,
+          ...(merge !== undefined ? { merge } : {}),
+          handler: handler.block,
+          ...(join !== undefined ? { join } : {}),
+          escalations,
+          ...(scope.after ? { after: scope.after } : {})
+        })
+        if (outs.length <= 1) return { outs, block: block() }
+        const join = c.join(ids.join(node.id), undefined, outs)
+        return { outs: [this.pend({ source: join })], block: block(join) }
       }
-      case "end": {
-        c.add(
-          {
-            kind: "endEvent",
-            id: ids.event(node.id),
-            name: label(node.name, node.id),
-            terminate: true,
-            ...common(node.id)
-          },
-          incoming
-        )
-        return []
-      }
+      case "end":
+        return { outs: [], block: this.end(node.id, node.name, node.description, incoming, c) }
       case "subworkflow": {
-        const sub = this.subProcess(node.id, label(node.name, node.id), node.body, c, incoming, composite(node.id))
-        return [this.pend({ source: sub })]
+        const scope = this.subProcess(node.id, label(node.name, node.id), node.body, c, incoming, composite(node.id))
+        const escalations = scope.escalate()
+        return {
+          outs: scope.outs,
+          block:
+            escalations.length === 0 && scope.after === undefined
+              ? { kind: "node", id: scope.id }
+              : {
+                  kind: "scope",
+                  id: scope.id,
+                  boundaries: [],
+                  escalations,
+                  ...(scope.after ? { after: scope.after } : {})
+                }
+        }
       }
     }
   }
 
-  /** An expanded subprocess around `body`, with its own start and end events (bpmnlint wants both, named). */
+  /**
+   * After a node that may raise typed errors: an outcome gateway, the default flow on, and an error end event per
+   * error (what throws the error in BPMN; an enclosing error boundary catches it).
+   */
+  private raising(
+    modelId: string,
+    name: string,
+    errors: ReadonlyArray<string>,
+    id: string,
+    c: ContainerBuilder
+  ): Emitted {
+    if (errors.length === 0) return { outs: [this.pend({ source: id })], block: { kind: "node", id } }
+    // One error: a yes/no question. Several: which error (each flow named after its error).
+    const single = errors.length === 1
+    const outcome = c.add(
+      {
+        kind: "exclusiveGateway",
+        id: ids.outcome(modelId),
+        name: single ? `${errors[0]}?` : `${label(name, modelId)} failed?`,
+        direction: "split",
+        progressKey: modelId,
+        outcomeOf: modelId
+      },
+      [this.pend({ source: id })]
+    )
+    const arms: Array<{ flow: Pending; body: RawBlock }> = []
+    const ok = this.pend({ source: outcome, isDefault: true, ok: modelId, ...(single ? { name: "no" } : {}) })
+    arms.push({ flow: ok, body: EMPTY })
+    for (const error of errors) {
+      this.errors.add(error)
+      const first = this.pend({ source: outcome, name: single ? "yes" : error, condition: error, raises: error })
+      const end = c.add(
+        {
+          kind: "endEvent",
+          id: ids.raise(modelId, error),
+          name: error,
+          terminate: false,
+          error,
+          progressKey: modelId
+        },
+        [first]
+      )
+      arms.push({ flow: first, body: { kind: "node", id: end } })
+    }
+    return {
+      outs: [ok],
+      block: {
+        kind: "sequence",
+        items: [
+          { kind: "node", id },
+          { kind: "branch", split: outcome, arms }
+        ]
+      }
+    }
+  }
+
+  /** The end of the instance: a terminate end event at the top level, an escalation inside a subprocess. */
+  private end(
+    modelId: string,
+    name: string,
+    description: string | undefined,
+    incoming: ReadonlyArray<Pending>,
+    c: ContainerBuilder
+  ): RawBlock {
+    const inScope = c.scope !== undefined && !c.endsOnly
+    if (c.scope !== undefined && c.endsOnly)
+      c.escalations.push({ endId: modelId, name: label(name, modelId), ...(description ? { description } : {}) })
+    if (inScope) {
+      this.escalations.set(modelId, { id: modelId, name: label(name, modelId) })
+      c.escalations.push({ endId: modelId, name: label(name, modelId), ...(description ? { description } : {}) })
+    }
+    const id = c.add(
+      {
+        kind: "endEvent",
+        id: inScope ? ids.escalate(modelId) : ids.event(modelId),
+        name: label(name, modelId),
+        terminate: c.scope === undefined,
+        ...(inScope ? { escalation: modelId } : {}),
+        progressKey: modelId,
+        ...(description !== undefined ? { description } : {})
+      },
+      incoming
+    )
+    return { kind: "node", id }
+  }
+
+  /**
+   * An expanded subprocess around `body`, with its own start and end events (bpmnlint wants both, named). Returns
+   * its id, its normal way out (none when every path inside ends the instance) and a function that attaches the
+   * boundaries for the ends met inside, to be called once the scope's other boundaries are placed.
+   */
   private subProcess(
     modelId: string,
     name: string,
@@ -268,19 +523,94 @@ class GraphBuilder {
     c: ContainerBuilder,
     incoming: ReadonlyArray<Pending>,
     common: { readonly progressKey: string; readonly composite: boolean; readonly description?: string }
-  ): string {
+  ): {
+    readonly id: string
+    readonly outs: ReadonlyArray<Pending>
+    readonly escalate: () => ReadonlyArray<{ boundary: string; after: RawBlock }>
+    /** When every path inside ends the instance: the end right after it. */
+    readonly after?: RawBlock
+  } {
     // Reserved before the content so that ids are handed out in flow order.
     const id = this.reserve(ids.activity(modelId))
-    const inner = this.container(id, (inside) => {
-      const start = inside.add({ kind: "startEvent", id: ids.subStart(modelId), name: "Start" }, [])
-      const outs = this.emit(body, [this.pend({ source: start })], inside)
-      if (outs.length > 0)
-        inside.add({ kind: "endEvent", id: ids.subEnd(modelId), name: "End", terminate: false }, outs)
+    const [started, done] = name.length > 0 ? [`${name} started`, `${name} completed`] : ["Try", "No error"]
+    let completes = false
+    const opened = this.open(id, modelId, (inside) => {
+      inside.endsOnly = !reachesAfter(body)
+      const start = inside.add({ kind: "startEvent", id: ids.subStart(modelId), name: started }, [])
+      const emitted = this.emit(body, [this.pend({ source: start })], inside)
+      const items: Array<RawBlock> = [{ kind: "node", id: start }, emitted.block]
+      if (emitted.outs.length > 0) {
+        completes = true
+        items.push({
+          kind: "node",
+          id: inside.add({ kind: "endEvent", id: ids.subEnd(modelId), name: done, terminate: false }, emitted.outs)
+        })
+      }
+      return { kind: "sequence", items }
     })
-    const node: SubProcessNode = { kind: "subProcess", id, name, container: inner, ...common }
-    return c.place(node, incoming)
+    const node: SubProcessNode = { kind: "subProcess", id, name, container: opened.finish(), ...common }
+    c.place(node, incoming)
+    const inner = opened.builder
+    if (inner.endsOnly) {
+      // Completing it means one of its ends was reached: the instance ends right after it.
+      const [first, ...more] = inner.escalations
+      const after =
+        first === undefined
+          ? undefined
+          : more.length === 0
+            ? this.end(first.endId, first.name, first.description, [this.pend({ source: id })], c)
+            : this.end(
+                `${modelId}-ended`,
+                inner.escalations.map((e) => e.name).join(" / "),
+                undefined,
+                [this.pend({ source: id })],
+                c
+              )
+      return { id, outs: [], escalate: () => [], ...(after ? { after } : {}) }
+    }
+    const escalate = () =>
+      inner.escalations.map((e) => {
+        const boundary = c.add(
+          {
+            kind: "escalationBoundaryEvent",
+            id: ids.escalated(e.endId),
+            name: e.name,
+            attachedTo: id,
+            escalation: e.endId,
+            progressKey: e.endId
+          },
+          []
+        )
+        return { boundary, after: this.end(e.endId, e.name, e.description, [this.pend({ source: boundary })], c) }
+      })
+    return { id, outs: completes ? [this.pend({ source: id })] : [], escalate }
   }
 }
+
+/** Whether some path through a node reaches what follows it (rather than ending the instance). */
+const reachesAfter = (node: ModelNode): boolean => {
+  switch (node.kind) {
+    case "step":
+    case "signal":
+    case "transition":
+      return true
+    case "end":
+      return false
+    case "sequence":
+      return node.children.every(reachesAfter)
+    case "branch":
+      return node.otherwise === undefined || [...node.arms, node.otherwise].some((a) => reachesAfter(a.body))
+    case "loop":
+      return reachesAfter(node.body)
+    case "catch":
+      return reachesAfter(node.body) || reachesAfter(node.handler)
+    case "subworkflow":
+      return reachesAfter(node.body)
+  }
+}
+
+const describeOf = (node: { readonly description?: string }) =>
+  node.description !== undefined ? { description: node.description } : {}
 
 /** bpmnlint requires a name on every event, task and forking gateway: fall back to something meaningful. */
 const label = (name: string, fallback: string): string => (name.trim().length > 0 ? name : fallback)

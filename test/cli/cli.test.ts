@@ -2,7 +2,6 @@
  * The CLI, run as users run it: a child process (`node --conditions=source --import tsx src/cli/main.ts …`), on
  * temporary files. Tests run concurrently: each child process costs about half a second of start-up.
  */
-import { execFile } from "node:child_process"
 import {
   copyFileSync,
   existsSync,
@@ -14,39 +13,17 @@ import {
   writeFileSync
 } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
+import { join } from "node:path"
 import { Effect, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { EventStore, fingerprint, NoStream, toModel, WorkflowRuntime } from "durable-monad"
 import { SqliteStore } from "durable-monad/sqlite"
 import { CreatePR, Empty, Pipeline, pullRequest, ReviewPR } from "../../examples/pull-request.js"
+import { cli, ROOT } from "./run.js"
 
-const ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..")
-const MAIN = join(ROOT, "src/cli/main.ts")
 const EXAMPLE = "examples/pull-request.ts#pullRequest"
 const NOW = "2026-01-01T00:00:00.000Z"
-
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** Run the CLI in the repository root (so `examples/…` resolves), without colours. */
-const cli = (...args: ReadonlyArray<string>): Promise<Run> =>
-  new Promise((done) => {
-    execFile(
-      process.execPath,
-      ["--conditions=source", "--import", "tsx", MAIN, ...args],
-      { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1
-        done({ code, stdout, stderr })
-      }
-    )
-  })
 
 let dir: string
 /** A database written in-process: two pull requests (merged, waiting) and one history that no longer fits. */
@@ -106,9 +83,7 @@ describe.concurrent("the CLI", { timeout: 60_000 }, () => {
     test("runs the pull requests, recovers them on a new runtime without calling the pipeline, writes diagrams", async () => {
       const file = join(dir, "demo", "demo.db")
       const out = join(dir, "demo", "diagrams")
-      // A database holding only pull requests, as an earlier demo leaves it: the demo deletes it and starts afresh.
       mkdirSync(join(dir, "demo"))
-      copyFileSync(db, file)
       const run = await cli("demo", "--db", file, "--out", out)
       expect(run.stderr).toBe("")
       expect(run.code).toBe(0)
@@ -118,7 +93,7 @@ describe.concurrent("the CLI", { timeout: 60_000 }, () => {
           lines.some((l) => pattern.test(l)),
           String(pattern)
         ).toBe(true)
-      has(/^Database: .*demo\.db — a fresh file \(the previous demo database was deleted\)\.$/)
+      has(/^Database: .*demo\.db — a new file\.$/)
       has(/^approved +signal ReviewPR \{ approve: true \} +→ completed: Merged \{ commit: "a1b2c3" \}$/)
       has(/^ci-down +signal CreatePR \{ commit: "f6a7b8" \} +→ stuck at step run-pipeline, last attempt failed: /)
       has(/^in-review +signal ReviewPR \{ approve: "yes" \} +→ refused: InvalidSignalPayload$/)
@@ -134,14 +109,43 @@ describe.concurrent("the CLI", { timeout: 60_000 }, () => {
       has(/^ {2}in-review +e5f6a7 +1 +0 +0 /)
       has(/^ {2}ci-down +f6a7b8 +1 +0 +1 /)
       has(/^6 calls in all, 1 unanswered/)
+      // In the repository, the closing hints use the repository's script.
+      has(/^ {2}npm run cli -- inspect examples\/pull-request\.ts#pullRequest --db .*demo\.db --instance approved$/)
 
-      expect(await streamsOf(file)).toEqual(
-        ["approved", "ci-down", "failing-ci", "in-review", "long-commit", "rejected"].map((id) => `pullRequest-${id}`)
-      )
+      // The six pull requests, and the stream by which the demo marks the database as its own.
+      expect(await streamsOf(file)).toEqual([
+        "durableMonadDemo-database",
+        ...["approved", "ci-down", "failing-ci", "in-review", "long-commit", "rejected"].map(
+          (id) => `pullRequest-${id}`
+        )
+      ])
       const diagrams = readdirSync(out).sort()
       expect(diagrams).toHaveLength(7 * 3)
       expect(diagrams.slice(0, 3)).toEqual(["approved.bpmn", "approved.mmd", "approved.svg"])
       expect(readFileSync(join(out, "ci-down.mmd"), "utf8")).toContain("class n_Event_review_pr current")
+    })
+
+    test("deletes and re-creates a database an earlier demo created", async () => {
+      mkdirSync(join(dir, "again"))
+      const file = join(dir, "again", "demo.db")
+      const first = await cli("demo", "--db", file, "--out", join(dir, "again", "1"))
+      expect([first.code, first.stderr]).toEqual([0, ""])
+      const second = await cli("demo", "--db", file, "--out", join(dir, "again", "2"))
+      expect([second.code, second.stderr]).toEqual([0, ""])
+      expect(second.stdout).toContain(`Database: ${file} — a fresh file (the previous demo database was deleted).`)
+    })
+
+    test("refuses to delete a store that holds only pull requests but was not created by the demo", async () => {
+      const file = join(dir, "mine.db")
+      copyFileSync(db, file)
+      const before = readFileSync(file)
+      const run = await cli("demo", "--db", file, "--out", join(dir, "unused-mine"))
+      expect(run.code).toBe(1)
+      expect(run.stderr).toBe(
+        `error: ${file} exists and was not created by the demo; the demo only deletes a database it created itself: pass another --db\n`
+      )
+      expect(readFileSync(file).equals(before)).toBe(true)
+      expect(existsSync(join(dir, "unused-mine"))).toBe(false)
     })
 
     test("refuses to delete a --db file it did not write", async () => {
@@ -262,7 +266,11 @@ describe.concurrent("the CLI", { timeout: 60_000 }, () => {
     }
 
     test("writes to stdout without -o; draws a plain Workflow export too", async () => {
-      const module = join(dir, "greeting.ts")
+      // An application's module: ESM, as in a package with "type": "module" (as CommonJS, tsx would require the
+      // library a second time, which the CLI refuses: see test/package/effectCopies.test.ts).
+      mkdirSync(join(dir, "app"))
+      writeFileSync(join(dir, "app/package.json"), '{ "type": "module" }\n')
+      const module = join(dir, "app/greeting.ts")
       writeFileSync(
         module,
         [

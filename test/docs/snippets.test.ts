@@ -37,3 +37,9 @@ describe("docs/concepts.md", () => {
     expect(blocks).toEqual([...snippets.values()])
   })
 })
+
+describe("docs/diagrams.md", () => {
+  it("quotes the compiled sample verbatim, and no uncompiled code", () => {
+    expect(codeBlocks(read("docs/diagrams.md"))).toEqual([...regions(read("docs/snippets/diagrams.ts")).values()])
+  })
+})

@@ -353,12 +353,19 @@ describe("compile: the compiled value", () => {
 describe("Workflow.define", () => {
   const input = Schema.Number
 
-  it.each(["pull-request", "1flow", "", "has space", "_private", "café"])("rejects the name %j", (name) => {
-    const error = thrown(() => anon.pipe(Workflow.define({ name, input })))
-    expect(error).toBeInstanceOf(InvalidDefinition)
-    expect((error as Error).message).toBe(
-      `workflow name ${JSON.stringify(name)}: use letters, digits, "_" and "." and start with a letter (no "-": streams are named <name>-<instanceId>)`
-    )
+  it.each(["pull-request", "1flow", "", "has space", "_private", "café", "a".repeat(101), undefined, 42])(
+    "rejects the name %j",
+    (name) => {
+      const error = thrown(() => anon.pipe(Workflow.define({ name: name as string, input })))
+      expect(error).toBeInstanceOf(InvalidDefinition)
+      expect((error as Error).message).toBe(
+        `workflow name ${JSON.stringify(name)}: use up to 100 letters, digits, "_" and "." and start with a letter (no "-": streams are named <name>-<instanceId>)`
+      )
+    }
+  )
+
+  it("accepts a name of 100 characters", () => {
+    expect(anon.pipe(Workflow.define({ name: "a".repeat(100), input })).name).toBe("a".repeat(100))
   })
 
   it("rejects a workflow whose ids are invalid when it is defined, not when it first runs", () => {

@@ -28,11 +28,11 @@ describe("toBpmn", () => {
   it("draws a sequence as start event, tasks and catch events, end event, with ids from the model", async () => {
     const { elements, get, roots, definitions } = await read(linear)
     expect(elements.filter((e) => e.$type !== "bpmn:SequenceFlow").map(summary)).toEqual([
-      'StartEvent StartEvent "Start"',
+      'StartEvent StartEvent "Linear started"',
       'IntermediateCatchEvent Event_placed "Order placed"',
       'ServiceTask Activity_charge "Charge card"',
       'Task Activity_total "Compute total"',
-      'EndEvent EndEvent "End"'
+      'EndEvent EndEvent "Linear completed"'
     ])
     expect(elements.filter((e) => e.$type === "bpmn:SequenceFlow").map(flow)).toEqual([
       "Flow_StartEvent_Event_placed: StartEvent -> Event_placed",
@@ -41,8 +41,9 @@ describe("toBpmn", () => {
       "Flow_Activity_total_EndEvent: Activity_total -> EndEvent"
     ])
     expect(get("Event_placed").eventDefinitions[0].messageRef.id).toBe("Message_OrderPlaced")
-    expect(roots.map(summary)).toEqual(['Message Message_OrderPlaced "OrderPlaced"', 'Process Process_root "linear"'])
-    expect(definitions.id).toBe("Definitions_root")
+    expect(roots.map(summary)).toEqual(['Message Message_OrderPlaced "OrderPlaced"', 'Process Process_linear "linear"'])
+    // Document-level ids come from the workflow's name: several workflows can share one modeler project.
+    expect(definitions.id).toBe("Definitions_linear")
     expect(get("Activity_charge").incoming.map((f: AnyElement) => f.id)).toEqual(["Flow_Event_placed_Activity_charge"])
     expect(get("Activity_charge").outgoing.map((f: AnyElement) => f.id)).toEqual([
       "Flow_Activity_charge_Activity_total"
@@ -110,26 +111,45 @@ describe("toBpmn", () => {
     ])
   })
 
-  it("draws a catch as a subprocess with its own start and end, error boundaries and a rejoin", async () => {
+  it("draws a catch as a subprocess with error end events inside, its name on the error boundaries, and a rejoin", async () => {
     const { elements, get, roots } = await read(catching)
     const payment = get("Activity_payment")
     expect(payment.$type).toBe("bpmn:SubProcess")
-    expect(payment.name).toBe("Payment")
+    // The catch's name reads as the handler: it labels the boundaries, not the protected scope.
+    expect(payment.name).toBeUndefined()
     expect(
       (payment.flowElements as Array<AnyElement>).filter((e) => e.$type !== "bpmn:SequenceFlow").map(summary)
     ).toEqual([
-      'StartEvent Start_payment "Start"',
+      'StartEvent Start_payment "Try"',
       'ServiceTask Activity_authorize "Authorize"',
+      'ExclusiveGateway Outcome_authorize "PaymentDeclined?"',
+      'EndEvent Raise_authorize_PaymentDeclined "PaymentDeclined"',
       'ServiceTask Activity_capture "Capture"',
-      'EndEvent End_payment "End"'
+      'ExclusiveGateway Outcome_capture "CardExpired?"',
+      'EndEvent Raise_capture_CardExpired "CardExpired"',
+      'EndEvent End_payment "No error"'
     ])
+    // A step that may raise a typed error: an outcome gateway, on by default, or to an error end event throwing it.
+    expect(
+      (payment.flowElements as Array<AnyElement>).filter((e) => e.$type === "bpmn:SequenceFlow").map(flow)
+    ).toEqual([
+      "Flow_Start_payment_Activity_authorize: Start_payment -> Activity_authorize",
+      "Flow_Activity_authorize_Outcome_authorize: Activity_authorize -> Outcome_authorize",
+      'Flow_Outcome_authorize_Activity_capture: Outcome_authorize -> Activity_capture "no" (default)',
+      'Flow_Outcome_authorize_Raise_authorize_PaymentDeclined: Outcome_authorize -> Raise_authorize_PaymentDeclined "yes" [PaymentDeclined]',
+      "Flow_Activity_capture_Outcome_capture: Activity_capture -> Outcome_capture",
+      'Flow_Outcome_capture_End_payment: Outcome_capture -> End_payment "no" (default)',
+      'Flow_Outcome_capture_Raise_capture_CardExpired: Outcome_capture -> Raise_capture_CardExpired "yes" [CardExpired]'
+    ])
+    expect(get("Raise_authorize_PaymentDeclined").eventDefinitions[0].$type).toBe("bpmn:ErrorEventDefinition")
+    expect(get("Raise_authorize_PaymentDeclined").eventDefinitions[0].errorRef.name).toBe("PaymentDeclined")
     // One boundary per caught error, each referring to its bpmn:Error, merged before the handler.
     for (const [id, error] of [
       ["Boundary_payment_1", "PaymentDeclined"],
       ["Boundary_payment_2", "CardExpired"]
     ] as const) {
       expect(get(id).attachedToRef.id).toBe("Activity_payment")
-      expect(get(id).name).toBe(error)
+      expect(get(id).name).toBe(`Payment: ${error}`)
       expect(get(id).eventDefinitions[0].errorRef.name).toBe(error)
       expect(get(id).outgoing[0].targetRef.id).toBe("HandlerJoin_payment")
     }
@@ -142,10 +162,79 @@ describe("toBpmn", () => {
       "Activity_refund"
     ])
     // Catching any error: one boundary with no errorRef; an empty handler goes straight to the join.
+    expect(get("Boundary_anything").name).toBe("any error")
     expect(get("Boundary_anything").eventDefinitions[0].$type).toBe("bpmn:ErrorEventDefinition")
     expect(get("Boundary_anything").eventDefinitions[0].errorRef).toBeUndefined()
     expect(get("Boundary_anything").outgoing[0].targetRef.id).toBe("Join_anything")
     expect(elements.filter((e) => e.$type === "bpmn:BoundaryEvent")).toHaveLength(3)
+  })
+
+  it("draws a catch around a named sub-workflow as one box", async () => {
+    const model: WorkflowModel = {
+      format: 1,
+      name: "one box",
+      root: {
+        kind: "catch",
+        id: "guard",
+        name: "Compensate",
+        errors: [],
+        body: {
+          kind: "subworkflow",
+          id: "shipping",
+          name: "Shipping",
+          body: { kind: "step", id: "pack", name: "Pack", errors: [] }
+        },
+        handler: { kind: "step", id: "refund", name: "Refund", errors: [] }
+      }
+    }
+    const { elements, get } = await read(model)
+    expect(elements.filter((e) => e.$type === "bpmn:SubProcess").map(summary)).toEqual([
+      'SubProcess Activity_shipping "Shipping"'
+    ])
+    expect(get("Boundary_guard").attachedToRef.id).toBe("Activity_shipping")
+    expect(get("Boundary_guard").name).toBe("Compensate")
+    expect(get("Start_shipping").name).toBe("Shipping started")
+    expect(get("End_shipping").name).toBe("Shipping completed")
+  })
+
+  it("ends the instance from inside a subprocess the BPMN way: escalation, boundary, terminate end event", async () => {
+    const model: WorkflowModel = {
+      format: 1,
+      name: "escalating",
+      root: {
+        kind: "sequence",
+        id: "root",
+        children: [
+          {
+            kind: "subworkflow",
+            id: "check",
+            name: "Check",
+            body: {
+              kind: "branch",
+              id: "ok",
+              name: "Fraud?",
+              arms: [{ id: "fraud", condition: "fraud", body: { kind: "end", id: "blocked", name: "Blocked" } }]
+            }
+          },
+          { kind: "step", id: "ship", name: "Ship", errors: [] }
+        ]
+      }
+    }
+    const { get, roots } = await read(model)
+    // A terminate end event inside would end only the subprocess; the library ends the instance.
+    expect(get("Escalate_blocked").$type).toBe("bpmn:EndEvent")
+    expect(get("Escalate_blocked").eventDefinitions[0].$type).toBe("bpmn:EscalationEventDefinition")
+    expect(get("Escalate_blocked").eventDefinitions[0].escalationRef.id).toBe("Escalation_blocked")
+    expect(get("Escalated_blocked").$type).toBe("bpmn:BoundaryEvent")
+    expect(get("Escalated_blocked").attachedToRef.id).toBe("Activity_check")
+    expect(get("Escalated_blocked").cancelActivity).toBe(true)
+    expect(get("Escalated_blocked").eventDefinitions[0].escalationRef.id).toBe("Escalation_blocked")
+    expect(get("Escalated_blocked").outgoing[0].targetRef.id).toBe("Event_blocked")
+    expect(get("Event_blocked").eventDefinitions[0].$type).toBe("bpmn:TerminateEventDefinition")
+    expect(roots.filter((r) => r.$type === "bpmn:Escalation").map(summary)).toEqual([
+      'Escalation Escalation_blocked "Blocked"'
+    ])
+    expect(get("Activity_check").outgoing.map((f: AnyElement) => f.targetRef.id)).toEqual(["Activity_ship"])
   })
 
   it("draws a subworkflow as an expanded subprocess and keeps descriptions as documentation", async () => {

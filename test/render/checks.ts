@@ -115,7 +115,7 @@ interface Geometry {
     readonly label?: { readonly bounds: Box }
   }>
   readonly edges: ReadonlyArray<{
-    readonly flow: { readonly id: string; readonly source: string; readonly target: string }
+    readonly flow: { readonly id: string; readonly source: string; readonly target: string; readonly arm?: string }
     readonly waypoints: ReadonlyArray<{ readonly x: number; readonly y: number }>
     readonly label?: { readonly bounds: Box }
   }>
@@ -183,3 +183,115 @@ export const geometryProblems = (d: Geometry): Array<string> => {
   }
   return problems
 }
+
+type Pt = { readonly x: number; readonly y: number }
+const segmentsOf = (points: ReadonlyArray<Pt>): Array<readonly [Pt, Pt]> =>
+  points.slice(1).map((p, i) => [points[i] as Pt, p] as const)
+
+/**
+ * Flows that a reader cannot tell apart: two flows drawn on the same stretch of line (a trunk shared by two arms, a
+ * flow on top of another), or running side by side closer than 12 px for more than 100 px (loop-backs of nested
+ * loops 11 px apart). Flows fanning out of one gateway (or into one) may run closer: each has its own point of the
+ * gateway, and a diamond is only 50 px wide.
+ */
+export const sharedLines = (d: Geometry): Array<string> => {
+  const problems: Array<string> = []
+  const edges = d.edges.map((e) => ({ id: e.flow.id, flow: e.flow, segments: segmentsOf(e.waypoints) }))
+  edges.forEach((a, i) => {
+    for (const b of edges.slice(i + 1)) {
+      let shared = 0
+      let close = 0
+      for (const [p, q] of a.segments)
+        for (const [r, s] of b.segments) {
+          const horizontal = p.y === q.y && r.y === s.y
+          const vertical = p.x === q.x && r.x === s.x
+          if (!horizontal && !vertical) continue
+          const [lo1, hi1] = horizontal
+            ? [Math.min(p.x, q.x), Math.max(p.x, q.x)]
+            : [Math.min(p.y, q.y), Math.max(p.y, q.y)]
+          const [lo2, hi2] = horizontal
+            ? [Math.min(r.x, s.x), Math.max(r.x, s.x)]
+            : [Math.min(r.y, s.y), Math.max(r.y, s.y)]
+          const overlap = Math.min(hi1, hi2) - Math.max(lo1, lo2)
+          const distance = horizontal ? Math.abs(p.y - r.y) : Math.abs(p.x - r.x)
+          if (overlap > 1 && distance === 0) shared += overlap
+          else if (overlap > 0 && distance < 12) close = Math.max(close, overlap)
+        }
+      if (shared > 0) problems.push(`${a.id} and ${b.id} share ${shared} px of line`)
+      const fan = a.flow.source === b.flow.source || a.flow.target === b.flow.target
+      if (close > 100 && !fan) problems.push(`${a.id} and ${b.id} run closer than 12 px for ${close} px`)
+    }
+  })
+  return problems
+}
+
+/**
+ * A decision's flows in the order of the workflow: the first straight ahead (from the gateway's east corner, or its
+ * west one on a way back drawn right to left, on its centre line), the others below it in their declared order, each from its own point of the gateway. Loop decisions
+ * are left out (their way back goes down by design); `loopDecisions` are their ids.
+ */
+export const armOrderProblems = (d: Geometry, loopDecisions: ReadonlySet<string>): Array<string> => {
+  const problems: Array<string> = []
+  const byId = new Map(d.shapes.map((s) => [s.node.id, s]))
+  for (const s of d.shapes) {
+    if (s.node.kind !== "exclusiveGateway" || loopDecisions.has(s.node.id)) continue
+    const out = d.edges.filter((e) => e.flow.source === s.node.id)
+    if (out.length < 2) continue
+    const cy = s.bounds.y + s.bounds.height / 2
+    const [first, ...others] = out
+    const start = first?.waypoints[0]
+    // Straight ahead is east, or west on a way back drawn right to left (a loop's restart).
+    const side = start !== undefined && (start.x === s.bounds.x + s.bounds.width || start.x === s.bounds.x)
+    if (!first || start?.y !== cy || !side || first.waypoints[1]?.y !== cy)
+      problems.push(`${first?.flow.id} (first of ${s.node.id}) does not go straight ahead`)
+    // The row of an arm: the y at which it runs towards its target, after leaving the gateway.
+    const rows = others.map((e) => e.waypoints[1]?.y ?? Number.NaN)
+    rows.forEach((y, i) => {
+      if (!(y > (i === 0 ? cy : (rows[i - 1] as number))))
+        problems.push(`${others[i]?.flow.id} of ${s.node.id} is out of the declared order`)
+    })
+    const starts = out.map((e) => `${e.waypoints[0]?.x},${e.waypoints[0]?.y}`)
+    if (new Set(starts).size !== starts.length) problems.push(`flows of ${s.node.id} leave from the same point`)
+    for (const e of out) if (!byId.has(e.flow.target)) problems.push(`${e.flow.id} goes nowhere`)
+    // The happy path is one line: a branch merges on the line it split from.
+    const join = byId.get(s.node.id.replace(/^Split_/, "Join_"))
+    if (s.node.id.startsWith("Split_") && join && join.bounds.y + join.bounds.height / 2 !== cy)
+      problems.push(`${join.node.id} is off the line of ${s.node.id}`)
+  }
+  return problems
+}
+
+/**
+ * Spacing as at the top level everywhere (subprocesses included): a flow straight from one element to the next is at
+ * least `gap` long, and no arm's first element or handler lands in a far layer (the last stretch of a branch arm's
+ * flow, or of a boundary event's, into a task or event is at most `far`).
+ */
+export const spacingProblems = (d: Geometry, gap: number, far: number): Array<string> => {
+  const problems: Array<string> = []
+  const kinds = new Map(d.shapes.map((s) => [s.node.id, s.node.kind]))
+  for (const e of d.edges) {
+    const points = e.waypoints
+    const [a, b] = [points[0], points[1]]
+    if (points.length === 2 && a && b && a.y === b.y && Math.abs(b.x - a.x) < gap)
+      problems.push(`${e.flow.id} is ${Math.abs(b.x - a.x)} px long, less than ${gap}`)
+    // Where the issue saw far layers: an arm's first element, what a boundary event leads to.
+    const fromBoundary = /BoundaryEvent$/.test(kinds.get(e.flow.source) ?? "")
+    const kind = kinds.get(e.flow.target)
+    const last = points[points.length - 1]
+    const before = points[points.length - 2]
+    const watched = (e.flow.arm !== undefined || fromBoundary) && kind !== "exclusiveGateway"
+    if (watched && last && before && last.y === before.y && Math.abs(last.x - before.x) > far)
+      problems.push(`${e.flow.id} runs ${Math.abs(last.x - before.x)} px into ${e.flow.target}`)
+  }
+  return problems
+}
+
+/** A diagram that fits a screen: no wider than `maxWidth`, and no wider than `maxRatio` times its height. */
+export const aspectProblems = (
+  bounds: { readonly width: number; readonly height: number },
+  maxWidth: number,
+  maxRatio: number
+): Array<string> =>
+  bounds.width > maxWidth || bounds.width > maxRatio * bounds.height
+    ? [`${bounds.width} × ${bounds.height} px does not fit a screen`]
+    : []

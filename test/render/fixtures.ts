@@ -244,6 +244,119 @@ export const edgeCases: Readonly<Record<string, WorkflowModel>> = {
   )
 }
 
+/**
+ * Harder workflows, as a BPMN practitioner would try the layout with (issue 11): a branch with five arms and an
+ * otherwise, nested loops with a catch inside, a 40-step sequence, a sub-workflow inside a branch inside a loop.
+ */
+export const supportTicket = workflow(
+  "supportTicket",
+  seq(
+    "root",
+    signal("opened", "Ticket opened", "TicketOpened"),
+    step("classify", "Classify ticket"),
+    {
+      kind: "branch",
+      id: "route",
+      name: "Category?",
+      arms: [
+        arm("billing", "billing", seq("billing_seq", step("invoice", "Look up invoice"), step("refund", "Refund"))),
+        arm("outage", "outage", step("page", "Page on-call engineer")),
+        arm("feature", "feature request", transition("backlog", "Add to backlog")),
+        arm(
+          "security",
+          "security",
+          seq("sec_seq", step("escalate", "Escalate to security"), end("secEnd", "Handed over"))
+        ),
+        arm("spam", "spam", seq("spam_seq"))
+      ],
+      otherwise: arm("other", "otherwise", signal("triage", "Manual triage", "Triaged"))
+    },
+    step("close", "Close ticket")
+  )
+)
+
+export const nestedLoops = workflow(
+  "nestedLoops",
+  seq(
+    "root",
+    step("load", "Load batch"),
+    {
+      kind: "loop",
+      id: "batches",
+      name: "All batches done?",
+      body: seq("batch_seq", step("pick", "Pick batch"), {
+        kind: "loop",
+        id: "items",
+        name: "Batch done?",
+        body: {
+          kind: "catch",
+          id: "guard",
+          name: "Skip item",
+          errors: ["BadItem"],
+          body: step("process", "Process item", ["BadItem"]),
+          handler: step("quarantine", "Quarantine item")
+        },
+        exit: "batch done",
+        repeat: "next item",
+        restart: transition("advance", "Advance cursor")
+      }),
+      exit: "all done",
+      repeat: "next batch",
+      restart: step("fetch", "Fetch next batch")
+    },
+    step("report", "Send report")
+  )
+)
+
+export const longSequence = workflow(
+  "longSequence",
+  seq("root", ...Array.from({ length: 40 }, (_, i) => step(`s${i + 1}`, `Step ${i + 1}`)))
+)
+
+export const subworkflowInBranchInLoop = workflow(
+  "subworkflowInBranchInLoop",
+  seq(
+    "root",
+    signal("requested", "Payout requested", "PayoutRequested"),
+    {
+      kind: "loop",
+      id: "attempts",
+      name: "Paid?",
+      body: {
+        kind: "branch",
+        id: "channel",
+        name: "Channel?",
+        arms: [
+          arm("bank", "bank transfer", {
+            kind: "subworkflow",
+            id: "transfer",
+            name: "Bank transfer",
+            body: seq("transfer_seq", step("iban", "Validate IBAN", ["InvalidIban"]), step("send", "Send transfer"), {
+              kind: "branch",
+              id: "fraud",
+              name: "Suspicious?",
+              arms: [arm("fraudYes", "suspicious", end("blocked", "Blocked for fraud"))]
+            })
+          }),
+          arm("card", "card", step("charge", "Charge card"))
+        ]
+      },
+      exit: "paid",
+      repeat: "retry",
+      restart: signal("retryLater", "Retry window", "RetryWindow")
+    },
+    step("confirm", "Confirm payout")
+  )
+)
+
+/** The harder workflows, by name. */
+export const harder: Readonly<Record<string, WorkflowModel>> = {
+  supportTicket,
+  nestedLoops,
+  longSequence,
+  subworkflowInBranchInLoop
+}
+
 /** Every fixture above, by name. */
 export const fixtures: Readonly<Record<string, WorkflowModel>> = {
   linear,
@@ -253,7 +366,8 @@ export const fixtures: Readonly<Record<string, WorkflowModel>> = {
   catching,
   sharedSignals,
   nested,
-  awkward
+  awkward,
+  ...harder
 }
 
 /**
@@ -337,4 +451,81 @@ export const nestedProgress: Progress = {
     send: { state: "done", count: 1 },
     delivered: { state: "current", count: 0 }
   }
+}
+
+/**
+ * Progress of an instance of {@link nestedLoops} in its second batch: the first batch's three items and one of the
+ * second's done (one of them quarantined after BadItem), a round of the outer loop fetched, the next item running.
+ */
+export const nestedLoopsProgress: Progress = {
+  instance: "batch-7",
+  status: "running",
+  nodes: {
+    load: { state: "done", count: 1 },
+    batches: { state: "done", count: 1, rounds: 2 },
+    pick: { state: "done", count: 2 },
+    items: { state: "done", count: 1, rounds: 5 },
+    guard: { state: "done", count: 4 },
+    process: { state: "current", count: 3, attempts: 2 },
+    quarantine: { state: "done", count: 1 },
+    advance: { state: "done", count: 3 },
+    fetch: { state: "done", count: 1 }
+  }
+}
+
+/**
+ * A random structured workflow (deterministic for a seed): every kind of node nested up to `depth` levels, with
+ * steps that raise errors, ends anywhere, empty sequences, loops with and without restarts, catches of named and
+ * any errors. For checking that the layout holds for shapes nobody wrote by hand.
+ */
+export const randomWorkflow = (seed: number, depth = 4): WorkflowModel => {
+  let state = seed
+  const random = () => {
+    state = (state * 1103515245 + 12345) % 2147483648
+    return state / 2147483648
+  }
+  let n = 0
+  const next = (prefix: string) => `${prefix}${n++}`
+  const node = (level: number): ModelNode => {
+    const r = random()
+    if (level <= 0 || r < 0.3) {
+      const k = random()
+      if (k < 0.5) return step(next("s"), `Step ${n}`, random() < 0.2 ? [`Err${n}`] : [])
+      if (k < 0.7) return signal(next("g"), `Wait ${n}`, "Sig")
+      if (k < 0.85) return transition(next("t"), `T ${n}`)
+      if (k < 0.92) return seq(next("e"))
+      return end(next("x"), `End ${n}`)
+    }
+    if (r < 0.5) return seq(next("q"), ...Array.from({ length: 1 + Math.floor(random() * 3) }, () => node(level - 1)))
+    if (r < 0.65) {
+      const arms = Array.from({ length: 1 + Math.floor(random() * 3) }, () => arm(next("a"), `c${n}`, node(level - 1)))
+      return {
+        kind: "branch",
+        id: next("b"),
+        name: `B${n}?`,
+        arms,
+        ...(random() < 0.5 ? { otherwise: arm(next("o"), "otherwise", node(level - 1)) } : {})
+      }
+    }
+    if (r < 0.78)
+      return {
+        kind: "loop",
+        id: next("l"),
+        body: node(level - 1),
+        exit: `done ${n}`,
+        repeat: `again ${n}`,
+        ...(random() < 0.6 ? { restart: node(level - 1) } : {})
+      }
+    if (r < 0.9)
+      return {
+        kind: "catch",
+        id: next("c"),
+        ...(random() < 0.5 ? { name: `Catch ${n}` } : {}),
+        errors: random() < 0.5 ? [] : ["E1", "E2"].slice(0, 1 + Math.floor(random() * 2)),
+        body: node(level - 1),
+        handler: node(level - 1)
+      }
+    return { kind: "subworkflow", id: next("w"), name: `Sub ${n}`, body: node(level - 1) }
+  }
+  return workflow(`random${seed}`, seq("root", node(depth), node(depth - 1)))
 }

@@ -12,15 +12,20 @@ describe("toMermaid", () => {
       [
         "%% linear",
         "flowchart LR",
-        '  n_StartEvent(("Start"))',
-        '  n_Event_placed(("Order placed"))',
+        '  n_StartEvent(("Linear started"))',
+        // A wait is a stadium (a big circle would dwarf the tasks), marked as a message.
+        '  n_Event_placed(["✉ Order placed"])',
         '  n_Activity_charge("Charge card")',
         '  n_Activity_total("Compute total")',
-        '  n_EndEvent((("End")))',
+        // End events: a small circle with a thick ring (a double circle reads as an intermediate event).
+        // A long name is broken into short lines: a Mermaid circle grows with its text.
+        '  n_EndEvent(("Linear<br>completed"))',
         "  n_StartEvent --> n_Event_placed",
         "  n_Event_placed --> n_Activity_charge",
         "  n_Activity_charge --> n_Activity_total",
         "  n_Activity_total --> n_EndEvent",
+        "  classDef endEvent stroke-width:4px",
+        "  class n_EndEvent endEvent",
         ""
       ].join("\n")
     )
@@ -32,9 +37,9 @@ describe("toMermaid", () => {
       branching: { nodes: 10, edges: 10, subgraphs: 0 },
       passThrough: { nodes: 8, edges: 10, subgraphs: 0 },
       looping: { nodes: 8, edges: 8, subgraphs: 0 },
-      catching: { nodes: 13, edges: 15, subgraphs: 2 },
+      catching: { nodes: 17, edges: 19, subgraphs: 2 },
       sharedSignals: { nodes: 5, edges: 4, subgraphs: 0 },
-      nested: { nodes: 21, edges: 23, subgraphs: 2 },
+      nested: { nodes: 23, edges: 25, subgraphs: 2 },
       awkward: { nodes: 7, edges: 7, subgraphs: 0 }
     }
     const models = { linear, branching, passThrough, looping, catching, sharedSignals, nested, awkward }
@@ -68,11 +73,10 @@ describe("toMermaid", () => {
 
   it("draws subprocesses as subgraphs and error boundaries as dotted flows from them", () => {
     const text = toMermaid(catching)
-    expect(text).toContain(
-      '  subgraph s_Activity_payment ["Payment"]\n    direction LR\n    n_Start_payment(("Start"))\n'
-    )
-    expect(text).toContain('  s_Activity_payment -.->|"PaymentDeclined"| n_HandlerJoin_payment\n')
-    expect(text).toContain('  s_Activity_payment -.->|"CardExpired"| n_HandlerJoin_payment\n')
+    expect(text).toContain('  subgraph s_Activity_payment [" "]\n    direction LR\n    n_Start_payment(("Try"))\n')
+    expect(text).toContain('    n_Raise_authorize_PaymentDeclined(("PaymentDeclined"))\n')
+    expect(text).toContain('  s_Activity_payment -.->|"Payment: PaymentDeclined"| n_HandlerJoin_payment\n')
+    expect(text).toContain('  s_Activity_payment -.->|"Payment: CardExpired"| n_HandlerJoin_payment\n')
     expect(text).toContain('  s_Activity_anything -.->|"any error"| n_Join_anything\n')
     expect(text).toContain("  s_Activity_payment --> n_Join_payment\n")
   })
@@ -81,7 +85,7 @@ describe("toMermaid", () => {
     const text = toMermaid(awkward)
     expect(text.startsWith('%% quotes "and" <tags> & ampersands\nflowchart LR\n')).toBe(true)
     expect(text).toContain('  n_Activity_end("Say #quot;hello#quot; #amp; #lt;goodbye#gt;")\n')
-    expect(text).toContain("  n_Event_graph((\"Wait for 'A' -#gt; B\"))\n")
+    expect(text).toContain("  n_Event_graph([\"✉ Wait for 'A' -#gt; B\"])\n")
     expect(text).toContain('  n_Split_subgraph{"x #lt; 1 #amp;#amp; y #gt; 2?"}\n')
     expect(text).toContain('  n_Split_subgraph -->|"x == #quot;1#quot;"| n_Activity_style\n')
     // Spaces around every arrow: `a---ob` would silently parse as a circle-ended edge.

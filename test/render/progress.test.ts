@@ -6,12 +6,13 @@ import type { Progress } from "../../src/model/Progress.js"
 import type { WorkflowModel } from "../../src/model/WorkflowModel.js"
 import { layout, overlay, toBpmn, toFlowGraph, toMermaid, toSvg } from "../../src/render/index.js"
 import { diagramElements, reimport } from "./checks.js"
-import { catching, looping, nested, nestedProgress, passThrough } from "./fixtures.js"
+import { catching, looping, nested, nestedLoops, nestedLoopsProgress, nestedProgress, passThrough } from "./fixtures.js"
 
 const GREEN = { stroke: "#43a047", fill: "#c8e6c9" }
 const BLUE = { stroke: "#1e88e5", fill: "#bbdefb" }
 const AMBER = { stroke: "#fb8c00", fill: "#ffe0b2" }
 const RED = { stroke: "#e53935", fill: "#ffcdd2" }
+const GREY = { stroke: "#b0b3b8", fill: "#ffffff" }
 
 /** The colour attributes on each diagram element, by BPMN id; elements without any are left out. */
 const bpmnColors = async (xml: string) => {
@@ -25,9 +26,18 @@ const bpmnColors = async (xml: string) => {
         return v === undefined ? [] : [[k, v]]
       })
     )
-    if (Object.keys(attrs).length > 0) out[id] = attrs
+    // What was not reached is greyed (checked on its own below): left out here.
+    if (Object.keys(attrs).length > 0 && attrs["bioc:stroke"] !== GREY.stroke) out[id] = attrs
   }
   return out
+}
+
+/** The ids of the diagram elements drawn greyed out (not reached). */
+const greyed = async (xml: string) => {
+  const { rootElement } = await reimport(xml)
+  return [...diagramElements(rootElement)]
+    .filter(([, di]) => (di as AnyElement).get("bioc:stroke") === GREY.stroke)
+    .map(([id]) => id)
 }
 
 const shape = (c: { stroke: string; fill: string }) => ({
@@ -66,7 +76,10 @@ describe("progress overlay", () => {
       Flow_Event_placed_Activity_fulfil: line(GREEN),
       Flow_Activity_fulfil_Activity_shipping: line(GREEN),
       Flow_Start_fulfil_Activity_reserve: line(GREEN),
-      Flow_Activity_reserve_Split_method: line(GREEN),
+      // Reserve completed: its outcome gateway was passed, on its "no" (default) way; the error end event was not.
+      Flow_Activity_reserve_Outcome_reserve: line(GREEN),
+      Outcome_reserve: shape(GREEN),
+      Flow_Outcome_reserve_Split_method: line(GREEN),
       Flow_card: line(GREEN),
       Flow_Join_charging_Activity_charge: line(GREEN),
       Flow_Activity_charge_Split_charging: line(GREEN),
@@ -79,6 +92,56 @@ describe("progress overlay", () => {
       Flow_Activity_pack_Activity_send: line(GREEN),
       Flow_Activity_send_Event_delivered: line(GREEN)
     })
+    // Everything else is greyed out, the status annotation aside.
+    const { rootElement } = await reimport(xml)
+    const all = [...diagramElements(rootElement).keys()]
+    const coloured = Object.keys(await bpmnColors(xml))
+    expect([...(await greyed(xml)), ...coloured].sort()).toEqual(all.filter((id) => id !== "Status_order").sort())
+    expect(await greyed(xml)).toEqual(expect.arrayContaining(["Activity_bill", "Flow_invoice", "Event_cancelled"]))
+  })
+
+  it("puts the instance's status and the legend into the BPMN as a text annotation", async () => {
+    const xml = await toBpmn(nested, { progress: nestedProgress })
+    const { rootElement } = await reimport(xml)
+    const process = (rootElement.get("rootElements") as Array<AnyElement>).find(
+      (r) => r.$type === "bpmn:Process"
+    ) as AnyElement
+    expect((process.get("artifacts") as Array<AnyElement>).map((a) => [a.$type, a.id, a.text])).toEqual([
+      [
+        "bpmn:TextAnnotation",
+        "Status_order",
+        "Instance 42: waiting\n✓ done (green) · ‖ waiting here (orange) · ✕ failed (red) · ⚠ incident (purple) · not reached (grey)\nRepeated: Charge card ×2"
+      ]
+    ])
+    expect(diagramElements(rootElement).get("Status_order")?.get("bounds")).toBeDefined()
+    expect(await toBpmn(nested)).not.toContain("textAnnotation")
+  })
+
+  it("draws loop rounds on the loop's decision and attempts on the step, from the progress' counts", async () => {
+    const o = overlay(toFlowGraph(nestedLoops), nestedLoopsProgress)
+    expect(Object.fromEntries(o.counts)).toEqual({
+      Activity_pick: 2,
+      Activity_process: 3,
+      Split_items: 5,
+      Activity_advance: 3,
+      Split_batches: 2
+    })
+    expect(Object.fromEntries(o.attempts)).toEqual({ Activity_process: 2 })
+    const svg = await toSvg(nestedLoops, { progress: nestedLoopsProgress })
+    expect(svg).toContain(">×3 ↻2</text>")
+    expect(svg).toContain(">×5</text>")
+    expect(toMermaid(nestedLoops, { progress: nestedLoopsProgress })).toContain(
+      'n_Activity_process("▶ ×3 ↻2 Process item")'
+    )
+  })
+
+  it("emits taken flows last, so that where flows meet the taken one is drawn on top", async () => {
+    const xml = await toBpmn(nested, { progress: nestedProgress })
+    const { rootElement } = await reimport(xml)
+    const edges = [...diagramElements(rootElement)].filter(([, di]) => (di as AnyElement).$type === "bpmndi:BPMNEdge")
+    const firstTaken = edges.findIndex(([, di]) => (di as AnyElement).get("bioc:stroke") === GREEN.stroke)
+    expect(firstTaken).toBeGreaterThan(0)
+    for (const [, di] of edges.slice(firstTaken)) expect((di as AnyElement).get("bioc:stroke")).toBe(GREEN.stroke)
   })
 
   it("colours a failure handled by a catch: the failing step red, the boundary for its error and the handler path", async () => {
@@ -92,6 +155,11 @@ describe("progress overlay", () => {
       Activity_payment: shape({ stroke: RED.stroke, fill: "#fdeff0" }),
       Start_payment: shape(GREEN),
       Activity_authorize: shape(RED),
+      // It failed: its outcome gateway passed to the error end event that throws PaymentDeclined.
+      Flow_Activity_authorize_Outcome_authorize: line(GREEN),
+      Outcome_authorize: shape(GREEN),
+      Flow_Outcome_authorize_Raise_authorize_PaymentDeclined: line(GREEN),
+      Raise_authorize_PaymentDeclined: shape(RED),
       // authorize declares PaymentDeclined: that boundary fired, not the one for CardExpired
       Boundary_payment_1: shape(GREEN),
       HandlerJoin_payment: shape(GREEN),
@@ -221,8 +289,14 @@ describe("progress overlay", () => {
     expect(group("Activity_charge")?.[2]).toContain(`fill="${GREEN.fill}" stroke="${GREEN.stroke}"`)
     expect(group("Event_delivered")?.[1]).toBe("dm-shape dm-messageCatchEvent dm-current")
     expect(group("Event_delivered")?.[2]).toContain(`fill="${AMBER.fill}" stroke="${AMBER.stroke}"`)
+    // Not reached: greyed out, and said so on hover.
     expect(group("Activity_bill")?.[1]).toBe("dm-shape dm-task")
-    expect(group("Activity_bill")?.[2]).toContain('fill="#ffffff" stroke="#22242a"')
+    expect(group("Activity_bill")?.[2]).toContain('fill="#ffffff" stroke="#b0b3b8"')
+    expect(group("Activity_bill")?.[2]).toContain("state: not reached")
+    // A badge per state, so the state reads without colour; ×2 where the loop ran its body twice.
+    expect(group("Activity_charge")?.[2]).toContain('<g class="dm-badge" aria-label="✓">')
+    expect(svg).toMatch(/<g class="dm-count">[\s\S]*?>×2<\/text><\/g>/)
+    expect(group("Event_delivered")?.[2]).toContain('<g class="dm-badge" aria-label="‖">')
     expect(group("Flow_card")?.[1]).toBe("dm-flow dm-done")
     expect(group("Flow_card")?.[2]).toContain(`stroke="${GREEN.stroke}"`)
     expect(svg).toContain('<g class="dm-legend">')
@@ -232,14 +306,20 @@ describe("progress overlay", () => {
     expect(plain).not.toContain(GREEN.stroke)
   })
 
-  it("adds classDef, class and linkStyle lines to Mermaid", () => {
+  it("adds badges, classDef, class and linkStyle lines to Mermaid", () => {
     const text = toMermaid(nested, { progress: nestedProgress })
-    expect(text).toContain("  classDef done fill:#c8e6c9,stroke:#43a047,stroke-width:2px\n")
-    expect(text).toContain("  classDef current fill:#ffe0b2,stroke:#fb8c00,stroke-width:2px\n")
+    expect(text).toContain("  classDef done fill:#c8e6c9,stroke:#43a047,stroke-width:2px,color:#22242a\n")
+    expect(text).toContain("  classDef current fill:#ffe0b2,stroke:#fb8c00,stroke-width:2px,color:#22242a\n")
+    expect(text).toContain("  classDef idle fill:#ffffff,stroke:#b0b3b8,stroke-width:2px,color:#8a8d93\n")
+    expect(text).toContain("  classDef idleEnd fill:#ffffff,stroke:#b0b3b8,stroke-width:4px,color:#8a8d93\n")
     expect(text).toContain("  class n_Event_delivered current\n")
     expect(text).toContain("  class s_Activity_shipping currentScope\n")
     expect(text).toMatch(/^ {2}class n_StartEvent,n_Event_placed,n_Start_fulfil,\S+ done$/m)
-    expect(text).toMatch(/^ {2}linkStyle [\d,]+ stroke:#43a047,stroke-width:2px$/m)
-    expect(toMermaid(nested)).not.toContain("classDef")
+    expect(text).toMatch(/^ {2}linkStyle [\d,]+ stroke:#43a047,stroke-width:3px$/m)
+    // The state reads without colour too.
+    expect(text).toContain('  n_Event_delivered(["✉ ‖ Delivered"])\n')
+    expect(text).toContain('    n_Activity_charge("✓ ×2 Charge card")\n')
+    expect(text).toContain('  n_Activity_close("Close order")\n')
+    expect(toMermaid(nested)).not.toContain("classDef done")
   })
 })

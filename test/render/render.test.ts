@@ -8,15 +8,20 @@ import {
   allNodes,
   type Diagram,
   layout,
+  type Point,
   toBpmn,
   toFlowGraph,
   toMermaid,
   toSvg
 } from "../../src/render/index.js"
 import {
+  armOrderProblems,
+  aspectProblems,
   diagramElements,
   flowElements,
   geometryProblems,
+  sharedLines,
+  spacingProblems,
   lint,
   reimport,
   validateBpmn,
@@ -24,7 +29,8 @@ import {
   type XmlReport
 } from "./checks.js"
 import { exampleModels } from "../../docs/diagrams.js"
-import { countNodes, edgeCases, fixtures, generated, nested, nestedProgress } from "./fixtures.js"
+import { GAP, MAX_ROW_WIDTH, ROW_GAP } from "../../src/render/layout.js"
+import { countNodes, edgeCases, fixtures, generated, nested, nestedProgress, randomWorkflow } from "./fixtures.js"
 
 interface Rendered {
   readonly diagram: Diagram
@@ -100,12 +106,31 @@ describe.each(Object.keys(cases))("%s", (name) => {
       if (outside && (element.name ?? "").length > 0)
         expect(shape?.get("label")?.get("bounds"), element.id).toBeDefined()
     }
-    // …and nothing but them (plus the process itself).
-    expect(di.size).toBe(elements.length)
+    // …and nothing but them (plus the process itself, and with progress the status annotation).
+    expect(di.size).toBe(elements.length + (cases[name]?.progress ? 1 : 0))
   })
 
   it("lays out without overlapping labels, flows through shapes or labels, or detached flow ends", () => {
     expect(geometryProblems(get().diagram)).toEqual([])
+  })
+
+  it("keeps flows apart, a decision's flows in declared order with the first straight ahead, merges on the line", () => {
+    const graph = toFlowGraph(model())
+    const loopDecisions = new Set(
+      allNodes(graph.root).flatMap((n) =>
+        n.kind === "exclusiveGateway" && n.direction === "split" && graph.loops.has(n.progressKey ?? "") ? [n.id] : []
+      )
+    )
+    expect(sharedLines(get().diagram)).toEqual([])
+    expect(armOrderProblems(get().diagram, loopDecisions)).toEqual([])
+  })
+
+  it("spaces subprocess content as the top level, with no element in a far layer", () => {
+    expect(spacingProblems(get().diagram, GAP, 200)).toEqual([])
+  })
+
+  it("fits a screen: long lines wrap into rows", () => {
+    expect(aspectProblems(get().diagram.bounds, 1.3 * MAX_ROW_WIDTH + 100, Number.POSITIVE_INFINITY)).toEqual([])
   })
 
   it("renders byte-identical output from the same model", () => {
@@ -123,7 +148,9 @@ describe.each(Object.keys(cases))("%s", (name) => {
   it("writes Mermaid with exactly the graph's nodes and flows", () => {
     const graph = toFlowGraph(model())
     const text = toMermaid(model())
-    const nodes = allNodes(graph.root).filter((n) => n.kind !== "subProcess" && n.kind !== "errorBoundaryEvent")
+    const nodes = allNodes(graph.root).filter(
+      (n) => n.kind !== "subProcess" && n.kind !== "errorBoundaryEvent" && n.kind !== "escalationBoundaryEvent"
+    )
     const subgraphs = allNodes(graph.root).filter((n) => n.kind === "subProcess")
     expect(text.match(/^\s+n_\w+[([{]/gm)?.length ?? 0).toBe(nodes.length)
     expect(text.match(/^\s+subgraph /gm)?.length ?? 0).toBe(subgraphs.length)
@@ -140,6 +167,77 @@ describe("the generated model", () => {
     const graph = toFlowGraph(model)
     for (const node of allNodes(graph.root)) expect(ids.has(node.id), node.id).toBe(true)
   })
+})
+
+describe("the harder workflows", () => {
+  it("wrap a 40-step sequence into rows that fit a screen", () => {
+    const d = (rendered.longSequence as Rendered).diagram
+    expect(aspectProblems(d.bounds, MAX_ROW_WIDTH, 3)).toEqual([])
+    const rows = new Set(d.shapes.filter((s) => s.node.kind === "task").map((s) => s.bounds.y))
+    expect(rows.size).toBe(5)
+  })
+
+  it("draw the six ways out of a branch each from its own point, in declared order", () => {
+    const d = (rendered.supportTicket as Rendered).diagram
+    const out = d.edges.filter((e) => e.flow.source === "Split_route")
+    expect(out.map((e) => e.flow.id)).toEqual([
+      "Flow_billing",
+      "Flow_outage",
+      "Flow_feature",
+      "Flow_security",
+      "Flow_spam",
+      "Flow_other"
+    ])
+    const split = d.shapes.find((s) => s.node.id === "Split_route")?.bounds as { x: number; y: number }
+    // Straight ahead from the east corner; the others from the lower corners, nearest rightmost.
+    expect(out.map((e) => [(e.waypoints[0]?.x ?? 0) - split.x, (e.waypoints[0]?.y ?? 0) - split.y])).toEqual([
+      [50, 25],
+      [45, 30],
+      [35, 40],
+      [25, 50],
+      [15, 40],
+      [5, 30]
+    ])
+  })
+
+  it("keep the ways back of nested loops a row apart", () => {
+    const d = (rendered.nestedLoops as Rendered).diagram
+    const lane = (id: string) => {
+      const e = d.edges.find((e) => e.flow.id === id)
+      return Math.max(...(e?.waypoints.map((p) => p.y) ?? []))
+    }
+    expect(lane("Flow_Activity_fetch_Join_batches") - lane("Flow_Activity_advance_Join_items")).toBeGreaterThanOrEqual(
+      ROW_GAP
+    )
+  })
+})
+
+describe("random structured workflows", () => {
+  it("all lay out cleanly and pass bpmnlint", async () => {
+    const problems: Array<string> = []
+    for (let seed = 1; seed <= 40; seed++) {
+      const model = randomWorkflow(seed)
+      const diagram = await layout(model)
+      const graph = diagram.graph
+      const loopDecisions = new Set(
+        allNodes(graph.root).flatMap((n) =>
+          n.kind === "exclusiveGateway" && n.direction === "split" && graph.loops.has(n.progressKey ?? "") ? [n.id] : []
+        )
+      )
+      const { rootElement, warnings } = await reimport(await toBpmn(diagram))
+      problems.push(
+        ...[
+          ...geometryProblems(diagram),
+          ...sharedLines(diagram),
+          ...armOrderProblems(diagram, loopDecisions),
+          ...spacingProblems(diagram, GAP, 200),
+          ...warnings.map((w) => w.message),
+          ...(await lint(rootElement))
+        ].map((p) => `seed ${seed}: ${p}`)
+      )
+    }
+    expect(problems).toEqual([])
+  }, 60_000)
 })
 
 describe("the checks themselves", () => {
@@ -162,5 +260,61 @@ describe("the checks themselves", () => {
     const [first, second] = diagram.shapes
     const moved = diagram.shapes.map((s) => (s === second && first ? { ...s, bounds: first.bounds } : s))
     expect(geometryProblems({ ...diagram, shapes: moved }).length).toBeGreaterThan(0)
+  })
+
+  it("catch the layout defects of issue 11: shared trunks, arm order, cramped subprocesses, far layers, one long row", () => {
+    const branching = (rendered.branching as Rendered).diagram
+    const edge = (d: Diagram, id: string) => d.edges.find((e) => e.flow.id === id) as Diagram["edges"][number]
+    const other = edge(branching, "Flow_other")
+    // Two arms on one trunk out of the split (as ELK drew them).
+    const shared = branching.edges.map((e) =>
+      e.flow.id === "Flow_no"
+        ? { ...e, waypoints: [...other.waypoints.slice(0, 2), ...e.waypoints.slice(2).map((p) => ({ ...p, x: p.x }))] }
+        : e
+    )
+    expect(sharedLines({ ...branching, edges: shared })).toEqual(["Flow_no and Flow_other share 202 px of line"])
+    // Arms drawn in another order than declared.
+    const swapped = [...branching.edges]
+    const [no, otherwise] = [swapped.indexOf(edge(branching, "Flow_no")), swapped.indexOf(other)]
+    ;[swapped[no], swapped[otherwise]] = [other, edge(branching, "Flow_no")]
+    expect(armOrderProblems({ ...branching, edges: swapped }, new Set())).toEqual([
+      "Flow_no of Split_decide is out of the declared order"
+    ])
+    // Two loop-backs 11 px apart.
+    const a = { x: 100, y: 300 }
+    const parallel = {
+      shapes: [],
+      edges: [
+        { flow: { id: "A", source: "s1", target: "t1" }, waypoints: [a, { x: 800, y: 300 }] },
+        {
+          flow: { id: "B", source: "s2", target: "t2" },
+          waypoints: [
+            { x: 90, y: 311 },
+            { x: 750, y: 311 }
+          ]
+        }
+      ]
+    }
+    expect(sharedLines(parallel)).toEqual(["A and B run closer than 12 px for 650 px"])
+    // Inside a subprocess, 20 px between elements; a handler in a far layer.
+    const nested = (rendered.nested as Rendered).diagram
+    const inside = edge(nested, "Flow_Start_fulfil_Activity_reserve")
+    const [p] = inside.waypoints as [Point]
+    const cramped = nested.edges.map((e) => (e === inside ? { ...e, waypoints: [p, { x: p.x + 20, y: p.y }] } : e))
+    expect(spacingProblems({ ...nested, edges: cramped }, GAP, 200)).toEqual([
+      "Flow_Start_fulfil_Activity_reserve is 20 px long, less than 40"
+    ])
+    const handler = edge(nested, "Flow_Boundary_fulfil_Activity_apologise")
+    const [b] = handler.waypoints as [Point]
+    const far = nested.edges.map((e) =>
+      e === handler ? { ...e, waypoints: [b, { x: b.x, y: b.y + 100 }, { x: b.x + 585, y: b.y + 100 }] } : e
+    )
+    expect(spacingProblems({ ...nested, edges: far }, GAP, 200)).toEqual([
+      "Flow_Boundary_fulfil_Activity_apologise runs 585 px into Activity_apologise"
+    ])
+    // The 40 steps as one row.
+    expect(aspectProblems({ width: 5752, height: 120 }, MAX_ROW_WIDTH, 3)).toEqual([
+      "5752 × 120 px does not fit a screen"
+    ])
   })
 })

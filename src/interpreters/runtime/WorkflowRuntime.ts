@@ -18,6 +18,7 @@ import {
   InstanceAlreadyExists,
   InstanceNotFound,
   InvalidInput,
+  InvalidInstanceId,
   InvalidSignalPayload,
   StepFailed,
   UnexpectedSignal
@@ -33,6 +34,7 @@ import {
   stepEvent,
   streamName
 } from "../journal.js"
+import { checkInstanceId, DEFAULT_LIMITS, type Limits, resolveLimits } from "../limits.js"
 import * as Machine from "../Machine.js"
 import { definitionFingerprint, Fold, isReplayError, type Replay } from "../replay.js"
 import { type Status, statusOf } from "../Status.js"
@@ -41,7 +43,7 @@ import type { StoreError } from "../store/errors.js"
 import type { Instance, JournalEntry, LoadError, SignalError } from "./Instance.js"
 
 /** Why `start` failed. Only `StoreError`s can leave doubt about whether the instance was created. */
-export type StartError = InstanceAlreadyExists | InvalidInput | StepFailed | LoadError
+export type StartError = InstanceAlreadyExists | InvalidInput | InvalidInstanceId | StepFailed | LoadError
 
 export interface StartOptions<In> {
   /** The instance id, unique per workflow. Starting the same id with the same input again is a no-op. */
@@ -79,7 +81,7 @@ export class WorkflowRuntime extends Context.Service<
     readonly get: <In, Out, E, R, S>(
       definition: Definition<In, Out, E, R, S>,
       id: string
-    ) => Effect.Effect<Instance<In, Out, E, R, S>, LoadError>
+    ) => Effect.Effect<Instance<In, Out, E, R, S>, LoadError | InvalidInstanceId>
     /** Ids of the instances of a workflow, in ascending order. */
     readonly list: (definition: Definition.Any) => Stream.Stream<string, StoreError>
   }
@@ -110,6 +112,11 @@ export interface RuntimeOptions {
    * ones beyond that are dropped and rebuilt from the store when next used. Default 10,000.
    */
   readonly maxCachedInstances?: number
+  /**
+   * Size and depth limits on inputs, signal requests and step events, and the longest instance id (defaults:
+   * {@link DEFAULT_LIMITS}). A value over a limit is refused with a typed error before anything runs or is appended.
+   */
+  readonly limits?: Partial<Limits>
 }
 
 /**
@@ -130,6 +137,7 @@ const make = (options: RuntimeOptions) =>
   Effect.gen(function* () {
     const store = yield* EventStore
     const maxCached = options.maxCachedInstances ?? 10_000
+    const limits = resolveLimits(options.limits)
     /** Per-instance slots, least recently used first (a Map keeps insertion order). */
     const slots = new Map<string, Slot>()
 
@@ -205,13 +213,13 @@ const make = (options: RuntimeOptions) =>
         const { stream } = fold
         const node = position.node
         const step = node.id!
-        const persisted = roundTrip(node.event, event)
+        const persisted = roundTrip(node.event, event, limits)
         if (Result.isFailure(persisted)) {
           return Effect.fail(
             new StepFailed({
               stream,
               step,
-              cause: Cause.die(new Error(`the event does not fit the step's Schema: ${persisted.failure.message}`))
+              cause: Cause.die(new Error(`the event does not fit the step's Schema: ${persisted.failure}`))
             })
           )
         }
@@ -380,18 +388,29 @@ const make = (options: RuntimeOptions) =>
 
     /** Check a request against the signal's Schema (as the JSON it would travel as). */
     const validate = <Req>(signal: Signal<string, Req, any>, request: Req, stream: string) => {
-      const checked = roundTrip(signal.request, request)
+      const checked = roundTrip(signal.request, request, limits)
       return Result.isFailure(checked)
-        ? Effect.fail(new InvalidSignalPayload({ stream, signal: signal.name, issue: checked.failure.message }))
+        ? Effect.fail(new InvalidSignalPayload({ stream, signal: signal.name, issue: checked.failure }))
         : Effect.succeed(checked.success.value as Req)
     }
 
-    const start = <In, Out, E, R, S>(definition: Definition<In, Out, E, R, S>, options: StartOptions<In>) => {
+    /** Refuse an id that is not a usable instance id before it names a stream. */
+    const checkId = (definition: Definition.Any, id: unknown): Effect.Effect<void, InvalidInstanceId> => {
+      const issue = checkInstanceId(id, limits)
+      if (issue === undefined) return Effect.void
+      const shown = typeof id === "string" ? JSON.stringify(id.length > 80 ? `${id.slice(0, 80)}…` : id) : typeof id
+      return Effect.fail(new InvalidInstanceId({ workflow: definition.name, id: shown, issue }))
+    }
+
+    const start = <In, Out, E, R, S>(definition: Definition<In, Out, E, R, S>, options: StartOptions<In>) =>
+      Effect.flatMap(checkId(definition, options?.id), () => startChecked(definition, options))
+
+    const startChecked = <In, Out, E, R, S>(definition: Definition<In, Out, E, R, S>, options: StartOptions<In>) => {
       const stream = streamName(definition.name, options.id)
       return withSlot(stream, (slot) =>
         Effect.gen(function* () {
-          const input = roundTrip(definition.input, options.input)
-          if (Result.isFailure(input)) return yield* new InvalidInput({ stream, issue: input.failure.message })
+          const input = roundTrip(definition.input, options.input, limits)
+          if (Result.isFailure(input)) return yield* new InvalidInput({ stream, issue: input.failure })
           const { data, value } = input.success
           const fold = new Fold(definition, stream)
           const position = yield* guard(stream, START_STEP, () => Machine.start(fold.root, value))
@@ -413,10 +432,11 @@ const make = (options: RuntimeOptions) =>
       ) as Effect.Effect<Instance<In, Out, E, R, S>, StartError, R>
     }
 
-    const get = <In, Out, E, R, S>(definition: Definition<In, Out, E, R, S>, id: string) => {
-      const handle = instance(definition, id)
-      return Effect.as(handle.status, handle)
-    }
+    const get = <In, Out, E, R, S>(definition: Definition<In, Out, E, R, S>, id: string) =>
+      Effect.flatMap(checkId(definition, id), () => {
+        const handle = instance(definition, id)
+        return Effect.as(handle.status, handle)
+      })
 
     const list = (definition: Definition.Any) =>
       Stream.map(store.instances({ workflow: definition.name }), (row) => row.instanceId)

@@ -4,6 +4,7 @@ import { StoreError } from "./errors.js"
 import { acquireJournal, DEFAULT_POLL_INTERVAL_MS, serviceOf, type Synchronous } from "./sqlite/SqliteJournal.js"
 
 export type { Synchronous } from "./sqlite/SqliteJournal.js"
+export { type Problem, type Verification, verify } from "./sqlite/verify.js"
 
 /** How long a store waits for a lock held by another connection before failing, unless told otherwise. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000
@@ -38,6 +39,12 @@ export interface SqliteStoreOptions {
    * file. Appends through this store wake its subscriptions at once. Default {@link DEFAULT_POLL_INTERVAL_MS}.
    */
   readonly pollIntervalMs?: number
+  /**
+   * Open for reading only (inspecting tools): the file must already be a current durable-monad store; nothing is
+   * ever written to it or beside it (no switch to write-ahead logging, no migration, appends and leases fail with a
+   * StoreError). A missing, empty or foreign file, or one written by an older version, is refused. Default false.
+   */
+  readonly readonly?: boolean
 }
 
 export { DEFAULT_POLL_INTERVAL_MS }
@@ -50,7 +57,8 @@ const resolveOptions = (options: SqliteStoreOptions) => {
     file,
     synchronous = "FULL",
     busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
-    pollIntervalMs = DEFAULT_POLL_INTERVAL_MS
+    pollIntervalMs = DEFAULT_POLL_INTERVAL_MS,
+    readonly = false
   } = options
   // better-sqlite3 would trim the name, and treat ":memory:" and "file:" URIs specially: refuse rather than open
   // something other than the file the caller named.
@@ -72,7 +80,8 @@ const resolveOptions = (options: SqliteStoreOptions) => {
   if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs <= 0) {
     return invalid(`pollIntervalMs must be an integer > 0, got ${String(pollIntervalMs)}`)
   }
-  return Effect.succeed({ file, synchronous, busyTimeoutMs, pollIntervalMs })
+  if (typeof readonly !== "boolean") return invalid(`readonly must be a boolean, got ${String(readonly)}`)
+  return Effect.succeed({ file, synchronous, busyTimeoutMs, pollIntervalMs, readonly })
 }
 
 /**

@@ -15,6 +15,8 @@ import {
   WrongExpectedRevision
 } from "../../../src/interpreters/store/index.js"
 import type { Database, DatabaseConstructor } from "../../../src/interpreters/store/sqlite/driver.js"
+import { isCorruption } from "../../../src/interpreters/store/errors.js"
+import { eventChecksum } from "../../../src/interpreters/store/sqlite/checksum.js"
 import { APPLICATION_ID, LATEST_VERSION, migrations } from "../../../src/interpreters/store/sqlite/migrations.js"
 import {
   acquireJournal,
@@ -93,6 +95,24 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
 const rawConnection = (file: string): Database => new BetterSqlite3(file)
 
+/** Change an event's columns with a raw connection, and give it the checksum that matches what it now holds. */
+const rewriteEvent = (file: string, stream: string, revision: number, change: { readonly data?: string }) => {
+  const raw = rawConnection(file)
+  const row = raw
+    .prepare("SELECT event_id, type, data, metadata, created FROM events WHERE stream = ? AND revision = ?")
+    .get(stream, revision) as { event_id: string; type: string; data: string; metadata: string; created: number }
+  const data = change.data ?? row.data
+  raw
+    .prepare("UPDATE events SET data = ?, checksum = ? WHERE stream = ? AND revision = ?")
+    .run(
+      data,
+      eventChecksum(stream, revision, row.event_id, row.type, data, row.metadata, row.created),
+      stream,
+      revision
+    )
+  raw.close()
+}
+
 /**
  * Counts the commits recorded in a WAL file: frames whose "database size after commit" field is non-zero, among
  * the frames that belong to the current WAL generation (same salts as the header). An account of transactions
@@ -159,16 +179,20 @@ const waitUntil = (condition: () => boolean): Effect.Effect<void> =>
 
 describe("SqliteStore", () => {
   describe("file format", () => {
-    it("creates a WAL-mode file with the schema version, and keeps events across reopening", async () => {
+    it("uses a WAL-mode file with the schema version, leaves one self-contained file when closed, and keeps events across reopening", async () => {
       const file = freshFile()
       await withStore({ file }, (store, journal) =>
         Effect.gen(function* () {
           expect(journal.db.pragma("synchronous", { simple: true })).toBe(2) // FULL
+          expect(journal.db.pragma("journal_mode", { simple: true })).toBe("wal")
           yield* store.append("order-1", NoStream, [ev("a"), ev("b")])
         })
       )
+      // The last connection out switches back to a rollback journal, so the closed file reads without -wal/-shm
+      // (and from a read-only directory).
+      expect([Fs.existsSync(`${file}-wal`), Fs.existsSync(`${file}-shm`)]).toEqual([false, false])
       const raw = rawConnection(file)
-      expect(raw.pragma("journal_mode", { simple: true })).toBe("wal")
+      expect(raw.pragma("journal_mode", { simple: true })).toBe("delete")
       expect(raw.pragma("user_version", { simple: true })).toBe(LATEST_VERSION)
       expect(raw.pragma("application_id", { simple: true })).toBe(APPLICATION_ID)
       expect(raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all()).toEqual([
@@ -337,9 +361,8 @@ describe("SqliteStore", () => {
     it("reports an event whose stored JSON is invalid, naming the stream and revision", async () => {
       const file = freshFile()
       await withStore({ file }, (store) => store.append("x-1", NoStream, [ev("a"), ev("b")]))
-      const raw = rawConnection(file)
-      raw.prepare("UPDATE events SET data = '{oops' WHERE revision = 1").run()
-      raw.close()
+      // Written as a buggy tool would: with a checksum that matches its invalid JSON.
+      rewriteEvent(file, "x-1", 1, { data: "{oops" })
       await withStore({ file }, (store) =>
         Effect.gen(function* () {
           expect(yield* failure(readAll(store, "x-1"))).toMatchObject({
@@ -349,6 +372,82 @@ describe("SqliteStore", () => {
             reason: `${file}: the data of the event at revision 1 is not valid JSON`
           })
           expect((yield* readAll(store, "x-1", { maxCount: 1 })).map((e) => e.id)).toEqual([uid("a")])
+        })
+      )
+    })
+  })
+
+  describe("damage is reported with the stream and revision, never loaded", () => {
+    const damaged = (file: string, stream: string, revision: number, reason: string) => ({
+      _tag: "StoreError",
+      operation: "read",
+      stream,
+      reason: `${file} is damaged: ${stream}@${revision}: ${reason}`
+    })
+    const tampered = async (change: (raw: Database) => void) => {
+      const file = freshFile()
+      await withStore({ file }, (store) => store.append("x-1", NoStream, [ev("a"), ev("b"), ev("c")]))
+      const raw = rawConnection(file)
+      change(raw)
+      raw.close()
+      return file
+    }
+    const CHECKSUM =
+      "the event does not match its checksum (it was changed outside durable-monad, or the file is damaged)"
+
+    it.each([
+      ["type", "UPDATE events SET type = 'Bogus' WHERE revision = 1"],
+      ["data", `UPDATE events SET data = '{"n":"B"}' WHERE revision = 1`],
+      ["metadata", `UPDATE events SET metadata = '{"step":"t"}' WHERE revision = 1`],
+      ["event id", `UPDATE events SET event_id = '${uid("z")}' WHERE revision = 1`],
+      ["time", "UPDATE events SET created = created + 1 WHERE revision = 1"]
+    ])("an event whose %s was changed fails its checksum", async (_, sql) => {
+      const file = await tampered((raw) => raw.prepare(sql).run())
+      await withStore({ file }, (store) =>
+        Effect.gen(function* () {
+          const error = yield* failure(readAll(store, "x-1"))
+          expect(error).toMatchObject(damaged(file, "x-1", 1, CHECKSUM))
+          expect(isCorruption(error)).toBe(true)
+          expect(yield* failure(Stream.runCollect(store.readAll()))).toMatchObject(damaged(file, "x-1", 1, CHECKSUM))
+        })
+      )
+    })
+
+    it("a deleted last event: the stream disagrees with its registry row", async () => {
+      const file = await tampered((raw) => raw.prepare("DELETE FROM events WHERE revision = 2").run())
+      await withStore({ file }, (store) =>
+        Effect.gen(function* () {
+          expect(yield* failure(readAll(store, "x-1"))).toMatchObject(
+            damaged(file, "x-1", 2, "the instance registry says the last event is at revision 2, the stream ends at 1")
+          )
+        })
+      )
+    })
+
+    it("a deleted registry row", async () => {
+      const file = await tampered((raw) => raw.prepare("DELETE FROM instances WHERE stream = 'x-1'").run())
+      await withStore({ file }, (store) =>
+        Effect.gen(function* () {
+          expect(yield* failure(readAll(store, "x-1"))).toMatchObject(
+            damaged(file, "x-1", 2, "the stream has events but no row in the instance registry")
+          )
+        })
+      )
+    })
+
+    it("a row inserted at revision -1 is read and refused, not hidden before revision 0", async () => {
+      const file = await tampered((raw) =>
+        raw
+          .prepare(
+            "INSERT INTO events (stream, revision, event_id, type, data, metadata, created, checksum) SELECT stream, -1, event_id, type, data, metadata, created, checksum FROM events WHERE revision = 0"
+          )
+          .run()
+      )
+      await withStore({ file }, (store) =>
+        Effect.gen(function* () {
+          expect(yield* failure(readAll(store, "x-1"))).toMatchObject(
+            damaged(file, "x-1", -1, "an event at a negative revision")
+          )
         })
       )
     })
@@ -779,7 +878,7 @@ describe("SqliteStore", () => {
       return file
     }
 
-    it("migrates to version 2 in one transaction: the registry is rebuilt from the events, streams is dropped", async () => {
+    it("migrates a version-1 file in one transaction: the registry is rebuilt from the events, streams is dropped, checksums are computed", async () => {
       const file = versionOneFile([
         ["order-1", 0, "o1", { step: "start", status: "Running" }, 1000],
         ["pr-7", 0, "p1", { step: "start", status: "Running" }, 1500],
@@ -824,7 +923,23 @@ describe("SqliteStore", () => {
         })
       )
       const raw = rawConnection(file)
-      expect(raw.pragma("user_version", { simple: true })).toBe(2)
+      expect(raw.pragma("user_version", { simple: true })).toBe(LATEST_VERSION)
+      const rows = raw
+        .prepare("SELECT stream, revision, event_id, type, data, metadata, created, checksum FROM events")
+        .all() as Array<{
+        stream: string
+        revision: number
+        event_id: string
+        type: string
+        data: string
+        metadata: string
+        created: number
+        checksum: string
+      }>
+      expect(rows).toHaveLength(7)
+      for (const r of rows) {
+        expect(r.checksum).toBe(eventChecksum(r.stream, r.revision, r.event_id, r.type, r.data, r.metadata, r.created))
+      }
       expect(raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all()).toEqual([
         { name: "events" },
         { name: "instances" },

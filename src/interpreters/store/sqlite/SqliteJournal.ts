@@ -23,8 +23,8 @@ import {
   type StoredEvent,
   type WakeUpQuery
 } from "../EventStore.js"
-import { StoreError, WrongExpectedRevision } from "../errors.js"
-import { type ProjectedMetadata, projectInstance } from "../projection.js"
+import { corruption, StoreError, WrongExpectedRevision } from "../errors.js"
+import { type ProjectedMetadata, parseStream, projectInstance } from "../projection.js"
 import {
   checkAppend,
   checkInstanceQuery,
@@ -36,6 +36,7 @@ import {
   READ_PAGE_SIZE,
   revisionRange
 } from "../storeRules.js"
+import { eventChecksum } from "./checksum.js"
 import { type Database, type DatabaseConstructor, isBusy, loadDriver, type Statement } from "./driver.js"
 import { lockedError, storeError } from "./faults.js"
 import { inspect, migrate, REGISTRY_COLUMNS, registryValues } from "./migrations.js"
@@ -55,6 +56,8 @@ export interface JournalOptions {
    * Default {@link DEFAULT_POLL_INTERVAL_MS}.
    */
   readonly pollIntervalMs?: number
+  /** See `SqliteStoreOptions.readonly`. */
+  readonly readonly?: boolean
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 100
@@ -104,6 +107,7 @@ interface EventRow {
   readonly data: string
   readonly metadata: string
   readonly created: number
+  readonly checksum: string
 }
 
 interface RegistryRow {
@@ -124,7 +128,13 @@ interface LeaseRow {
   readonly version: number
 }
 
-const EVENT_COLUMNS = "position, stream, revision, event_id AS id, type, data, metadata, created"
+const EVENT_COLUMNS = "position, stream, revision, event_id AS id, type, data, metadata, created, checksum"
+
+/**
+ * The lowest revision a read from revision 0 asks for: a row below 0 (which no append writes) is then read and
+ * reported as damage, instead of lying hidden before the range.
+ */
+const BELOW_ZERO = Number.MIN_SAFE_INTEGER
 
 /** Exported so tests can check with EXPLAIN QUERY PLAN that reads are index range scans. */
 export const SQL = {
@@ -134,8 +144,8 @@ export const SQL = {
   // The (stream, revision) unique index answers "current revision" with one seek and no write.
   lastRevision: "SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1",
   eventIdAt: "SELECT event_id, position FROM events WHERE stream = ? AND revision = ?",
-  insertEvent: `INSERT INTO events (stream, revision, event_id, type, data, metadata, created)
-                VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  insertEvent: `INSERT INTO events (stream, revision, event_id, type, data, metadata, created, checksum)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   // `position` is the rowid: max() is one step to the end of the table's b-tree.
   logEnd: "SELECT max(position) AS end FROM events",
   logPage: `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`,
@@ -309,6 +319,11 @@ export class SqliteJournal {
   append(stream: string, expected: ExpectedRevision, events: ReadonlyArray<EventData>): AppendOutcome {
     return Effect.suspend(() => {
       if (this.closing) return Effect.fail(this.closedError("append", stream))
+      if (this.options.readonly === true) {
+        return Effect.fail(
+          new StoreError({ operation: "append", stream, reason: `the store for ${this.file} is open read-only` })
+        )
+      }
       const encoded = encodeAppend(stream, expected, events)
       if (encoded instanceof StoreError) return Effect.fail(encoded)
       return Effect.callback<AppendResult, WrongExpectedRevision | StoreError>((resume) => {
@@ -490,7 +505,8 @@ export class SqliteJournal {
             event.type,
             event.data,
             event.metadata,
-            created
+            created,
+            eventChecksum(stream, revision, event.id, event.type, event.data, event.metadata, created)
           )
           position = BigInt(info.lastInsertRowid)
           row = projectInstance(row, {
@@ -540,6 +556,28 @@ export class SqliteJournal {
   /** The last revision of a stream, -1 when it has no events. */
   lastRevision(stream: string): Effect.Effect<number, StoreError> {
     return this.query("read", stream, () => this.statements.lastRevision.get(stream)?.revision ?? -1)
+  }
+
+  /**
+   * The last revision of a stream, checked against its registry row, which the append's transaction always moves
+   * with the events: a deleted last event, or a deleted or altered row, is reported as damage rather than read
+   * as a shorter history (and then overwritten by the next append).
+   */
+  checkedLastRevision(stream: string): Effect.Effect<number, StoreError> {
+    return this.query("read", stream, () => {
+      const last = this.statements.lastRevision.get(stream)?.revision ?? -1
+      if (parseStream(stream) === undefined) return last
+      const registered = this.statements.registryRow.get(stream)?.revision
+      if (registered === undefined && last === -1) return last
+      if (registered !== last) {
+        const reason =
+          registered === undefined
+            ? "the stream has events but no row in the instance registry"
+            : `the instance registry says the last event is at revision ${registered}, the stream ends at ${last}`
+        throw corruption("read", this.file, { stream, revision: Math.max(last, registered ?? -1), reason })
+      }
+      return last
+    })
   }
 
   /** Up to `limit` events from `fromRevision` on (down, backwards); fewer when {@link PAGE_BYTES} cut it short. */
@@ -726,6 +764,17 @@ export class SqliteJournal {
   }
 
   private decodeRow(row: EventRow): StoredEvent {
+    const damaged = (reason: string) =>
+      corruption("read", this.file, { stream: row.stream, revision: row.revision, reason })
+    // Checked before anything is parsed: a damaged row must not reach a fold, whatever it now says.
+    if (row.revision < 0) throw damaged("an event at a negative revision")
+    if (
+      row.checksum !== eventChecksum(row.stream, row.revision, row.id, row.type, row.data, row.metadata, row.created)
+    ) {
+      throw damaged(
+        "the event does not match its checksum (it was changed outside durable-monad, or the file is damaged)"
+      )
+    }
     const parse = (field: "data" | "metadata") => {
       try {
         return JSON.parse(row[field])
@@ -791,6 +840,16 @@ export class SqliteJournal {
         this.closed = true
         // Caught-up subscriptions look again, and fail: the store is closed.
         this.wakeSubscriptions()
+        if (this.options.readonly !== true) {
+          try {
+            // The last connection out leaves one self-contained file (the WAL checkpointed into it, no -wal/-shm):
+            // a WAL-mode file cannot be read from a read-only directory, where the -shm cannot be created. Another
+            // connection still open keeps the WAL (the switch then fails at once and is not needed).
+            this.db.pragma("journal_mode = DELETE")
+          } catch {
+            // Busy: another connection uses the file; it stays in WAL mode, as it must while shared.
+          }
+        }
         try {
           this.db.close()
         } catch {
@@ -886,6 +945,10 @@ export const openJournal = (options: JournalOptions): Effect.Effect<SqliteJourna
       return fail(`${file} cannot be opened: ${(error as Error).message}`, error)
     }
     if (stat?.isDirectory()) return fail(`${file} is a directory, not a database file`)
+    const readonly = options.readonly === true
+    if (readonly && stat === undefined) return fail(`${file} does not exist`)
+    // An empty file is what SQLite would happily turn into a new database: read-only, it is not a store.
+    if (readonly && stat?.size === 0) return fail(`${file} is empty, not a durable-monad store`)
     if (stat === undefined) {
       // Zero setup: a store at "data/workflows.db" just works on a fresh checkout.
       try {
@@ -896,7 +959,7 @@ export const openJournal = (options: JournalOptions): Effect.Effect<SqliteJourna
     }
     let db: Database
     try {
-      db = new Driver(file, { timeout: 0 })
+      db = new Driver(file, readonly ? { timeout: 0, readonly: true, fileMustExist: true } : { timeout: 0 })
     } catch (error) {
       return Effect.fail(storeError("open", file, error))
     }
@@ -909,6 +972,18 @@ export const openJournal = (options: JournalOptions): Effect.Effect<SqliteJourna
     }
     const initialize = () => {
       const needsMigration = inspect(db, file)
+      if (readonly) {
+        if (needsMigration) {
+          throw new StoreError({
+            operation: "open",
+            reason:
+              db.pragma("application_id", { simple: true }) === 0
+                ? `${file} is not a durable-monad store (it holds no tables)`
+                : `${file} was written by an older durable-monad; open it once for writing (e.g. with a runtime) to upgrade it`
+          })
+        }
+        return new SqliteJournal(db, options)
+      }
       // After inspect: a refused file must not be switched to WAL (that rewrites its header).
       const mode = db.pragma("journal_mode = WAL", { simple: true })
       if (mode !== "wal") {
@@ -959,14 +1034,16 @@ export const serviceOf = (journal: SqliteJournal): EventStore["Service"] => {
         const invalid = checkReadOptions(stream, options)
         if (invalid !== undefined) return Effect.fail(invalid)
         // The range is fixed at the start, as on the memory store: a read does not chase appends made meanwhile.
-        return Effect.map(journal.lastRevision(stream), (last) => {
+        return Effect.map(journal.checkedLastRevision(stream), (last) => {
           const { first, step, count } = revisionRange(options, last)
           // Keyset pagination: each page starts after the last revision seen, so a page costs one index seek
           // however deep into the stream it is, and only one page is in memory at a time.
           return Stream.paginate(0, (done: number) => {
             const limit = Math.min(READ_PAGE_SIZE, count - done)
             if (limit <= 0) return Effect.succeed([[], Option.none()] as const)
-            return Effect.map(journal.readPage(stream, first + step * done, step, limit), (events) => {
+            // From revision 0 the first page starts below it: a row at a negative revision is read (and refused).
+            const from = done === 0 && first === 0 && step === 1 ? BELOW_ZERO : first + step * done
+            return Effect.map(journal.readPage(stream, from, step, limit), (events) => {
               const next = done + events.length
               return [events, next < count && events.length > 0 ? Option.some(next) : Option.none<number>()] as const
             })

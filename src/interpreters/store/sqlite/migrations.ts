@@ -12,6 +12,7 @@
 import type { InstanceRecord, Json } from "../EventStore.js"
 import { StoreError } from "../errors.js"
 import { projectInstance } from "../projection.js"
+import { eventChecksum } from "./checksum.js"
 import type { Database } from "./driver.js"
 
 export interface Migration {
@@ -103,6 +104,29 @@ const rebuildRegistry = (db: Database, file: string): void => {
   }
 }
 
+/** Fills in the checksum of every event, in pages by position (no write while a statement iterates). */
+const computeChecksums = (db: Database): void => {
+  type Row = {
+    position: number
+    stream: string
+    revision: number
+    event_id: string
+    type: string
+    data: string
+    metadata: string
+    created: number
+  }
+  const page = db.prepare<Row>(
+    "SELECT position, stream, revision, event_id, type, data, metadata, created FROM events WHERE position > ? ORDER BY position LIMIT 1024"
+  )
+  const update = db.prepare("UPDATE events SET checksum = ? WHERE position = ?")
+  for (let rows = page.all(0); rows.length > 0; rows = page.all(rows.at(-1)!.position)) {
+    for (const r of rows) {
+      update.run(eventChecksum(r.stream, r.revision, r.event_id, r.type, r.data, r.metadata, r.created), r.position)
+    }
+  }
+}
+
 /** "DMES" (durable-monad event store), stored in the header so other tools can tell what the file is. */
 export const APPLICATION_ID = 0x444d4553
 
@@ -165,6 +189,14 @@ export const migrations: ReadonlyArray<Migration> = [
       DROP TABLE streams;
     `,
     run: rebuildRegistry
+  },
+  {
+    version: 3,
+    description: "a checksum per event, verified on every read",
+    // Computed in JS (SHA-256, see checksum.ts) for the events already stored, once, in the migration's
+    // transaction; every append writes it from then on.
+    sql: "ALTER TABLE events ADD COLUMN checksum TEXT NOT NULL DEFAULT '';",
+    run: computeChecksums
   }
 ]
 

@@ -1,0 +1,2 @@
+export { type EffectCopy, TwoEffectCopiesError } from "./effectCopies.js"
+export { MissingDependencyError } from "./optionalDependency.js"
