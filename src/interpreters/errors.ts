@@ -136,3 +136,12 @@ export class InvalidInput extends Data.TaggedError("InvalidInput")<{
     return `${this.stream}: invalid input: ${this.issue}`
   }
 }
+
+/** The worker was asked to run a definition that was not registered with it (`worker.register`). */
+export class DefinitionNotRegistered extends Data.TaggedError("DefinitionNotRegistered")<{
+  readonly workflow: string
+}> {
+  override get message(): string {
+    return `workflow ${this.workflow} is not registered with this worker: call worker.register(definition, services) first`
+  }
+}

@@ -5,7 +5,7 @@
  */
 import { Effect, Result, Schema, Stream } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
-import * as Machine from "../../src/interpreters/Machine.js"
+import * as Machine from "../../src/interpreters/machine/index.js"
 import {
   type Caught,
   EventDecodeError,
@@ -195,28 +195,46 @@ describe("the recorded history", () => {
         revision: 0,
         type: "WorkflowStarted",
         data: { input: { sku: "A-1", qty: 2 } },
-        metadata: { step: "start", workflow: "order", fingerprint: fingerprint(toModel(order)), at: NOW }
+        metadata: {
+          step: "start",
+          workflow: "order",
+          fingerprint: fingerprint(toModel(order)),
+          at: NOW,
+          status: "Running",
+          wakeAt: null
+        },
+        position: 1n
       },
       {
         stream: STREAM,
         revision: 1,
         type: "Reserved",
         data: { _tag: "Reserved", sku: "A-1", qty: 2 },
-        metadata: stepMeta("reserve-stock")
+        metadata: { ...stepMeta("reserve-stock"), status: "Running", wakeAt: null },
+        position: 2n
       },
       {
         stream: STREAM,
         revision: 2,
         type: "Paid",
         data: { _tag: "Paid", amount: 20 },
-        metadata: stepMeta("take-payment")
+        metadata: { ...stepMeta("take-payment"), status: "Waiting", wakeAt: null },
+        position: 3n
       },
       {
         stream: STREAM,
         revision: 3,
         type: "Shipped",
         data: { _tag: "Shipped", tracking: "T1" },
-        metadata: stepMeta("ship")
+        metadata: {
+          ...stepMeta("ship"),
+          signal: "Ship",
+          sender: expect.stringMatching(/^nonce:/),
+          reply: "shipped T1",
+          status: "Completed",
+          wakeAt: null
+        },
+        position: 4n
       }
     ])
   })
