@@ -665,7 +665,6 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
     })
 
     const poll = Effect.gen(function* () {
-      yield* renewLeases
       yield* wakeDue
       for (const registration of registrations.values()) {
         yield* Effect.ignore(recover(registration, true))
@@ -799,6 +798,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       registrationOf,
       recover,
       poll,
+      renewLeases,
       start,
       signal,
       resume,
