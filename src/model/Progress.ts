@@ -12,9 +12,15 @@ export interface NodeProgress {
   /**
    * - `done`: completed at least once (for a branch arm: taken);
    * - `current`: the instance waits here (signal) or will run it next (a step that has not completed yet);
-   * - `failed`: raised the error that failed the instance, or that a catch handled.
+   * - `failed`: its last pass raised an error (that failed the instance, or that a catch handled), or — for a
+   *   catch, loop or sub-workflow — was left by one (a catch whose error boundary fired);
+   * - `incident`: the instance runs it next, and its last attempt failed (it is retried, or waits for `resume`).
    */
-  readonly state: "done" | "current" | "failed"
+  readonly state: "done" | "current" | "failed" | "incident"
   /** How many times it completed (loops run a node more than once). */
   readonly count: number
+  /** For a loop: how many rounds began. */
+  readonly rounds?: number
+  /** For a step: how many of its attempts failed (and were retried). */
+  readonly attempts?: number
 }

@@ -38,7 +38,11 @@ export const overlay = (graph: FlowGraph, progress: Progress): Overlay => {
   const incoming = group(flows, (f) => f.target)
 
   const entry = (key: string | undefined) => (key !== undefined ? progress.nodes[key] : undefined)
-  const own = (node: FlowNode | undefined): DrawState | undefined => entry(node?.progressKey)?.state
+  const own = (node: FlowNode | undefined): DrawState | undefined => {
+    const state = entry(node?.progressKey)?.state
+    // Until incidents get their own drawing: a step whose last attempt failed is drawn failed, not healthy-current.
+    return state === "incident" ? "failed" : state
+  }
   const isLoopExit = (f: Flow) => f.loopExit !== undefined
   const loopFinished = (f: Flow) => entry(f.loopExit)?.state === "done" || progress.status === "completed"
   const armDone = (f: Flow) => f.arm !== undefined && entry(f.arm)?.state === "done"

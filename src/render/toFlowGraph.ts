@@ -257,6 +257,9 @@ class GraphBuilder {
         const sub = this.subProcess(node.id, label(node.name, node.id), node.body, c, incoming, composite(node.id))
         return [this.pend({ source: sub })]
       }
+      default:
+        // A model kind added without a drawing fails the build here.
+        return node satisfies never
     }
   }
 
