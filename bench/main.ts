@@ -12,6 +12,7 @@ import { concurrent } from "./concurrent.js"
 import { renderBench } from "./render.js"
 import { disposeHistory, replayHistory } from "./replay.js"
 import { sequential } from "./sequential.js"
+import { subscription } from "./subscription.js"
 import { type Figure, median, type Workload } from "./support.js"
 
 const render: Workload = {
@@ -36,6 +37,8 @@ const workloads: ReadonlyArray<Workload> = [
   sequential("memory"),
   concurrent("sqlite"),
   concurrent("memory"),
+  subscription("sqlite"),
+  subscription("memory"),
   replayHistory,
   render
 ]

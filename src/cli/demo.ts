@@ -130,7 +130,9 @@ const freshDatabase = (file: string) =>
     // Only ever delete a database this demo wrote: a durable-monad store holding nothing but pull requests.
     const SqliteStore = yield* sqliteStore
     const streams = yield* Effect.scoped(
-      Effect.flatMap(SqliteStore.make({ file }), (store) => Stream.runCollect(store.listStreams("")))
+      Effect.flatMap(SqliteStore.make({ file }), (store) =>
+        Stream.runCollect(Stream.map(store.instances(), (row) => row.stream))
+      )
     ).pipe(
       Effect.mapError(
         (e) =>

@@ -54,7 +54,11 @@ let db: string
 
 const streamsOf = (file: string): Promise<ReadonlyArray<string>> =>
   Effect.runPromise(
-    Effect.scoped(Effect.flatMap(SqliteStore.make({ file }), (store) => Stream.runCollect(store.listStreams(""))))
+    Effect.scoped(
+      Effect.flatMap(SqliteStore.make({ file }), (store) =>
+        Stream.runCollect(Stream.map(store.instances(), (row) => row.stream))
+      )
+    )
   )
 
 beforeAll(async () => {

@@ -65,8 +65,16 @@ export const referenceRun = (instances: ReadonlyArray<Input>): Promise<Reference
 export interface Stored {
   readonly integrity: string
   readonly events: ReadonlyMap<string, ReadonlyArray<StoredEvent>>
-  /** The `streams` table (names of non-empty streams). */
-  readonly streams: ReadonlyArray<string>
+  /** The registry (`instances` table): per instance stream, the revision and position of its last event. */
+  readonly registry: ReadonlyArray<RegistryRow>
+  /** The position of each stream's last event. */
+  readonly lastPositions: ReadonlyMap<string, number>
+}
+
+interface RegistryRow {
+  readonly stream: string
+  readonly revision: number
+  readonly position: number
 }
 
 const Driver = createRequire(import.meta.url)("better-sqlite3") as new (file: string) => Database
@@ -76,7 +84,8 @@ export const readStore = (db: string, scratch: string): Stored => {
   Fs.rmSync(scratch, { recursive: true, force: true })
   Fs.mkdirSync(scratch, { recursive: true })
   const copy = Path.join(scratch, "copy.db")
-  if (!Fs.existsSync(db)) return { integrity: "ok", events: new Map(), streams: [] }
+  const empty = { events: new Map(), registry: [], lastPositions: new Map() }
+  if (!Fs.existsSync(db)) return { integrity: "ok", ...empty }
   Fs.copyFileSync(db, copy)
   if (Fs.existsSync(`${db}-wal`)) Fs.copyFileSync(`${db}-wal`, `${copy}-wal`)
   const conn = new Driver(copy)
@@ -85,22 +94,31 @@ export const readStore = (db: string, scratch: string): Stored => {
       .map((r) => r.integrity_check)
       .join("; ")
     const tables = conn.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name = 'events'").all()
-    if (tables.length === 0) return { integrity, events: new Map(), streams: [] }
+    if (tables.length === 0) return { integrity, ...empty }
     const rows = conn
       .prepare(
-        "SELECT stream, revision, event_id AS id, type, data, metadata, created FROM events ORDER BY stream, revision"
+        "SELECT stream, revision, position, event_id AS id, type, data, metadata, created FROM events ORDER BY stream, revision"
       )
-      .all() as Array<Omit<StoredEvent, "data" | "metadata"> & { data: string; metadata: string }>
+      .all() as Array<
+      Omit<StoredEvent, "data" | "metadata" | "position"> & { data: string; metadata: string; position: number }
+    >
     const events = new Map<string, Array<StoredEvent>>()
+    const lastPositions = new Map<string, number>()
     for (const row of rows) {
       let list = events.get(row.stream)
       if (list === undefined) events.set(row.stream, (list = []))
-      list.push({ ...row, data: JSON.parse(row.data), metadata: JSON.parse(row.metadata) })
+      list.push({
+        ...row,
+        position: BigInt(row.position),
+        data: JSON.parse(row.data),
+        metadata: JSON.parse(row.metadata)
+      })
+      lastPositions.set(row.stream, row.position)
     }
-    const streams = (conn.prepare("SELECT name FROM streams ORDER BY name").all() as Array<{ name: string }>).map(
-      (r) => r.name
-    )
-    return { integrity, events, streams }
+    const registry = conn
+      .prepare("SELECT stream, revision, position FROM instances ORDER BY stream")
+      .all() as Array<RegistryRow>
+    return { integrity, events, registry, lastPositions }
   } finally {
     conn.close()
   }
@@ -138,7 +156,9 @@ export interface Round {
 
 /**
  * Check one run's store and side-effect log:
- * - the file passes `PRAGMA integrity_check`; the `streams` table names exactly the non-empty streams;
+ * - the file passes `PRAGMA integrity_check`; the registry has exactly one row per non-empty stream, at the
+ *   revision and position of its last event (it is written in the append's transaction, so a kill never leaves it
+ *   behind or ahead);
  * - each stream's revisions are 0…n contiguous, its event ids distinct, each (step, occurrence) recorded at most
  *   once, `occurrence` = number of earlier events of that step, and the events are a prefix of the crash-free
  *   run's journal (same steps, same values);
@@ -158,9 +178,15 @@ export const checkRound = (
   for (const stream of stored.events.keys()) {
     if (!expectedStreams.has(stream)) problems.push(`unexpected stream ${stream}`)
   }
-  const nonEmpty = [...stored.events.keys()].sort()
-  if (JSON.stringify(nonEmpty) !== JSON.stringify(stored.streams)) {
-    problems.push(`streams table ${JSON.stringify(stored.streams)} != streams with events ${JSON.stringify(nonEmpty)}`)
+  const heads = [...stored.events.entries()]
+    .map(([stream, events]) => ({
+      stream,
+      revision: events.length - 1,
+      position: stored.lastPositions.get(stream)!
+    }))
+    .sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0))
+  if (JSON.stringify(heads) !== JSON.stringify(stored.registry)) {
+    problems.push(`registry ${JSON.stringify(stored.registry)} != the streams' last events ${JSON.stringify(heads)}`)
   }
 
   const recorded = new Map<string, number>()

@@ -193,6 +193,7 @@ describe("the recorded history", () => {
       {
         stream: STREAM,
         revision: 0,
+        position: 1n,
         type: "WorkflowStarted",
         data: { input: { sku: "A-1", qty: 2 } },
         metadata: {
@@ -208,6 +209,7 @@ describe("the recorded history", () => {
       {
         stream: STREAM,
         revision: 1,
+        position: 2n,
         type: "Reserved",
         data: { _tag: "Reserved", sku: "A-1", qty: 2 },
         metadata: { ...stepMeta("reserve-stock"), status: "Running", wakeAt: null },
@@ -216,6 +218,7 @@ describe("the recorded history", () => {
       {
         stream: STREAM,
         revision: 2,
+        position: 3n,
         type: "Paid",
         data: { _tag: "Paid", amount: 20 },
         metadata: { ...stepMeta("take-payment"), status: "Waiting", wakeAt: null },
@@ -224,6 +227,7 @@ describe("the recorded history", () => {
       {
         stream: STREAM,
         revision: 3,
+        position: 4n,
         type: "Shipped",
         data: { _tag: "Shipped", tracking: "T1" },
         metadata: {
@@ -680,7 +684,12 @@ describe("the runtime", () => {
         const instance = yield* runtime.start(order, { id: "1", input: INPUT })
         expect(yield* instance.status).toStrictEqual({ _tag: "Waiting", step: "ship", signals: ["Ship"] })
         yield* store.append(STREAM, 2, [
-          { id: "rogue", type: "Paid", data: at(2).data, metadata: stepMeta("take-payment", 1) }
+          {
+            id: "00000000-0000-4000-8000-00000000beef",
+            type: "Paid",
+            data: at(2).data,
+            metadata: stepMeta("take-payment", 1)
+          }
         ])
         return [
           yield* Effect.flip(instance.status),

@@ -112,10 +112,8 @@ const make = (options: RuntimeOptions) =>
       return Effect.as(h.status, h)
     }
 
-    const list = (definition: Definition.Any) => {
-      const prefix = `${definition.name}-`
-      return Stream.map(store.listStreams(prefix), (s) => s.slice(prefix.length))
-    }
+    const list = (definition: Definition.Any) =>
+      Stream.map(store.instances({ workflow: definition.name }), (row) => row.instanceId)
 
     return WorkflowRuntime.of({ start, get, list })
   })

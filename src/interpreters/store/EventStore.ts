@@ -192,11 +192,5 @@ export class EventStore extends Context.Service<
     readonly renewLease: (lease: Lease, ttlMs: number) => Effect.Effect<Option.Option<Lease>, StoreError>
     /** Give a lease up (a no-op when it is no longer held). */
     readonly releaseLease: (lease: Lease) => Effect.Effect<void, StoreError>
-    /**
-     * Names of the non-empty streams that start with `prefix`, in ascending order.
-     * @deprecated v1 API, being replaced by `instances` (EventStoreDB cannot list streams in order); removed once
-     * the SQLite store has the registry.
-     */
-    readonly listStreams: (prefix: string) => Stream.Stream<string, StoreError>
   }
 >()("durable-monad/EventStore") {}

@@ -13,7 +13,11 @@ import { StoreError, WrongExpectedRevision } from "./errors.js"
 import { projectInstance } from "./projection.js"
 import {
   checkAppend,
+  checkInstanceQuery,
+  checkLease,
+  checkLogOptions,
   checkReadOptions,
+  checkWakeUpQuery,
   decideAppend,
   matchesFilter,
   READ_PAGE_SIZE,
@@ -66,8 +70,10 @@ export const make = (): EventStore["Service"] => {
     return { page, next: to }
   }
 
+  // Exclusive: the event at index i has position i + 1. Not clamped to the log's end, so a position from the
+  // future skips what is appended until then, as on every other backend.
   const startIndex = (options: LogOptions | undefined): number =>
-    options?.fromPosition === undefined ? 0 : Math.max(0, Math.min(Number(options.fromPosition), log.length))
+    options?.fromPosition === undefined ? 0 : Number(options.fromPosition)
 
   const read = (stream: string, options?: ReadOptions) =>
     Stream.suspend(() => {
@@ -140,6 +146,8 @@ export const make = (): EventStore["Service"] => {
     read,
     readAll: (options) =>
       Stream.suspend(() => {
+        const invalid = checkLogOptions("read", options)
+        if (invalid !== undefined) return Stream.fail(invalid)
         const end = log.length
         const limit = options?.maxCount
         const stream = Stream.paginate(startIndex(options), (from: number) =>
@@ -151,17 +159,21 @@ export const make = (): EventStore["Service"] => {
         return limit === undefined ? stream : Stream.take(stream, limit)
       }),
     subscribe: (options) =>
-      Stream.suspend(() =>
-        Stream.paginate(startIndex(options), (from: number) =>
+      Stream.suspend(() => {
+        const invalid = checkLogOptions("subscribe", options)
+        if (invalid !== undefined) return Stream.fail(invalid)
+        return Stream.paginate(startIndex(options), (from: number) =>
           Effect.map(awaitGrowth(from), () => {
             const { page, next } = logPage(from, Number.POSITIVE_INFINITY, options?.filter)
             return [page, Option.some(next)] as const
           })
         )
-      ),
+      }),
     instance: (stream) => Effect.sync(() => Option.fromUndefinedOr(registry.get(stream))),
     instances: (query) =>
       Stream.suspend(() => {
+        const invalid = checkInstanceQuery(query)
+        if (invalid !== undefined) return Stream.fail(invalid)
         const rows = [...registry.values()]
           .filter(
             (r) =>
@@ -174,6 +186,8 @@ export const make = (): EventStore["Service"] => {
       }),
     wakeUps: (query) =>
       Stream.suspend(() => {
+        const invalid = checkWakeUpQuery(query)
+        if (invalid !== undefined) return Stream.fail(invalid)
         const rows = [...registry.values()]
           .filter(
             (r): r is InstanceRecord & { readonly wakeAt: number } =>
@@ -185,35 +199,44 @@ export const make = (): EventStore["Service"] => {
         return Stream.fromIterable(query?.limit === undefined ? rows : rows.slice(0, query.limit))
       }),
     acquireLease: (key, owner, ttlMs) =>
-      Effect.map(leaseTime, (now) => {
+      Effect.flatMap(leaseTime, (now) => {
+        const invalid = checkLease(key, owner, ttlMs)
+        if (invalid !== undefined) return Effect.fail(invalid)
         const held = leases.get(key)
-        if (held !== undefined && held.owner !== owner && held.expiresAt > now) return Option.none()
+        if (held !== undefined && held.owner !== owner && held.expiresAt > now) return Effect.succeedNone
         const lease: Lease = { key, owner, expiresAt: now + ttlMs, version: (held?.version ?? 0) + 1 }
         leases.set(key, lease)
-        return Option.some(lease)
+        return Effect.succeedSome(lease)
       }),
     renewLease: (lease, ttlMs) =>
-      Effect.map(leaseTime, (now) => {
+      Effect.flatMap(leaseTime, (now) => {
+        const invalid = checkLease(lease?.key, lease?.owner, ttlMs)
+        if (invalid !== undefined) return Effect.fail(invalid)
         const held = leases.get(lease.key)
         // An expired lease that nobody took since is still ours: only another acquisition changes the version.
-        if (held === undefined || held.owner !== lease.owner || held.version !== lease.version) return Option.none()
+        if (held === undefined || held.owner !== lease.owner || held.version !== lease.version) {
+          return Effect.succeedNone
+        }
         const renewed: Lease = { ...held, expiresAt: now + ttlMs, version: held.version + 1 }
         leases.set(lease.key, renewed)
-        return Option.some(renewed)
+        return Effect.succeedSome(renewed)
       }),
     releaseLease: (lease) =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
+        const invalid = checkLease(lease?.key, lease?.owner, undefined)
+        if (invalid !== undefined) return Effect.fail(invalid)
         const held = leases.get(lease.key)
         if (held !== undefined && held.owner === lease.owner && held.version === lease.version) {
-          leases.delete(lease.key)
+          // Kept with its version, ownerless and expired: the next owner's version must still be higher (fencing).
+          leases.set(lease.key, {
+            key: lease.key,
+            owner: "",
+            expiresAt: Number.NEGATIVE_INFINITY,
+            version: held.version
+          })
         }
-      }),
-    listStreams: (prefix) =>
-      Stream.suspend(() =>
-        Stream.fromIterable(
-          [...streams.keys()].filter((s) => s.startsWith(prefix) && (streams.get(s)?.length ?? 0) > 0).sort()
-        )
-      )
+        return Effect.void
+      })
   })
 }
 

@@ -1,7 +1,7 @@
 import { Effect, Layer, type Scope } from "effect"
 import { EventStore } from "./EventStore.js"
 import { StoreError } from "./errors.js"
-import { acquireJournal, serviceOf, type Synchronous } from "./sqlite/SqliteJournal.js"
+import { acquireJournal, DEFAULT_POLL_INTERVAL_MS, serviceOf, type Synchronous } from "./sqlite/SqliteJournal.js"
 
 export type { Synchronous } from "./sqlite/SqliteJournal.js"
 
@@ -33,13 +33,25 @@ export interface SqliteStoreOptions {
    * loop. Default {@link DEFAULT_BUSY_TIMEOUT_MS}.
    */
   readonly busyTimeoutMs?: number
+  /**
+   * How often, in ms, a subscription that has caught up looks for events appended by other processes on the same
+   * file. Appends through this store wake its subscriptions at once. Default {@link DEFAULT_POLL_INTERVAL_MS}.
+   */
+  readonly pollIntervalMs?: number
 }
+
+export { DEFAULT_POLL_INTERVAL_MS }
 
 const SYNCHRONOUS: ReadonlyArray<Synchronous> = ["FULL", "NORMAL"]
 
 const resolveOptions = (options: SqliteStoreOptions) => {
   const invalid = (reason: string) => Effect.fail(new StoreError({ operation: "open", reason }))
-  const { file, synchronous = "FULL", busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS } = options
+  const {
+    file,
+    synchronous = "FULL",
+    busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
+    pollIntervalMs = DEFAULT_POLL_INTERVAL_MS
+  } = options
   // better-sqlite3 would trim the name, and treat ":memory:" and "file:" URIs specially: refuse rather than open
   // something other than the file the caller named.
   if (
@@ -57,7 +69,10 @@ const resolveOptions = (options: SqliteStoreOptions) => {
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     return invalid(`busyTimeoutMs must be an integer >= 0, got ${String(busyTimeoutMs)}`)
   }
-  return Effect.succeed({ file, synchronous, busyTimeoutMs })
+  if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs <= 0) {
+    return invalid(`pollIntervalMs must be an integer > 0, got ${String(pollIntervalMs)}`)
+  }
+  return Effect.succeed({ file, synchronous, busyTimeoutMs, pollIntervalMs })
 }
 
 /**
@@ -71,13 +86,14 @@ const resolveOptions = (options: SqliteStoreOptions) => {
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { NoStream } from "durable-monad"
+ * import { EVENT_ID_NAMESPACE, NoStream, nameUuid } from "durable-monad"
  * import { SqliteStore } from "durable-monad/sqlite"
  *
  * const program = Effect.scoped(
  *   Effect.gen(function* () {
  *     const store = yield* SqliteStore.make({ file: "workflows.db", busyTimeoutMs: 10_000 })
- *     yield* store.append("order-1", NoStream, [{ id: "order-1/0", type: "Placed", data: {}, metadata: {} }])
+ *     const id = nameUuid(EVENT_ID_NAMESPACE, "order-1/0")
+ *     yield* store.append("order-1", NoStream, [{ id, type: "Placed", data: {}, metadata: { status: "Running" } }])
  *   })
  * )
  * ```
@@ -88,6 +104,10 @@ export const make = (options: SqliteStoreOptions): Effect.Effect<EventStore["Ser
 /**
  * The SQLite {@link EventStore} as a layer: the default durable store (one file, zero setup).
  *
+ * The instance registry and wake-up index are tables updated in each append's transaction, so they are never
+ * behind the log; subscriptions follow this process's appends at once and other processes' every
+ * `pollIntervalMs`; leases are single atomic statements, safe between processes (see docs/stores.md).
+ *
  * Appends that arrive together — many workflow instances stepping at once — are written in one transaction
  * ("group commit"), so throughput is not one fsync per append; each append still succeeds or fails on its own.
  * Reads are streamed in pages, so replaying a long stream keeps memory flat.
@@ -95,12 +115,13 @@ export const make = (options: SqliteStoreOptions): Effect.Effect<EventStore["Ser
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { EventStore, NoStream } from "durable-monad"
+ * import { EVENT_ID_NAMESPACE, EventStore, NoStream, nameUuid } from "durable-monad"
  * import { SqliteStore } from "durable-monad/sqlite"
  *
  * const program = Effect.gen(function* () {
  *   const store = yield* EventStore
- *   yield* store.append("order-1", NoStream, [{ id: "order-1/0", type: "Placed", data: { total: 3 }, metadata: {} }])
+ *   const id = nameUuid(EVENT_ID_NAMESPACE, "order-1/0")
+ *   yield* store.append("order-1", NoStream, [{ id, type: "Placed", data: { total: 3 }, metadata: {} }])
  * }).pipe(Effect.provide(SqliteStore.layer({ file: "data/workflows.db" })))
  * ```
  */

@@ -3,7 +3,16 @@
  * given what is stored. Shared by the stores that implement the rules themselves (memory, SQLite) so they agree with
  * EventStoreDB, which implements the append rules natively.
  */
-import type { EventData, ExpectedRevision, LogFilter, ReadOptions, StoredEvent } from "./EventStore.js"
+import type {
+  EventData,
+  ExpectedRevision,
+  InstanceQuery,
+  LogFilter,
+  LogOptions,
+  ReadOptions,
+  StoredEvent,
+  WakeUpQuery
+} from "./EventStore.js"
 import { StoreError } from "./errors.js"
 
 /**
@@ -43,8 +52,25 @@ export const checkAppend = (
   }
   if (!Array.isArray(events)) return invalid("the events must be an array")
   if (events.length === 0) return invalid("an append needs at least one event")
+  for (let index = 0; index < events.length; index++) {
+    const event: unknown = events[index]
+    if (typeof event !== "object" || event === null) return invalid(`event ${index} is not an object`)
+    const { id, type } = event as Partial<EventData>
+    if (typeof id !== "string" || !UUID.test(id)) {
+      return invalid(`event ${index}: the id must be a UUID in lowercase canonical form, got ${JSON.stringify(id)}`)
+    }
+    if (typeof type !== "string" || type === "") {
+      return invalid(`event ${index} (id ${id}): the type must be a non-empty string`)
+    }
+  }
   return undefined
 }
+
+/**
+ * Event ids are UUIDs in the form EventStoreDB gives back (lowercase, hyphenated), so an id reads back exactly as
+ * it was appended on every backend, and the idempotency check compares like with like.
+ */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 const isCount = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0
 
@@ -79,8 +105,75 @@ export const revisionRange = (
     const first = Math.min(from, last)
     return { first, step: -1, count: Math.max(0, Math.min(first + 1, max)) }
   }
-  const from = options?.fromRevision === undefined ? 0 : options.fromRevision === "end" ? last : options.fromRevision
+  // "end" of an empty stream (last -1) is revision 0: nothing to read.
+  const from =
+    options?.fromRevision === undefined ? 0 : options.fromRevision === "end" ? Math.max(last, 0) : options.fromRevision
   return { first: from, step: 1, count: Math.max(0, Math.min(last - from + 1, max)) }
+}
+
+/** Why options of `readAll` or `subscribe` are invalid, or undefined. */
+export const checkLogOptions = (
+  operation: "read" | "subscribe",
+  options: (LogOptions & { readonly maxCount?: number }) | undefined
+): StoreError | undefined => {
+  const invalid = (reason: string) => new StoreError({ operation, reason })
+  const from = options?.fromPosition
+  if (from !== undefined && (typeof from !== "bigint" || from < 0n)) {
+    return invalid(`fromPosition must be a bigint >= 0n (a position read from this store), got ${String(from)}`)
+  }
+  if (options?.maxCount !== undefined && !isCount(options.maxCount)) {
+    return invalid(`maxCount must be an integer >= 0, got ${String(options.maxCount)}`)
+  }
+  const filter = options?.filter
+  if (filter !== undefined) {
+    const prefixes: unknown = filter?.streamPrefixes
+    if (!Array.isArray(prefixes) || prefixes.some((p) => typeof p !== "string")) {
+      return invalid("filter.streamPrefixes must be an array of strings")
+    }
+  }
+  return undefined
+}
+
+const checkNames = (name: string, value: ReadonlyArray<string> | undefined): string | undefined =>
+  value === undefined || (Array.isArray(value) && value.every((v) => typeof v === "string"))
+    ? undefined
+    : `${name} must be an array of strings`
+
+const checkLimit = (limit: number | undefined): string | undefined =>
+  limit === undefined || isCount(limit) ? undefined : `limit must be an integer >= 0, got ${String(limit)}`
+
+/** Why a registry query is invalid, or undefined. */
+export const checkInstanceQuery = (query: InstanceQuery | undefined): StoreError | undefined => {
+  const reason =
+    (query?.workflow !== undefined && typeof query.workflow !== "string" ? "workflow must be a string" : undefined) ??
+    checkNames("status", query?.status) ??
+    (query?.afterStream !== undefined && typeof query.afterStream !== "string"
+      ? "afterStream must be a string"
+      : undefined) ??
+    checkLimit(query?.limit)
+  return reason === undefined ? undefined : new StoreError({ operation: "registry", reason })
+}
+
+/** Why a wake-up query is invalid, or undefined. */
+export const checkWakeUpQuery = (query: WakeUpQuery | undefined): StoreError | undefined => {
+  const reason =
+    (query?.until !== undefined && !Number.isFinite(query.until)
+      ? `until must be a finite number (ms since the epoch), got ${String(query.until)}`
+      : undefined) ??
+    checkNames("workflows", query?.workflows) ??
+    checkLimit(query?.limit)
+  return reason === undefined ? undefined : new StoreError({ operation: "registry", reason })
+}
+
+/** Why lease arguments are invalid, or undefined. */
+export const checkLease = (key: string, owner: string, ttlMs: number | undefined): StoreError | undefined => {
+  const invalid = (reason: string) => new StoreError({ operation: "lease", stream: String(key), reason })
+  if (typeof key !== "string" || key === "") return invalid("the lease key must be a non-empty string")
+  if (typeof owner !== "string" || owner === "") return invalid("the lease owner must be a non-empty string")
+  if (ttlMs !== undefined && (!Number.isSafeInteger(ttlMs) || ttlMs <= 0)) {
+    return invalid(`ttlMs must be an integer > 0, got ${String(ttlMs)}`)
+  }
+  return undefined
 }
 
 /** Whether a log filter lets a stream's events through. */

@@ -1,4 +1,5 @@
-import { MemoryStore } from "../../../src/interpreters/store/index.js"
-import { storeContract } from "./contract.js"
+import { MemoryStore } from "durable-monad"
+import { storeContract } from "durable-monad/testing"
+import { describe, it } from "vitest"
 
-storeContract("memory", () => MemoryStore.layer)
+storeContract({ describe, it }, { name: "memory", makeLayer: () => MemoryStore.layer })

@@ -6,19 +6,39 @@
  */
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { Effect, Option, type Scope, Stream } from "effect"
-import { decideAppend, READ_PAGE_SIZE } from "../storeRules.js"
+import { Clock, Effect, Option, type Scope, Stream } from "effect"
 import {
   type AppendResult,
   type EventData,
   EventStore,
   type ExpectedRevision,
-  type StoredEvent
+  type InstanceQuery,
+  type InstanceRecord,
+  type Json,
+  type Lease,
+  type LogFilter,
+  type LogOptions,
+  type Position,
+  type ReadOptions,
+  type StoredEvent,
+  type WakeUpQuery
 } from "../EventStore.js"
 import { StoreError, WrongExpectedRevision } from "../errors.js"
+import { type ProjectedMetadata, projectInstance } from "../projection.js"
+import {
+  checkAppend,
+  checkInstanceQuery,
+  checkLease,
+  checkLogOptions,
+  checkReadOptions,
+  checkWakeUpQuery,
+  decideAppend,
+  READ_PAGE_SIZE,
+  revisionRange
+} from "../storeRules.js"
 import { type Database, type DatabaseConstructor, isBusy, loadDriver, type Statement } from "./driver.js"
 import { lockedError, storeError } from "./faults.js"
-import { inspect, migrate } from "./migrations.js"
+import { inspect, migrate, REGISTRY_COLUMNS, registryValues } from "./migrations.js"
 
 /**
  * See `SqliteStoreOptions.synchronous`. Not offered: `OFF` (can corrupt the file on power loss) and `EXTRA` (its
@@ -30,7 +50,14 @@ export interface JournalOptions {
   readonly file: string
   readonly synchronous: Synchronous
   readonly busyTimeoutMs: number
+  /**
+   * How often a caught-up subscription looks for other processes' appends (in-process ones wake it at once).
+   * Default {@link DEFAULT_POLL_INTERVAL_MS}.
+   */
+  readonly pollIntervalMs?: number
 }
+
+export const DEFAULT_POLL_INTERVAL_MS = 100
 
 /** Counters for tests and diagnostics: they count what reached SQLite, not what was asked. */
 export interface JournalStats {
@@ -40,7 +67,7 @@ export interface JournalStats {
   appends: number
   /** Times a batch found the database locked by another connection and backed off. */
   busyWaits: number
-  /** Page queries issued by reads and stream listings. */
+  /** Page queries issued by reads of streams, of the log, and of the registry. */
   pageQueries: number
 }
 
@@ -51,6 +78,11 @@ interface EncodedEvent {
   readonly type: string
   readonly data: string
   readonly metadata: string
+  /**
+   * What the registry reads of the metadata (see projection.ts), copied when the append was called: the
+   * projection then needs no JSON parsing, and sees exactly what was encoded even if the caller's objects change.
+   */
+  readonly projected: ProjectedMetadata
 }
 
 interface AppendRequest {
@@ -65,6 +97,7 @@ interface AppendRequest {
 
 interface EventRow {
   readonly position: number
+  readonly stream: string
   readonly revision: number
   readonly id: string
   readonly type: string
@@ -73,22 +106,100 @@ interface EventRow {
   readonly created: number
 }
 
+interface RegistryRow {
+  readonly stream: string
+  readonly workflow: string
+  readonly instance_id: string
+  readonly status: string
+  readonly revision: number
+  readonly position: number
+  readonly created: number
+  readonly updated: number
+  readonly wake_at: number | null
+}
+
+interface LeaseRow {
+  readonly owner: string
+  readonly expires_at: number
+  readonly version: number
+}
+
+const EVENT_COLUMNS = "position, stream, revision, event_id AS id, type, data, metadata, created"
+
 /** Exported so tests can check with EXPLAIN QUERY PLAN that reads are index range scans. */
 export const SQL = {
-  readPage: `SELECT position, revision, event_id AS id, type, data, metadata, created FROM events
-             WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
-  // Keyset pagination on the primary key: `name >= prefix` seeks to the first candidate, the caller stops at the
-  // first name without the prefix. A LIKE or substr() test would scan every stream.
-  listFirstPage: "SELECT name FROM streams WHERE name >= ? ORDER BY name LIMIT ?",
-  listNextPage: "SELECT name FROM streams WHERE name > ? ORDER BY name LIMIT ?",
-  // The (stream, revision) unique index answers "current revision" with one seek and no write, so an append to an
-  // existing stream dirties only the events pages; `streams` is written once, when a stream gets its first event.
+  readPage: `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+  readBackwardsPage: `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision <= ?
+                      ORDER BY revision DESC LIMIT ?`,
+  // The (stream, revision) unique index answers "current revision" with one seek and no write.
   lastRevision: "SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1",
   eventIdAt: "SELECT event_id, position FROM events WHERE stream = ? AND revision = ?",
   insertEvent: `INSERT INTO events (stream, revision, event_id, type, data, metadata, created)
                 VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  insertStream: "INSERT INTO streams (name) VALUES (?)"
+  // `position` is the rowid: max() is one step to the end of the table's b-tree.
+  logEnd: "SELECT max(position) AS end FROM events",
+  logPage: `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`,
+  registryRow: `SELECT ${REGISTRY_COLUMNS} FROM instances WHERE stream = ?`,
+  insertRegistry: `INSERT OR REPLACE INTO instances (${REGISTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  // Updates name only what changed: SQLite rewrites an index entry whenever its column is assigned, so a step
+  // that leaves status and wake-up as they were touches the row alone (one page, not three, in the WAL).
+  updateRegistry: "UPDATE instances SET revision = ?, position = ?, updated = ? WHERE stream = ?",
+  updateRegistryStatus: "UPDATE instances SET revision = ?, position = ?, updated = ?, status = ? WHERE stream = ?",
+  updateRegistryWake: "UPDATE instances SET revision = ?, position = ?, updated = ?, wake_at = ? WHERE stream = ?",
+  updateRegistryStatusWake: `UPDATE instances SET revision = ?, position = ?, updated = ?, status = ?, wake_at = ?
+                             WHERE stream = ?`,
+  // Keyset pages of the registry in stream order; a workflow's streams are those in ("<workflow>-", "<workflow>.")
+  // ("." follows "-"), so the workflow filter is a range of the primary key or of instances_by_status.
+  instancesPage: `SELECT ${REGISTRY_COLUMNS} FROM instances WHERE stream > ? ORDER BY stream LIMIT ?`,
+  instancesRangePage: `SELECT ${REGISTRY_COLUMNS} FROM instances WHERE stream > ? AND stream < ?
+                       ORDER BY stream LIMIT ?`,
+  instancesByStatusPage: `SELECT ${REGISTRY_COLUMNS} FROM instances WHERE status = ? AND stream > ?
+                          ORDER BY stream LIMIT ?`,
+  instancesByStatusRangePage: `SELECT ${REGISTRY_COLUMNS} FROM instances WHERE status = ? AND stream > ?
+                               AND stream < ? ORDER BY stream LIMIT ?`,
+  // `wake_at IS NOT NULL` lets SQLite use the partial index; keyset on (wake_at, stream).
+  wakeUpsFirstPage: `SELECT ${REGISTRY_COLUMNS} FROM instances WHERE wake_at IS NOT NULL AND wake_at <= ?
+                     ORDER BY wake_at, stream LIMIT ?`,
+  wakeUpsNextPage: `SELECT ${REGISTRY_COLUMNS} FROM instances WHERE wake_at IS NOT NULL AND wake_at <= ?
+                    AND (wake_at, stream) > (?, ?) ORDER BY wake_at, stream LIMIT ?`,
+  // Each lease operation is one statement, hence one atomic transaction, also against other processes.
+  acquireLease: `INSERT INTO leases (key, owner, expires_at, version) VALUES (?, ?, ?, 1)
+                 ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
+                 version = leases.version + 1
+                 WHERE leases.owner = excluded.owner OR leases.owner = '' OR leases.expires_at <= ?
+                 RETURNING owner, expires_at, version`,
+  renewLease: `UPDATE leases SET expires_at = ?, version = version + 1 WHERE key = ? AND owner = ? AND version = ?
+               RETURNING owner, expires_at, version`,
+  // A released lease keeps its row and version (ownerless), so the next owner's version is still higher.
+  releaseLease: "UPDATE leases SET owner = '' WHERE key = ? AND owner = ? AND version = ?"
 } as const
+
+/** A residual test of the stream name per prefix: GLOB with the prefix's wildcards escaped is an exact prefix test. */
+const globPrefix = (prefix: string): string => `${prefix.replace(/[*?[]/g, (c) => `[${c}]`)}*`
+
+/** Exported for the query-plan test. */
+export const logPageWithPrefixes = (count: number): string =>
+  `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ?
+   AND (${Array.from({ length: count }, () => "stream GLOB ?").join(" OR ")}) ORDER BY position LIMIT ?`
+
+const recordOf = (row: RegistryRow): InstanceRecord => ({
+  stream: row.stream,
+  workflow: row.workflow,
+  instanceId: row.instance_id,
+  status: row.status,
+  revision: row.revision,
+  position: BigInt(row.position),
+  created: row.created,
+  updated: row.updated,
+  wakeAt: row.wake_at ?? undefined
+})
+
+const leaseOf = (key: string, row: LeaseRow): Lease => ({
+  key,
+  owner: row.owner,
+  expiresAt: row.expires_at,
+  version: row.version
+})
 
 // A lone UTF-16 surrogate cannot be encoded as UTF-8: SQLite would store U+FFFD and the name would come back
 // different. (JSON.stringify escapes lone surrogates, so data and metadata are safe.)
@@ -115,13 +226,36 @@ export class SqliteJournal {
     readonly lastRevision: Statement<{ revision: number }>
     readonly eventIdAt: Statement<{ event_id: string; position: number }>
     readonly insertEvent: Statement
-    readonly insertStream: Statement
     readonly readPage: Statement<EventRow>
-    readonly listFirstPage: Statement<{ name: string }>
-    readonly listNextPage: Statement<{ name: string }>
+    readonly readBackwardsPage: Statement<EventRow>
+    readonly logEnd: Statement<{ end: number | null }>
+    readonly logPage: Statement<EventRow>
+    readonly registryRow: Statement<RegistryRow>
+    readonly insertRegistry: Statement
+    readonly updateRegistry: Statement
+    readonly updateRegistryStatus: Statement
+    readonly updateRegistryWake: Statement
+    readonly updateRegistryStatusWake: Statement
+    readonly instancesPage: Statement<RegistryRow>
+    readonly instancesRangePage: Statement<RegistryRow>
+    readonly instancesByStatusPage: Statement<RegistryRow>
+    readonly instancesByStatusRangePage: Statement<RegistryRow>
+    readonly wakeUpsFirstPage: Statement<RegistryRow>
+    readonly wakeUpsNextPage: Statement<RegistryRow>
+    readonly acquireLease: Statement<LeaseRow>
+    readonly renewLease: Statement<LeaseRow>
+    readonly releaseLease: Statement
   }
+  /** Log pages filtered by n stream prefixes, prepared on first use. */
+  private readonly logPagesWithPrefixes = new Map<number, Statement<EventRow>>()
+  /** Wakes caught-up subscriptions; called after every commit that wrote events, and on close. */
+  private readonly logListeners = new Set<() => void>()
+  /** Counts commits that wrote events: a subscription that saw it change while it looked knows to look again. */
+  private commits = 0
 
   private pending: Array<AppendRequest> = []
+  /** Whether the transaction being committed wrote events. */
+  private wrote = false
   private flushScheduled = false
   private flushing = false
   private retryTimer: ReturnType<typeof setTimeout> | undefined = undefined
@@ -143,10 +277,25 @@ export class SqliteJournal {
       lastRevision: db.prepare(SQL.lastRevision),
       eventIdAt: db.prepare(SQL.eventIdAt),
       insertEvent: db.prepare(SQL.insertEvent),
-      insertStream: db.prepare(SQL.insertStream),
       readPage: db.prepare(SQL.readPage),
-      listFirstPage: db.prepare(SQL.listFirstPage),
-      listNextPage: db.prepare(SQL.listNextPage)
+      readBackwardsPage: db.prepare(SQL.readBackwardsPage),
+      logEnd: db.prepare(SQL.logEnd),
+      logPage: db.prepare(SQL.logPage),
+      registryRow: db.prepare(SQL.registryRow),
+      insertRegistry: db.prepare(SQL.insertRegistry),
+      updateRegistry: db.prepare(SQL.updateRegistry),
+      updateRegistryStatus: db.prepare(SQL.updateRegistryStatus),
+      updateRegistryWake: db.prepare(SQL.updateRegistryWake),
+      updateRegistryStatusWake: db.prepare(SQL.updateRegistryStatusWake),
+      instancesPage: db.prepare(SQL.instancesPage),
+      instancesRangePage: db.prepare(SQL.instancesRangePage),
+      instancesByStatusPage: db.prepare(SQL.instancesByStatusPage),
+      instancesByStatusRangePage: db.prepare(SQL.instancesByStatusRangePage),
+      wakeUpsFirstPage: db.prepare(SQL.wakeUpsFirstPage),
+      wakeUpsNextPage: db.prepare(SQL.wakeUpsNextPage),
+      acquireLease: db.prepare(SQL.acquireLease),
+      renewLease: db.prepare(SQL.renewLease),
+      releaseLease: db.prepare(SQL.releaseLease)
     }
   }
 
@@ -273,6 +422,7 @@ export class SqliteJournal {
       return []
     }
     const outcomes: Array<AppendOutcome> = []
+    this.wrote = false
     try {
       const created = Date.now()
       for (const request of batch) outcomes.push(this.applyAppend(request, created))
@@ -295,6 +445,11 @@ export class SqliteJournal {
     }
     this.stats.transactions++
     this.stats.appends += batch.length
+    if (this.wrote) {
+      this.wrote = false
+      this.commits++
+      this.wakeSubscriptions()
+    }
     // Only now is anything durable; resuming may run the callers' fibers synchronously, which is fine: the
     // transaction is over.
     for (let i = 0; i < batch.length; i++) batch[i]!.resume(outcomes[i]!)
@@ -304,7 +459,10 @@ export class SqliteJournal {
   private applyAppend(request: AppendRequest, created: number): AppendOutcome {
     const { stream, expected, events } = request
     const { statements } = this
-    const actual = statements.lastRevision.get(stream)?.revision ?? -1
+    // An instance stream's registry row is written with its every append (and built by the migration for older
+    // files), so its revision is the stream's: one seek answers both. Other streams ask the events index.
+    const previous = statements.registryRow.get(stream)
+    const actual = previous?.revision ?? statements.lastRevision.get(stream)?.revision ?? -1
     const decision = decideAppend(expected, actual, events, (revision) => {
       const row = statements.eventIdAt.get(stream, revision)
       return row === undefined ? undefined : { id: row.event_id }
@@ -318,12 +476,16 @@ export class SqliteJournal {
         return Effect.succeed({ nextExpectedRevision: last, position })
       }
       case "write": {
+        // The registry row moves in the same transaction as the events: one fsync, never stale.
+        const before = previous === undefined ? undefined : recordOf(previous)
+        let row = before
         let position = 0n
         for (let i = 0; i < events.length; i++) {
           const event = events[i]!
+          const revision = actual + 1 + i
           const info = statements.insertEvent.run(
             stream,
-            actual + 1 + i,
+            revision,
             event.id,
             event.type,
             event.data,
@@ -331,68 +493,246 @@ export class SqliteJournal {
             created
           )
           position = BigInt(info.lastInsertRowid)
+          row = projectInstance(row, {
+            id: event.id,
+            type: event.type,
+            // projectInstance reads nothing but the metadata's ProjectedMetadata fields.
+            data: null,
+            metadata: event.projected as Json,
+            stream,
+            revision,
+            position,
+            created
+          })
         }
-        if (actual === -1 && events.length > 0) statements.insertStream.run(stream)
+        if (row !== undefined && row !== before) this.writeRegistry(before, row)
+        this.wrote = true
         return Effect.succeed({ nextExpectedRevision: actual + events.length, position })
       }
     }
   }
 
+  private writeRegistry(before: InstanceRecord | undefined, row: InstanceRecord): void {
+    const s = this.statements
+    // projectInstance keeps a stream's workflow, id and creation time; should that ever change, write the row whole.
+    if (
+      before === undefined ||
+      row.workflow !== before.workflow ||
+      row.instanceId !== before.instanceId ||
+      row.created !== before.created
+    ) {
+      s.insertRegistry.run(...registryValues(row))
+      return
+    }
+    const { revision, position, updated, stream } = row
+    const wakeAt = row.wakeAt ?? null
+    const status = row.status !== before.status
+    const wake = row.wakeAt !== before.wakeAt
+    if (status && wake) s.updateRegistryStatusWake.run(revision, position, updated, row.status, wakeAt, stream)
+    else if (status) s.updateRegistryStatus.run(revision, position, updated, row.status, stream)
+    else if (wake) s.updateRegistryWake.run(revision, position, updated, wakeAt, stream)
+    else s.updateRegistry.run(revision, position, updated, stream)
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
   // Reads: one short query per page, so memory stays at one page however long the stream is.
 
-  /**
-   * Up to `limit` events from `fromRevision` on, and whether to ask for more. A page also ends once it holds
-   * {@link PAGE_BYTES} of JSON, so a stream of large events cannot pull a thousand of them into memory at once.
-   */
+  /** The last revision of a stream, -1 when it has no events. */
+  lastRevision(stream: string): Effect.Effect<number, StoreError> {
+    return this.query("read", stream, () => this.statements.lastRevision.get(stream)?.revision ?? -1)
+  }
+
+  /** Up to `limit` events from `fromRevision` on (down, backwards); fewer when {@link PAGE_BYTES} cut it short. */
   readPage(
     stream: string,
     fromRevision: number,
+    step: 1 | -1,
     limit: number
-  ): Effect.Effect<{ readonly events: ReadonlyArray<StoredEvent>; readonly more: boolean }, StoreError> {
+  ): Effect.Effect<ReadonlyArray<StoredEvent>, StoreError> {
     return this.query("read", stream, () => {
       this.stats.pageQueries++
-      const events: Array<StoredEvent> = []
-      let bytes = 0
-      for (const row of this.statements.readPage.iterate(stream, fromRevision, limit)) {
-        events.push(this.decodeRow(stream, row))
-        bytes += row.data.length + row.metadata.length
-        // Leaving a for-of early closes the iterator, which resets the statement.
-        if (bytes >= PAGE_BYTES) return { events, more: true }
-      }
-      return { events, more: events.length === limit }
+      const statement = step === 1 ? this.statements.readPage : this.statements.readBackwardsPage
+      return this.collect(statement.iterate(stream, fromRevision, limit)).events
     })
   }
 
-  /** Names after `after` (or from `prefix` on the first page), stopping at the first name without the prefix. */
-  listPage(
-    prefix: string,
-    after: string | undefined,
+  /** The position of the log's last event (0n for an empty log). */
+  logEnd(operation: "read" | "subscribe"): Effect.Effect<Position, StoreError> {
+    return this.query(operation, undefined, () => BigInt(this.statements.logEnd.get()?.end ?? 0))
+  }
+
+  /**
+   * Events after `after` up to `end`, in position order, of the streams the filter lets through; and where the
+   * next page starts. A page whose rows ran out before `limit` covered everything up to `end`, so the next one
+   * starts there even if the filter skipped the last events (they are not scanned again).
+   */
+  logPage(
+    operation: "read" | "subscribe",
+    after: Position,
+    end: Position,
+    filter: LogFilter | undefined,
     limit: number
-  ): Effect.Effect<{ readonly names: ReadonlyArray<string>; readonly done: boolean }, StoreError> {
-    return this.query("list", undefined, () => {
+  ): Effect.Effect<{ readonly events: ReadonlyArray<StoredEvent>; readonly next: Position }, StoreError> {
+    return this.query(operation, undefined, () => {
+      this.stats.pageQueries++
+      const prefixes = filter?.streamPrefixes
+      if (prefixes !== undefined && prefixes.length === 0) return { events: [], next: end }
+      const rows =
+        prefixes === undefined
+          ? this.statements.logPage.iterate(after, end, limit)
+          : this.logPageStatement(prefixes.length).iterate(after, end, ...prefixes.map(globPrefix), limit)
+      const { events, cut } = this.collect(rows)
+      return { events, next: events.length < limit && !cut ? end : events.at(-1)!.position }
+    })
+  }
+
+  private logPageStatement(prefixes: number): Statement<EventRow> {
+    let statement = this.logPagesWithPrefixes.get(prefixes)
+    if (statement === undefined) {
+      statement = this.db.prepare<EventRow>(logPageWithPrefixes(prefixes))
+      this.logPagesWithPrefixes.set(prefixes, statement)
+    }
+    return statement
+  }
+
+  /**
+   * Decodes rows until {@link PAGE_BYTES} of JSON, so a stream of large events cannot pull a thousand of them into
+   * memory at once (leaving a for-of early closes the iterator and resets the statement). `cut`: it stopped early.
+   */
+  private collect(rows: IterableIterator<EventRow>): { readonly events: Array<StoredEvent>; readonly cut: boolean } {
+    const events: Array<StoredEvent> = []
+    let bytes = 0
+    for (const row of rows) {
+      events.push(this.decodeRow(row))
+      bytes += row.data.length + row.metadata.length
+      if (bytes >= PAGE_BYTES) return { events, cut: true }
+    }
+    return { events, cut: false }
+  }
+
+  /**
+   * Resolves at the next commit of this connection that wrote events, after `pollIntervalMs` (another process may
+   * have appended), or at once if a commit happened since `seen` (a count of {@link commits}).
+   */
+  awaitCommit(seen: number): Effect.Effect<void> {
+    return Effect.callback<void>((resume) => {
+      if (this.commits !== seen || this.closed) return resume(Effect.void)
+      const wake = () => {
+        clearTimeout(timer)
+        this.logListeners.delete(wake)
+        resume(Effect.void)
+      }
+      const timer = setTimeout(wake, this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS)
+      this.logListeners.add(wake)
+      return Effect.sync(() => {
+        clearTimeout(timer)
+        this.logListeners.delete(wake)
+      })
+    })
+  }
+
+  get commitCount(): number {
+    return this.commits
+  }
+
+  private wakeSubscriptions(): void {
+    for (const wake of [...this.logListeners]) wake()
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // The registry: rows written by the append transaction, read by index range scans.
+
+  instance(stream: string): Effect.Effect<Option.Option<InstanceRecord>, StoreError> {
+    return this.query("registry", stream, () => {
+      const row = this.statements.registryRow.get(stream)
+      return row === undefined ? Option.none() : Option.some(recordOf(row))
+    })
+  }
+
+  /**
+   * Up to `limit` rows with a stream name after `after` (and before `upper`: a workflow's range) in stream order,
+   * with one of `statuses`. With statuses, one index range scan per status, merged.
+   */
+  instancesPage(
+    after: string,
+    upper: string | undefined,
+    statuses: ReadonlyArray<string> | undefined,
+    limit: number
+  ): Effect.Effect<ReadonlyArray<InstanceRecord>, StoreError> {
+    return this.query("registry", undefined, () => {
+      const s = this.statements
+      if (statuses === undefined) {
+        this.stats.pageQueries++
+        const rows =
+          upper === undefined ? s.instancesPage.all(after, limit) : s.instancesRangePage.all(after, upper, limit)
+        return rows.map(recordOf)
+      }
+      const rows: Array<RegistryRow> = []
+      for (const status of statuses) {
+        this.stats.pageQueries++
+        rows.push(
+          ...(upper === undefined
+            ? s.instancesByStatusPage.all(status, after, limit)
+            : s.instancesByStatusRangePage.all(status, after, upper, limit))
+        )
+      }
+      rows.sort((a, b) => compareNames(a.stream, b.stream))
+      return rows.slice(0, limit).map(recordOf)
+    })
+  }
+
+  /** Up to `limit` rows with a wake-up at or before `until`, after the (wakeAt, stream) key `after`. */
+  wakeUpsPage(
+    until: number,
+    after: { readonly wakeAt: number; readonly stream: string } | undefined,
+    limit: number
+  ): Effect.Effect<ReadonlyArray<InstanceRecord>, StoreError> {
+    return this.query("registry", undefined, () => {
       this.stats.pageQueries++
       const rows =
         after === undefined
-          ? this.statements.listFirstPage.all(prefix, limit)
-          : this.statements.listNextPage.all(after, limit)
-      const names: Array<string> = []
-      for (const { name } of rows) {
-        if (!name.startsWith(prefix)) return { names, done: true }
-        names.push(name)
-      }
-      return { names, done: rows.length < limit }
+          ? this.statements.wakeUpsFirstPage.all(until, limit)
+          : this.statements.wakeUpsNextPage.all(until, after.wakeAt, after.stream, limit)
+      return rows.map(recordOf)
     })
   }
 
-  private decodeRow(stream: string, row: EventRow): StoredEvent {
+  // ---------------------------------------------------------------------------------------------------------------
+  // Leases: one atomic statement each, so two processes on one file never both hold a key.
+
+  acquireLease(
+    key: string,
+    owner: string,
+    now: number,
+    ttlMs: number
+  ): Effect.Effect<Option.Option<Lease>, StoreError> {
+    return this.query("lease", key, () => {
+      const row = this.statements.acquireLease.get(key, owner, now + ttlMs, now)
+      return row === undefined ? Option.none() : Option.some(leaseOf(key, row))
+    })
+  }
+
+  renewLease(lease: Lease, now: number, ttlMs: number): Effect.Effect<Option.Option<Lease>, StoreError> {
+    return this.query("lease", lease.key, () => {
+      const row = this.statements.renewLease.get(now + ttlMs, lease.key, lease.owner, lease.version)
+      return row === undefined ? Option.none() : Option.some(leaseOf(lease.key, row))
+    })
+  }
+
+  releaseLease(lease: Lease): Effect.Effect<void, StoreError> {
+    return this.query("lease", lease.key, () => {
+      this.statements.releaseLease.run(lease.key, lease.owner, lease.version)
+    })
+  }
+
+  private decodeRow(row: EventRow): StoredEvent {
     const parse = (field: "data" | "metadata") => {
       try {
         return JSON.parse(row[field])
       } catch (error) {
         throw new StoreError({
           operation: "read",
-          stream,
+          stream: row.stream,
           reason: `${this.file}: the ${field} of the event at revision ${row.revision} is not valid JSON`,
           cause: error
         })
@@ -403,7 +743,7 @@ export class SqliteJournal {
       type: row.type,
       data: parse("data"),
       metadata: parse("metadata"),
-      stream,
+      stream: row.stream,
       revision: row.revision,
       position: BigInt(row.position),
       created: row.created
@@ -411,10 +751,16 @@ export class SqliteJournal {
   }
 
   /**
-   * Runs a read-only statement, waiting (without blocking the event loop) while another connection holds a lock
-   * that stops it. In WAL mode readers are rarely blocked, but e.g. a writer in `locking_mode=EXCLUSIVE` does.
+   * Runs a statement outside the group commit (a read, or a lease's single-statement transaction), waiting
+   * (without blocking the event loop) while another connection holds a lock that stops it. In WAL mode readers
+   * are rarely blocked, but e.g. a writer in `locking_mode=EXCLUSIVE` does. better-sqlite3 is synchronous, so this
+   * never runs inside a group-commit transaction.
    */
-  private query<A>(operation: "read" | "list", stream: string | undefined, run: () => A): Effect.Effect<A, StoreError> {
+  private query<A>(
+    operation: StoreError["operation"],
+    stream: string | undefined,
+    run: () => A
+  ): Effect.Effect<A, StoreError> {
     return Effect.suspend(() => {
       const started = Date.now()
       const attempt = (backoff: number): Effect.Effect<A, StoreError> => {
@@ -443,6 +789,8 @@ export class SqliteJournal {
     this.closedPromise = new Promise<void>((resolve) => {
       this.idleWaiters.push(() => {
         this.closed = true
+        // Caught-up subscriptions look again, and fail: the store is closed.
+        this.wakeSubscriptions()
         try {
           this.db.close()
         } catch {
@@ -473,45 +821,45 @@ export class SqliteJournal {
   }
 }
 
+/** What the registry reads of an event's metadata, copied (see {@link EncodedEvent.projected}). */
+const projectedOf = (metadata: unknown): ProjectedMetadata => {
+  if (typeof metadata !== "object" || metadata === null) return {}
+  const { status, wakeAt } = metadata as { status?: unknown; wakeAt?: unknown }
+  return {
+    ...(typeof status === "string" ? { status } : {}),
+    ...(typeof wakeAt === "number" ? { wakeAt } : {})
+  }
+}
+
 /** Encodes an append, or explains why it is not one the store can keep exactly. */
 const encodeAppend = (
   stream: string,
   expected: ExpectedRevision,
   events: ReadonlyArray<EventData>
 ): ReadonlyArray<EncodedEvent> | StoreError => {
-  const invalid = (reason: string) => new StoreError({ operation: "append", stream, reason })
-  if (typeof stream !== "string" || loneSurrogate.test(stream)) {
-    return invalid("the stream name must be a well-formed Unicode string")
-  }
-  if (!Number.isSafeInteger(expected) || expected < -1) {
-    return invalid(`the expected revision must be an integer >= -1 (NoStream), got ${String(expected)}`)
-  }
-  if (!Array.isArray(events)) return invalid("the events must be an array")
+  const invalid = checkAppend(stream, expected, events)
+  if (invalid !== undefined) return invalid
+  const refuse = (reason: string) => new StoreError({ operation: "append", stream, reason })
+  if (loneSurrogate.test(stream)) return refuse("the stream name must be a well-formed Unicode string")
   const encoded: Array<EncodedEvent> = []
   for (let index = 0; index < events.length; index++) {
-    const event = events[index]
-    if (typeof event !== "object" || event === null) return invalid(`event ${index} is not an object`)
-    const what = () => `event ${index} (id ${JSON.stringify(event.id)})`
-    if (typeof event.id !== "string" || loneSurrogate.test(event.id)) {
-      return invalid(`${what()}: the id must be a well-formed Unicode string`)
-    }
-    if (typeof event.type !== "string" || loneSurrogate.test(event.type)) {
-      return invalid(`${what()}: the type must be a well-formed Unicode string`)
-    }
+    const event = events[index]!
+    const what = () => `event ${index} (id ${event.id})`
+    if (loneSurrogate.test(event.type)) return refuse(`${what()}: the type must be a well-formed Unicode string`)
     const json = (field: "data" | "metadata"): string | StoreError => {
       try {
         const text = JSON.stringify(event[field])
         if (typeof text === "string") return text
-        return invalid(`${what()}: the ${field} is not a JSON value (got ${typeof event[field]})`)
+        return refuse(`${what()}: the ${field} is not a JSON value (got ${typeof event[field]})`)
       } catch (error) {
-        return invalid(`${what()}: the ${field} cannot be encoded as JSON: ${(error as Error).message}`)
+        return refuse(`${what()}: the ${field} cannot be encoded as JSON: ${(error as Error).message}`)
       }
     }
     const data = json("data")
     if (data instanceof StoreError) return data
     const metadata = json("metadata")
     if (metadata instanceof StoreError) return metadata
-    encoded.push({ id: event.id, type: event.type, data, metadata })
+    encoded.push({ id: event.id, type: event.type, data, metadata, projected: projectedOf(event.metadata) })
   }
   return encoded
 }
@@ -597,55 +945,155 @@ export const openJournal = (options: JournalOptions): Effect.Effect<SqliteJourna
 export const acquireJournal = (options: JournalOptions): Effect.Effect<SqliteJournal, StoreError, Scope.Scope> =>
   Effect.acquireRelease(openJournal(options), (journal) => Effect.promise(() => journal.close()))
 
-const checkCount = (stream: string, name: string, value: number | undefined): StoreError | undefined =>
-  value === undefined || (Number.isSafeInteger(value) && value >= 0)
-    ? undefined
-    : new StoreError({ operation: "read", stream, reason: `${name} must be an integer >= 0, got ${String(value)}` })
+/** Stream names in SQLite's order (BINARY: UTF-8 bytes), which differs from `<` for characters above U+FFFF. */
+const compareNames = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b))
 
-const notYet = (operation: string) =>
-  new StoreError({ operation: "read", reason: `${operation} is not supported by the SQLite store yet` })
+/** A workflow's streams are those in ("<workflow>-", "<workflow>."): "." is the character after "-". */
+const workflowRange = (workflow: string) => ({ lower: `${workflow}-`, upper: `${workflow}.` })
 
 /** The {@link EventStore} service on top of a journal. */
-export const serviceOf = (journal: SqliteJournal): EventStore["Service"] =>
-  EventStore.of({
-    append: (stream, expected, events) => journal.append(stream, expected, events),
-    read: (stream, options) => {
-      if (options?.direction === "backwards" || options?.fromRevision === "end")
-        return Stream.fail(notYet("read backwards"))
-      const from = options?.fromRevision ?? 0
-      const maxCount = options?.maxCount
-      const invalid = checkCount(stream, "fromRevision", from) ?? checkCount(stream, "maxCount", maxCount)
-      if (invalid !== undefined) return Stream.fail(invalid)
-      const end = maxCount === undefined ? Number.POSITIVE_INFINITY : from + maxCount
-      // Keyset pagination: each page starts after the last revision seen, so a page costs one index seek however
-      // deep into the stream it is, and only one page is in memory at a time.
-      return Stream.paginate(from, (next: number) => {
-        const limit = Math.min(READ_PAGE_SIZE, end - next)
-        if (limit <= 0) return Effect.succeed([[], Option.none()] as const)
-        return Effect.map(journal.readPage(stream, next, limit), ({ events, more }) => {
-          const last = events.at(-1)
-          const after = last === undefined ? undefined : last.revision + 1
-          return [
-            events,
-            more && after !== undefined && after < end ? Option.some(after) : Option.none<number>()
-          ] as const
+export const serviceOf = (journal: SqliteJournal): EventStore["Service"] => {
+  const read = (stream: string, options?: ReadOptions): Stream.Stream<StoredEvent, StoreError> =>
+    Stream.unwrap(
+      Effect.suspend(() => {
+        const invalid = checkReadOptions(stream, options)
+        if (invalid !== undefined) return Effect.fail(invalid)
+        // The range is fixed at the start, as on the memory store: a read does not chase appends made meanwhile.
+        return Effect.map(journal.lastRevision(stream), (last) => {
+          const { first, step, count } = revisionRange(options, last)
+          // Keyset pagination: each page starts after the last revision seen, so a page costs one index seek
+          // however deep into the stream it is, and only one page is in memory at a time.
+          return Stream.paginate(0, (done: number) => {
+            const limit = Math.min(READ_PAGE_SIZE, count - done)
+            if (limit <= 0) return Effect.succeed([[], Option.none()] as const)
+            return Effect.map(journal.readPage(stream, first + step * done, step, limit), (events) => {
+              const next = done + events.length
+              return [events, next < count && events.length > 0 ? Option.some(next) : Option.none<number>()] as const
+            })
+          })
         })
       })
-    },
-    // Interim (store v2 in progress): the log, registry and lease operations land with the SQLite projections.
-    readAll: () => Stream.fail(notYet("readAll")),
-    subscribe: () => Stream.fail(notYet("subscribe")),
-    instance: () => Effect.fail(notYet("instance")),
-    instances: () => Stream.fail(notYet("instances")),
-    wakeUps: () => Stream.fail(notYet("wakeUps")),
-    acquireLease: () => Effect.fail(notYet("acquireLease")),
-    renewLease: () => Effect.fail(notYet("renewLease")),
-    releaseLease: () => Effect.fail(notYet("releaseLease")),
-    listStreams: (prefix) =>
-      Stream.paginate(undefined as string | undefined, (after) =>
-        Effect.map(journal.listPage(prefix, after, READ_PAGE_SIZE), ({ names, done }) => {
-          const last = names.at(-1)
-          return [names, done || last === undefined ? Option.none() : Option.some<string | undefined>(last)] as const
+    )
+
+  /** The log after `from` up to `end`, page by page; the stream ends at `end`. */
+  const logUntil = (
+    operation: "read" | "subscribe",
+    from: Position,
+    end: Position,
+    filter: LogFilter | undefined
+  ): Stream.Stream<StoredEvent, StoreError> =>
+    Stream.paginate(from, (after: Position) =>
+      after >= end
+        ? Effect.succeed([[], Option.none()] as const)
+        : Effect.map(journal.logPage(operation, after, end, filter, READ_PAGE_SIZE), ({ events, next }) => [
+            events,
+            next < end ? Option.some(next) : Option.none<Position>()
+          ])
+    )
+
+  const readAll = (options?: LogOptions & { readonly maxCount?: number }) =>
+    Stream.unwrap(
+      Effect.suspend(() => {
+        const invalid = checkLogOptions("read", options)
+        if (invalid !== undefined) return Effect.fail(invalid)
+        return Effect.map(journal.logEnd("read"), (end) => {
+          const log = logUntil("read", options?.fromPosition ?? 0n, end, options?.filter)
+          return options?.maxCount === undefined ? log : Stream.take(log, options.maxCount)
+        })
+      })
+    )
+
+  /**
+   * Catch-up and live are one loop: read the log up to its current end, then wait for a commit (or the poll
+   * interval) and read from where it stopped. Positions are rowids of a table only ever appended to by
+   * serialised transactions, so what is committed is always a prefix of the log: following the last position
+   * read can neither skip nor repeat an event, whichever process appended it.
+   */
+  const subscribe = (options?: LogOptions) =>
+    Stream.suspend(() => {
+      const invalid = checkLogOptions("subscribe", options)
+      if (invalid !== undefined) return Stream.fail(invalid)
+      const filter = options?.filter
+      return Stream.paginate(options?.fromPosition ?? 0n, (after: Position) =>
+        Effect.gen(function* () {
+          for (;;) {
+            const seen = journal.commitCount
+            const end = yield* journal.logEnd("subscribe")
+            if (end > after) {
+              const { events, next } = yield* journal.logPage("subscribe", after, end, filter, READ_PAGE_SIZE)
+              if (events.length > 0 || next > after) return [events, Option.some(next)] as const
+            }
+            yield* journal.awaitCommit(seen)
+          }
         })
       )
+    })
+
+  const instances = (query?: InstanceQuery) =>
+    Stream.suspend(() => {
+      const invalid = checkInstanceQuery(query)
+      if (invalid !== undefined) return Stream.fail(invalid)
+      const range = query?.workflow === undefined ? undefined : workflowRange(query.workflow)
+      const statuses = query?.status === undefined ? undefined : [...new Set(query.status)]
+      if (statuses?.length === 0) return Stream.empty
+      const start =
+        range === undefined || (query?.afterStream !== undefined && compareNames(query.afterStream, range.lower) > 0)
+          ? (query?.afterStream ?? "")
+          : range.lower
+      const rows = Stream.paginate(start, (after: string) =>
+        Effect.map(journal.instancesPage(after, range?.upper, statuses, READ_PAGE_SIZE), (page) => [
+          page,
+          page.length < READ_PAGE_SIZE ? Option.none() : Option.some(page.at(-1)!.stream)
+        ])
+      )
+      return query?.limit === undefined ? rows : Stream.take(rows, query.limit)
+    })
+
+  const wakeUps = (query?: WakeUpQuery) =>
+    Stream.suspend(() => {
+      const invalid = checkWakeUpQuery(query)
+      if (invalid !== undefined) return Stream.fail(invalid)
+      const workflows = query?.workflows === undefined ? undefined : new Set(query.workflows)
+      if (workflows?.size === 0) return Stream.empty
+      const until = query?.until ?? Number.MAX_VALUE
+      type Key = { readonly wakeAt: number; readonly stream: string } | undefined
+      const rows = Stream.paginate(undefined as Key, (after) =>
+        Effect.map(journal.wakeUpsPage(until, after, READ_PAGE_SIZE), (page) => {
+          const last = page.at(-1)
+          // The workflow filter is applied to each page: the index is ordered by time, not by workflow.
+          return [
+            workflows === undefined ? page : page.filter((r) => workflows.has(r.workflow)),
+            page.length < READ_PAGE_SIZE || last === undefined
+              ? Option.none()
+              : Option.some<Key>({ wakeAt: last.wakeAt!, stream: last.stream })
+          ] as const
+        })
+      )
+      return query?.limit === undefined ? rows : Stream.take(rows, query.limit)
+    })
+
+  return EventStore.of({
+    append: (stream, expected, events) => journal.append(stream, expected, events),
+    read,
+    readAll,
+    subscribe,
+    instance: (stream) => journal.instance(stream),
+    instances,
+    wakeUps,
+    acquireLease: (key, owner, ttlMs) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const invalid = checkLease(key, owner, ttlMs)
+        return invalid !== undefined ? Effect.fail(invalid) : journal.acquireLease(key, owner, now, ttlMs)
+      }),
+    renewLease: (lease, ttlMs) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const invalid = checkLease(lease?.key, lease?.owner, ttlMs)
+        return invalid !== undefined ? Effect.fail(invalid) : journal.renewLease(lease, now, ttlMs)
+      }),
+    releaseLease: (lease) =>
+      Effect.suspend(() => {
+        const invalid = checkLease(lease?.key, lease?.owner, undefined)
+        return invalid !== undefined ? Effect.fail(invalid) : journal.releaseLease(lease)
+      })
   })
+}

@@ -9,7 +9,9 @@
  * - a file whose version is higher than the last migration here was written by a newer durable-monad: refuse it
  *   rather than guess, because this code may mis-read or damage a format it does not know.
  */
+import type { InstanceRecord, Json } from "../EventStore.js"
 import { StoreError } from "../errors.js"
+import { projectInstance } from "../projection.js"
 import type { Database } from "./driver.js"
 
 export interface Migration {
@@ -17,6 +19,88 @@ export interface Migration {
   readonly version: number
   readonly description: string
   readonly sql: string
+  /** Runs after `sql`, in the same transaction: for what SQL alone cannot compute (e.g. a projection). */
+  readonly run?: (db: Database, file: string) => void
+}
+
+/** The registry row's columns, in the order {@link registryValues} gives them. */
+export const REGISTRY_COLUMNS = "stream, workflow, instance_id, status, revision, position, created, updated, wake_at"
+
+export const registryValues = (row: InstanceRecord): ReadonlyArray<unknown> => [
+  row.stream,
+  row.workflow,
+  row.instanceId,
+  row.status,
+  row.revision,
+  row.position,
+  row.created,
+  row.updated,
+  row.wakeAt ?? null
+]
+
+/**
+ * Builds the registry of a version-1 file from its events, one stream at a time in (stream, revision) order (the
+ * unique index), so memory holds one stream's row however large the file is. The same `projectInstance` as every
+ * append, so rebuilt rows equal the rows the appends would have written.
+ */
+const rebuildRegistry = (db: Database, file: string): void => {
+  const insert = db.prepare(`INSERT INTO instances (${REGISTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+  type Row = {
+    position: number
+    stream: string
+    revision: number
+    event_id: string
+    type: string
+    metadata: string
+    created: number
+  }
+  const columns = "position, stream, revision, event_id, type, metadata, created"
+  // Pages by keyset on the (stream, revision) index: better-sqlite3 allows no write while a statement iterates.
+  const firstPage = db.prepare<Row>(`SELECT ${columns} FROM events ORDER BY stream, revision LIMIT 1024`)
+  const nextPage = db.prepare<Row>(
+    `SELECT ${columns} FROM events WHERE (stream, revision) > (?, ?) ORDER BY stream, revision LIMIT 1024`
+  )
+  let row: InstanceRecord | undefined
+  let stream: string | undefined
+  const flush = () => {
+    if (row !== undefined) insert.run(...registryValues(row))
+    row = undefined
+  }
+  for (let page = firstPage.all(); page.length > 0; ) {
+    for (const event of page) fold(event)
+    const last = page.at(-1)!
+    page = nextPage.all(last.stream, last.revision)
+  }
+  flush()
+
+  function fold(event: Row): void {
+    if (event.stream !== stream) {
+      flush()
+      stream = event.stream
+    }
+    let metadata: unknown
+    try {
+      metadata = JSON.parse(event.metadata)
+    } catch (error) {
+      throw new StoreError({
+        operation: "open",
+        stream: event.stream,
+        reason: `${file}: cannot build the instance registry: the metadata of the event at revision ${event.revision} is not valid JSON`,
+        cause: error
+      })
+    }
+    row = projectInstance(row, {
+      id: event.event_id,
+      type: event.type,
+      // The registry reads only the metadata (see projection.ts): the data stays unparsed.
+      data: null,
+      metadata: metadata as Json,
+      stream: event.stream,
+      revision: event.revision,
+      position: BigInt(event.position),
+      created: event.created
+    })
+  }
 }
 
 /** "DMES" (durable-monad event store), stored in the header so other tools can tell what the file is. */
@@ -48,6 +132,39 @@ export const migrations: ReadonlyArray<Migration> = [
         name TEXT NOT NULL PRIMARY KEY
       ) STRICT, WITHOUT ROWID;
     `
+  },
+  {
+    version: 2,
+    description: "instances (the registry projection) with its status and wake-up indexes, leases; streams dropped",
+    // `instances` holds one row per instance stream, kept by the append transaction (see projection.ts). Its
+    // primary key serves instances({ workflow }) as a range scan (a workflow's streams are those between
+    // "<workflow>-" and "<workflow>."), `instances_by_status` the status filter, and the partial
+    // `instances_by_wake` the wake-up index (only rows that want waking are in it). `streams` only served the
+    // removed listStreams: dropping it saves a write per new stream. Positions and times fit REAL/INTEGER exactly
+    // (< 2^53); wake_at is REAL because a wake-up time is any finite number the runtime wrote.
+    sql: `
+      CREATE TABLE instances (
+        stream TEXT NOT NULL PRIMARY KEY,
+        workflow TEXT NOT NULL,
+        instance_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL,
+        wake_at REAL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX instances_by_status ON instances (status, stream);
+      CREATE INDEX instances_by_wake ON instances (wake_at, stream) WHERE wake_at IS NOT NULL;
+      CREATE TABLE leases (
+        key TEXT NOT NULL PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_at REAL NOT NULL,
+        version INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      DROP TABLE streams;
+    `,
+    run: rebuildRegistry
   }
 ]
 
@@ -96,7 +213,10 @@ export const migrate = (db: Database, file: string): void => {
     if (inspect(db, file)) {
       const { version } = headerOf(db)
       for (const migration of migrations) {
-        if (migration.version > version) db.exec(migration.sql)
+        if (migration.version > version) {
+          db.exec(migration.sql)
+          migration.run?.(db, file)
+        }
       }
       db.pragma(`application_id = ${APPLICATION_ID}`)
       db.pragma(`user_version = ${LATEST_VERSION}`)
