@@ -203,8 +203,7 @@ describe("the recorded history", () => {
           at: NOW,
           status: "Running",
           wakeAt: null
-        },
-        position: 1n
+        }
       },
       {
         stream: STREAM,
@@ -212,8 +211,7 @@ describe("the recorded history", () => {
         position: 2n,
         type: "Reserved",
         data: { _tag: "Reserved", sku: "A-1", qty: 2 },
-        metadata: { ...stepMeta("reserve-stock"), status: "Running", wakeAt: null },
-        position: 2n
+        metadata: { ...stepMeta("reserve-stock"), status: "Running", wakeAt: null }
       },
       {
         stream: STREAM,
@@ -221,8 +219,7 @@ describe("the recorded history", () => {
         position: 3n,
         type: "Paid",
         data: { _tag: "Paid", amount: 20 },
-        metadata: { ...stepMeta("take-payment"), status: "Waiting", wakeAt: null },
-        position: 3n
+        metadata: { ...stepMeta("take-payment"), status: "Waiting", wakeAt: null }
       },
       {
         stream: STREAM,
@@ -237,8 +234,7 @@ describe("the recorded history", () => {
           reply: "shipped T1",
           status: "Completed",
           wakeAt: null
-        },
-        position: 4n
+        }
       }
     ])
   })

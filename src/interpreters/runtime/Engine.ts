@@ -89,7 +89,7 @@ const isoOf = (ms: number): string => {
 const guard = <A>(stream: string, step: string, f: () => A): Effect.Effect<A, StepFailed> =>
   Effect.try({ try: f, catch: (defect) => new StepFailed({ stream, step, cause: Cause.die(defect) }) })
 
-/** A store that has no registry or leases yet (an older backend) answers their calls with a StoreError. */
+/** A store that has no leases (an older backend) answers their calls with a StoreError saying so. */
 const unsupported = (error: StoreError) => /not (yet )?(implemented|supported)/i.test(error.message)
 
 export const makeEngine = (store: EventStore["Service"], options: EngineOptions) =>
@@ -619,18 +619,10 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
     const recover = (registration: Registration, onlyUnknown: boolean) =>
       Effect.gen(function* () {
         const name = registration.definition.name
+        // "Unknown": events written before the registry fields existed (v1 journals) — load them to find out.
         const streams = yield* store.instances({ workflow: name, status: ["Running", "Unknown"] }).pipe(
           Stream.map((row) => row.instanceId),
-          Stream.runCollect,
-          Effect.catch((error) =>
-            unsupported(error)
-              ? // No registry: scan the workflow's streams (each is loaded to learn its status).
-                store.listStreams(`${name}-`).pipe(
-                  Stream.map((s) => s.slice(name.length + 1)),
-                  Stream.runCollect
-                )
-              : Effect.fail(error)
-          )
+          Stream.runCollect
         )
         for (const id of streams) {
           const key = keyOf(registration, streamName(name, id))

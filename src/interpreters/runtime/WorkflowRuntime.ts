@@ -77,6 +77,11 @@ export interface RuntimeOptions {
    * ones beyond that are dropped and rebuilt from the store when next used. Default 10,000.
    */
   readonly maxCachedInstances?: number
+  /**
+   * How long this runtime's lease on an instance lasts while it runs the instance's steps (ms, default 10,000). A
+   * process that dies holding one delays other processes' runs of that instance by at most this long.
+   */
+  readonly leaseTtlMs?: number
 }
 
 const make = (options: RuntimeOptions) =>
@@ -86,7 +91,8 @@ const make = (options: RuntimeOptions) =>
       maxAttempts: 1,
       retryOnSignal: true,
       shutdownWithScope: false,
-      ...(options.maxCachedInstances === undefined ? {} : { maxCachedInstances: options.maxCachedInstances })
+      ...(options.maxCachedInstances === undefined ? {} : { maxCachedInstances: options.maxCachedInstances }),
+      ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs })
     }
     const engine = yield* makeEngine(store, engineOptions)
 
