@@ -94,13 +94,15 @@ export class Fold {
   recordedFingerprint = ""
   /** The decoded input of the instance (from `WorkflowStarted`). */
   input: unknown = undefined
+  // The maps are created on first use: a process may hold many thousands of waiting instances, and most of them
+  // have no incident, no keyed signal and no visits to count.
   /** Completed events per step id: the `occurrence` of the step's next event. */
-  readonly occurrences = new Map<string, number>()
+  private occurrences: Map<string, number> | undefined
   /** Failed attempts of the steps that wait to run (cleared when the step records its event). */
-  readonly incidents = new Map<string, Incident>()
-  /** Signals recorded with an idempotency key, by key. */
-  readonly keyedSignals = new Map<string, KeyedSignal>()
-  readonly visits = new Map<string, { done: number; failed: number }>()
+  private incidents: Map<string, Incident> | undefined
+  /** Signals recorded with an idempotency key, by sender. */
+  private keyedSignals: Map<string, KeyedSignal> | undefined
+  private visits: Map<string, { done: number; failed: number }> | undefined
   readonly timeline: Array<TimelineEntry> | undefined
   /** Every trace entry, in order (when asked for). */
   readonly traced: Array<Machine.TraceEntry> | undefined
@@ -119,9 +121,11 @@ export class Fold {
     this.timeline = options?.timeline === true ? [] : undefined
     if (options?.visits === true) {
       const traced: Array<Machine.TraceEntry> = []
+      const visits = new Map<string, { done: number; failed: number }>()
+      this.visits = visits
       const visit = (id: string) => {
-        let v = this.visits.get(id)
-        if (v === undefined) this.visits.set(id, (v = { done: 0, failed: 0 }))
+        let v = visits.get(id)
+        if (v === undefined) visits.set(id, (v = { done: 0, failed: 0 }))
         return v
       }
       this.traced = traced
@@ -165,6 +169,27 @@ export class Fold {
 
   status(): Status {
     return statusOf(this.workflow, this.position!, this.incidents)
+  }
+
+  /** How many events step `step` recorded: the occurrence of its next execution. */
+  occurrence(step: string): number {
+    return this.occurrences?.get(step) ?? 0
+  }
+
+  /** The failed attempts of step `step` since it last recorded its event. */
+  incident(step: string): Incident | undefined {
+    return this.incidents?.get(step)
+  }
+
+  /** The signal recorded from `sender` (a `key:` sender), if any. */
+  keyedSignal(sender: string): KeyedSignal | undefined {
+    return this.keyedSignals?.get(sender)
+  }
+
+  /** Remember a signal recorded with the sender's idempotency key. */
+  rememberSignal(sender: string, signal: KeyedSignal): void {
+    this.keyedSignals ??= new Map()
+    this.keyedSignals.set(sender, signal)
   }
 
   add(event: StoredEvent): void {
@@ -243,7 +268,7 @@ export class Fold {
         }
         this.advance(event, step, decoded.success, () => Machine.accept(this.workflow, position, input, this.trace)!)
         if (signalNode !== undefined && typeof meta.sender === "string" && meta.sender.startsWith(KEY_PREFIX)) {
-          this.keyedSignals.set(meta.sender, { revision, signal: signalNode.signal.name, reply: meta.reply ?? null })
+          this.rememberSignal(meta.sender, { revision, signal: signalNode.signal.name, reply: meta.reply ?? null })
         }
       }
     }
@@ -309,10 +334,12 @@ export class Fold {
     this.revision = entry.revision
     if (entry.attempt === undefined) {
       if (entry.revision > 0) {
+        this.occurrences ??= new Map()
         this.occurrences.set(entry.step, (this.occurrences.get(entry.step) ?? 0) + 1)
-        this.incidents.delete(entry.step)
+        this.incidents?.delete(entry.step)
       }
     } else {
+      this.incidents ??= new Map()
       this.incidents.set(entry.step, { attempts: entry.attempt.attempt, error: entry.attempt.error })
     }
     this.timeline?.push({
@@ -337,7 +364,7 @@ export class Fold {
       state: Machine.stateOf(this.position),
       status: this.status(),
       timeline: this.timeline ?? [],
-      visits: this.visits,
+      visits: this.visits ?? new Map(),
       trace: this.traced ?? []
     }
   }

@@ -4,20 +4,7 @@
  * position with the pure machine, appended with the exact expected revision, and only then committed to the fold.
  */
 import * as Crypto from "node:crypto"
-import {
-  Cause,
-  Clock,
-  type Context,
-  Deferred,
-  Effect,
-  Exit,
-  Fiber,
-  Option,
-  Result,
-  Schema,
-  Semaphore,
-  Stream
-} from "effect"
+import { Cause, Clock, type Context, Deferred, Effect, Exit, Fiber, Option, Result, Schema, Stream } from "effect"
 import type { CompiledAwaitSignal, CompiledStep } from "../../dsl/CompiledNode.js"
 import type { Definition } from "../../dsl/Definition.js"
 import type { StepContext } from "../../dsl/StepContext.js"
@@ -53,6 +40,7 @@ import { type EventData, type EventStore, NoStream } from "../store/EventStore.j
 import type { StoreError } from "../store/errors.js"
 import type { Actor, Command } from "./Actor.js"
 import type { LoadError } from "./Instance.js"
+import { Lock } from "./Lock.js"
 import { makeRegistration, type Registration } from "./Registration.js"
 
 export interface EngineOptions {
@@ -73,7 +61,11 @@ export interface EngineOptions {
   readonly retryOnSignal?: boolean
   /** Drain running steps and stop when the engine's scope closes. Default true. */
   readonly shutdownWithScope?: boolean
-  /** Identifies this process in leases. Default: a random UUID. */
+  /**
+   * Identifies this worker in leases. Default: a random UUID per process — then a restarted process waits up to
+   * `leaseTtlMs` for the leases its predecessor held. Give each worker of a deployment a stable id (its host and
+   * slot, say) and a restarted worker takes its own leases back at once.
+   */
   readonly owner?: string
 }
 
@@ -128,7 +120,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           instanceId,
           registration,
           definition: registration.definition,
-          foldLock: Semaphore.makeUnsafe(1),
+          foldLock: new Lock(),
           fold: undefined,
           mailbox: [],
           draining: false,
@@ -179,7 +171,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
 
     /** The actor's fold, up to date with the store (`InstanceNotFound` for an empty stream). Holds `foldLock`. */
     const load = (actor: Actor): Effect.Effect<Fold, LoadError> =>
-      actor.foldLock.withPermits(1)(
+      actor.foldLock.with(
         Effect.gen(function* () {
           const fold = actor.fold ?? new Fold(actor.definition, actor.stream)
           yield* catchUp(fold)
@@ -208,7 +200,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       event: EventData,
       commit: () => void
     ): Effect.Effect<void, ConcurrencyConflict | StoreError> =>
-      actor.foldLock.withPermits(1)(
+      actor.foldLock.with(
         Effect.suspend(() => {
           if (fold.revision !== expected) {
             return Effect.fail(new ConcurrencyConflict({ stream: fold.stream, expected, actual: fold.revision }))
@@ -223,7 +215,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       )
 
     const contextOf = (fold: Fold, actor: Actor, stepId: string, attempt: number): StepContext => {
-      const occurrence = fold.occurrences.get(stepId) ?? 0
+      const occurrence = fold.occurrence(stepId)
       const workflow = fold.definition.name
       return {
         workflow,
@@ -299,8 +291,8 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         const stream = fold.stream
         const step = node.id
         const expected = fold.revision
-        const attempt = (fold.incidents.get(step)?.attempts ?? 0) + 1
-        const occurrence = fold.occurrences.get(step) ?? 0
+        const attempt = (fold.incident(step)?.attempts ?? 0) + 1
+        const occurrence = fold.occurrence(step)
         const exit = yield* Effect.exit(
           Effect.suspend(() => node.run(state, contextOf(fold, actor, step, attempt))).pipe(
             Effect.provideContext(actor.registration.services)
@@ -409,7 +401,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           const fold = yield* load(actor)
           const step = fold.pending().steps[0]
           if (step === undefined) return
-          const incident = fold.incidents.get(step.node.id)
+          const incident = fold.incident(step.node.id)
           if (incident !== undefined && incident.attempts >= maxAttempts && !actor.force) return
           if (!(yield* holdLease(actor))) {
             actor.blocked = true
@@ -421,7 +413,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           actor.lastRun = outcome
           if (outcome === "failed") {
             actor.force = false
-            const after = fold.incidents.get(step.node.id)
+            const after = fold.incident(step.node.id)
             if (after === undefined || after.attempts >= maxAttempts) return
             yield* Effect.sleep(retryDelayMs)
           }
@@ -443,7 +435,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
               ? `${NONCE_PREFIX}${Crypto.randomUUID()}`
               : `${KEY_PREFIX}${command.idempotencyKey}`
           if (command.idempotencyKey !== undefined) {
-            const known = fold.keyedSignals.get(sender)
+            const known = fold.keyedSignal(sender)
             if (known !== undefined) {
               const node = actor.registration.signals.get(known.signal)?.[0]
               if (node === undefined) return undefined
@@ -463,7 +455,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           const node: CompiledAwaitSignal = target.node
           const step = node.id
           const expected = fold.revision
-          const occurrence = fold.occurrences.get(step) ?? 0
+          const occurrence = fold.occurrence(step)
           const handled = yield* guard(stream, step, () =>
             node.handle(target.state, command.request, contextOf(fold, actor, step, 1))
           )
@@ -514,7 +506,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           const appended = yield* append(actor, fold, expected, recorded, () => {
             fold.commit({ revision, step, type, event: value, at, position: computed.next })
             if (command.idempotencyKey !== undefined) {
-              fold.keyedSignals.set(sender, { revision, signal: command.signal, reply: reply.success.data })
+              fold.rememberSignal(sender, { revision, signal: command.signal, reply: reply.success.data })
             }
           }).pipe(
             Effect.as(true),
@@ -678,7 +670,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         const actor = actorOf(registration, id)
         yield* using(
           actor,
-          actor.foldLock.withPermits(1)(
+          actor.foldLock.with(
             Effect.gen(function* () {
               const fold = new Fold(definition, stream)
               const position = yield* guard(stream, START_STEP, () => Machine.start(fold.workflow, value))
