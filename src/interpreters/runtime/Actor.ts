@@ -51,6 +51,8 @@ export interface Actor {
   lastRun: "ran" | "failed" | "moved" | undefined
   /** Why the last failed attempt of this actor failed (the full Cause; the journal keeps its message). */
   lastFailure: Cause.Cause<unknown> | undefined
+  /** Lease renewal passes since the actor last worked: an idle actor gives its lease up. */
+  idlePasses: number
   /** Operations using the actor now: an actor in use is never evicted. */
   users: number
 }

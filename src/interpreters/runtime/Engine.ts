@@ -59,6 +59,12 @@ export interface EngineOptions {
   readonly pollIntervalMs?: number
   /** A signal first retries a step parked on an incident (v1's `WorkflowRuntime` behaviour). Default false. */
   readonly retryOnSignal?: boolean
+  /**
+   * When to give an instance's lease up: `"drain"` as soon as the instance settles, `"idle"` when it has been idle
+   * for a renewal period (so an instance that goes on soon — a signal, a retry — does not take it again). Default
+   * `"idle"`; `"idle"` needs the worker's renewal loop.
+   */
+  readonly leaseRetention?: "drain" | "idle"
   /** Drain running steps and stop when the engine's scope closes. Default true. */
   readonly shutdownWithScope?: boolean
   /**
@@ -105,7 +111,9 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
     const evict = () => {
       for (const [key, actor] of actors) {
         if (actors.size <= maxCached) return
-        if (actor.users === 0 && !actor.draining && actor.mailbox.length === 0) actors.delete(key)
+        if (actor.users === 0 && !actor.draining && actor.mailbox.length === 0 && actor.lease === undefined) {
+          actors.delete(key)
+        }
       }
     }
 
@@ -130,6 +138,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           force: false,
           lastRun: undefined,
           lastFailure: undefined,
+          idlePasses: 0,
           users: 0
         }
       } else actors.delete(key)
@@ -258,19 +267,24 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         return lease === undefined ? Effect.void : Effect.ignore(store.releaseLease(lease))
       })
 
-    /** Renew every held lease; an actor whose lease was lost stops running steps after the current one. */
+    /**
+     * Renew every held lease, and give up those of instances idle since the last pass; an actor whose lease was lost
+     * takes it again (after catching up) before its next step.
+     */
     const renewLeases = Effect.suspend(() =>
       Effect.forEach(
         [...actors.values()].filter((a) => a.lease !== undefined),
-        (actor) =>
-          store.renewLease(actor.lease!, leaseTtlMs).pipe(
+        (actor) => {
+          if (!actor.draining && actor.mailbox.length === 0 && actor.idlePasses++ >= 1) return releaseLease(actor)
+          return store.renewLease(actor.lease!, leaseTtlMs).pipe(
             Effect.tap((renewed) =>
               Effect.sync(() => {
                 actor.lease = Option.getOrUndefined(renewed)
               })
             ),
             Effect.ignore
-          ),
+          )
+        },
         { discard: true }
       )
     )
@@ -396,21 +410,27 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
     /** Run steps until none is runnable, the instance is parked on an incident, or another process holds it. */
     const runSteps = (actor: Actor): Effect.Effect<void, LoadError> =>
       Effect.gen(function* () {
+        // Caught up once, then moved by this actor's own appends: only a conflict (another writer) reads again.
+        let fold = yield* load(actor)
         for (;;) {
           if (closing) return
-          const fold = yield* load(actor)
           const step = fold.pending().steps[0]
           if (step === undefined) return
           const incident = fold.incident(step.node.id)
           if (incident !== undefined && incident.attempts >= maxAttempts && !actor.force) return
-          if (!(yield* holdLease(actor))) {
-            actor.blocked = true
-            return
+          if (actor.lease === undefined && leasesSupported) {
+            if (!(yield* holdLease(actor))) {
+              actor.blocked = true
+              return
+            }
+            // Newly ours: the previous holder may have appended until it let go.
+            fold = yield* load(actor)
+            continue
           }
           actor.blocked = false
-          if (fold.pending().steps[0]?.node !== step.node) continue
           const outcome = yield* runStep(actor, fold, step.node, step.state)
           actor.lastRun = outcome
+          if (outcome === "moved") fold = yield* load(actor)
           if (outcome === "failed") {
             actor.force = false
             const after = fold.incident(step.node.id)
@@ -546,7 +566,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       }).pipe(
         Effect.ensuring(
           Effect.gen(function* () {
-            yield* releaseLease(actor)
+            if (options.leaseRetention === "drain") yield* releaseLease(actor)
             actor.draining = false
             actor.force = false
             const settled = actor.settled
@@ -566,6 +586,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
     const startDrain = (actor: Actor): void => {
       if (actor.draining || closing) return
       actor.draining = true
+      actor.idlePasses = 0
       const fiber = Effect.runForkWith(context)(drain(actor))
       drains.add(fiber)
       fiber.addObserver((exit) => {
@@ -622,7 +643,9 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           if (onlyUnknown && local !== undefined && !local.blocked) continue
           const actor = actorOf(registration, id)
           if (!actor.draining) {
-            actor.mailbox.push({ _tag: "Run", force: false })
+            // At registration (a worker's start), an incident parked by an earlier process gets another attempt;
+            // polls only pick up what nobody runs.
+            actor.mailbox.push({ _tag: "Run", force: !onlyUnknown })
             startDrain(actor)
           }
         }
