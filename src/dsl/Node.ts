@@ -34,6 +34,11 @@ export interface StepNode extends Base {
   readonly name: string
   readonly event: PlainCodec<unknown>
   readonly errors: ReadonlyArray<string>
+  /**
+   * The declared errors given as Schemas (a `Schema.TaggedError` class): such an error escaping `run` is recorded
+   * encoded with its Schema, and decoded with it on replay. Errors declared by name only are recorded as plain JSON.
+   */
+  readonly errorSchemas: ReadonlyArray<PlainCodec<unknown>>
   readonly run: (state: unknown, context: StepContext) => Effect.Effect<unknown, unknown, unknown>
   readonly apply: (state: unknown, event: unknown) => unknown
 }

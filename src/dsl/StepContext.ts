@@ -11,6 +11,8 @@ export interface StepContext {
    * than once). Retries of the same execution keep the same occurrence.
    */
   readonly occurrence: number
+  /** Which attempt of this execution this is (1 the first time; a failed attempt is recorded and retried). */
+  readonly attempt: number
   /** `${workflow}/${instanceId}/${stepId}/${occurrence}`: stable across retries and crashes of one execution. */
   readonly idempotencyKey: string
 }

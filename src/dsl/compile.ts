@@ -1,5 +1,15 @@
-import type { BranchArm, Node } from "./Node.js"
+import {
+  absurd,
+  type CompiledArm,
+  type CompiledBranch,
+  type CompiledCatch,
+  type CompiledLoop,
+  type CompiledNamed,
+  type CompiledNode,
+  type CompiledPure
+} from "./CompiledNode.js"
 import { InvalidDefinition } from "./InvalidDefinition.js"
+import type { BranchArm, Node } from "./Node.js"
 
 /**
  * A workflow with a stable id on every node and branch arm. Ids are what the journal records per event and
@@ -14,9 +24,9 @@ import { InvalidDefinition } from "./InvalidDefinition.js"
  * `start` is reserved for the journal's first event.
  */
 export interface Compiled {
-  readonly root: Node
+  readonly root: CompiledNode
   /** Every node and arm by id, in definition order. */
-  readonly nodes: ReadonlyMap<string, Node | BranchArm>
+  readonly nodes: ReadonlyMap<string, CompiledNode | CompiledArm>
 }
 
 const RESERVED = new Set(["start"])
@@ -36,7 +46,7 @@ const cache = new WeakMap<Node, Compiled>()
 export const compile = (root: Node): Compiled => {
   const hit = cache.get(root)
   if (hit !== undefined) return hit
-  let nodes = new Map<string, Node | BranchArm>()
+  let nodes = new Map<string, CompiledNode | CompiledArm>()
   let counters = new Map<string, number>()
   // Two passes: the first (dry) one only learns the explicit ids, so that the second never derives an id that
   // a node further on asked for explicitly — the outcome does not depend on which of the two comes first.
@@ -44,7 +54,12 @@ export const compile = (root: Node): Compiled => {
   const explicitIds = new Set<string>()
   let taken = new Set<string>(RESERVED)
 
-  const claim = (explicit: string | undefined, prefix: string, base: string, entity: Node | BranchArm): string => {
+  const claim = (
+    explicit: string | undefined,
+    prefix: string,
+    base: string,
+    entity: CompiledNode | CompiledArm
+  ): string => {
     if (explicit !== undefined) {
       if (!NCNAME.test(explicit))
         throw new InvalidDefinition(`id ${JSON.stringify(explicit)} is not a valid XML NCName`)
@@ -77,63 +92,74 @@ export const compile = (root: Node): Compiled => {
     return `${prefix}${/^[0-9]/.test(s) ? `${kind}-` : ""}${s}`
   }
 
-  const visit = (node: Node, prefix: string): Node => {
+  const visit = (node: Node, prefix: string): CompiledNode => {
     // Claim the node's own id before its children so that ids follow reading order.
     switch (node._tag) {
       case "Step":
       case "AwaitSignal":
       case "End": {
-        const copy = { ...node } as typeof node & { id: string }
-        copy.id = claim(node.id, prefix, fromName(node.name, "step", prefix), copy)
-        return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
+        const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
+        copy.id = claim(node.id, prefix, fromName(node.name, "step", prefix), copy as CompiledNode)
+        return copy as CompiledNode
       }
       case "Pure": {
-        const copy = { ...node } as typeof node & { id: string }
-        copy.id = claim(node.id, prefix, fromName(node.name, "transition", prefix), copy)
-        return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
+        const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
+        copy.id = claim(node.id, prefix, fromName(node.name, "transition", prefix), copy as CompiledNode)
+        return copy as CompiledPure
       }
       case "Sequence": {
-        const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
+        const copy: { _tag: "Sequence"; id: string; description: string | undefined; steps: Array<CompiledNode> } = {
+          _tag: "Sequence",
+          id: "",
+          description: node.description,
+          steps: []
+        }
         copy.id = claim(node.id, prefix, positional("sequence", prefix), copy)
-        copy.first = visit(node.first, prefix)
-        copy.second = visit(node.second, prefix)
-        return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
+        const first = visit(node.first, prefix)
+        const second = visit(node.second, prefix)
+        for (const part of [first, second]) {
+          if (part._tag === "Sequence") copy.steps.push(...part.steps)
+          else copy.steps.push(part)
+        }
+        return copy
       }
       case "Catch": {
-        const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
+        const copy = { ...node } as unknown as { -readonly [K in keyof CompiledCatch]: CompiledCatch[K] }
         copy.id = claim(node.id, prefix, fromName(node.name, "catch", prefix), copy)
         copy.body = visit(node.body, prefix)
         copy.handler = visit(node.handler, prefix)
-        return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
+        return copy
       }
       case "Branch": {
-        const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
+        const copy = { ...node } as unknown as { -readonly [K in keyof CompiledBranch]: CompiledBranch[K] }
         const id = claim(node.id, prefix, fromName(node.name, "branch", prefix), copy)
         copy.id = id
-        const arm = (a: BranchArm): BranchArm => {
-          const armCopy = { ...a } as { -readonly [K in keyof BranchArm]: BranchArm[K] }
+        const arm = (a: BranchArm): CompiledArm => {
+          const armCopy = { ...a } as unknown as { -readonly [K in keyof CompiledArm]: CompiledArm[K] }
           armCopy.id = claim(a.id, prefix, `${id}.${slug(a.condition) || "arm"}`, armCopy)
           armCopy.body = visit(a.body, prefix)
           return armCopy
         }
         copy.arms = node.arms.map(arm)
         copy.otherwise = node.otherwise === undefined ? undefined : arm(node.otherwise)
-        return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
+        return copy
       }
       case "Loop": {
-        const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
+        const copy = { ...node } as unknown as { -readonly [K in keyof CompiledLoop]: CompiledLoop[K] }
         copy.id = claim(node.id, prefix, fromName(node.name, "loop", prefix), copy)
         copy.body = visit(node.body, prefix)
         copy.restart = node.restart === undefined ? undefined : visit(node.restart, prefix)
-        return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
+        return copy
       }
       case "Named": {
-        const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
+        const copy = { ...node } as unknown as { -readonly [K in keyof CompiledNamed]: CompiledNamed[K] }
         const id = claim(node.id, prefix, fromName(node.name, "subworkflow", prefix), copy)
         copy.id = id
         copy.body = visit(node.body, `${id}.`)
-        return Object.setPrototypeOf(copy, Object.getPrototypeOf(node))
+        return copy
       }
+      default:
+        return absurd(node)
     }
   }
 

@@ -1,4 +1,4 @@
-import type { Effect } from "effect"
+import { type Effect, Schema } from "effect"
 import type { ErrorOf, Next } from "./Failure.js"
 import { makeNode, type StepNode } from "./Node.js"
 import type { PlainCodec } from "./Signal.js"
@@ -17,14 +17,18 @@ export interface StepInfo {
   /** Explicit stable id (journal and diagrams). Default: derived from `name`. */
   readonly id?: string
   readonly description?: string
-  /** The typed errors `apply` may raise, for diagrams (`Workflow.fail` does not need it). */
+  /**
+   * The typed errors the step may raise: for diagrams, and for a step's `run`, the errors that are business failures
+   * (recorded and handed to `catch`, like `Workflow.fail` from `apply`) rather than technical ones (retried).
+   */
   readonly errors?: ReadonlyArray<ErrorName>
 }
 
 /**
  * A step that runs an Effect and persists the event it produces. On replay only `apply` runs: the Effect of a
  * recorded step never runs again. If the Effect fails (or dies), nothing is persisted and the instance stays at
- * this step, to be retried by `resume` or the next signal.
+ * this step, to be retried — unless it fails with an error listed in `errors`: that is a business failure, recorded
+ * and raised like `Workflow.fail` from `apply`.
  *
  * @example
  * ```ts
@@ -58,6 +62,9 @@ export const step = <In, Ev, Ret, R = never>(
       description: options.description,
       name: options.name,
       errors: errorNames(options.errors),
+      errorSchemas: (options.errors ?? []).filter((e): e is PlainCodec<unknown> & { readonly name: string } =>
+        Schema.isSchema(e)
+      ),
       event: options.event as PlainCodec<unknown>,
       run: options.run as StepNode["run"],
       apply: options.apply as StepNode["apply"]

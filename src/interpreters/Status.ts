@@ -1,24 +1,44 @@
-import type { Position } from "./Machine.js"
+import type { Compiled } from "../dsl/compile.js"
+import { type Position, pending } from "./machine/index.js"
 
 /**
  * Where an instance stands.
- * - `Running`: the next thing to do is run step `step` (it has not completed yet: not run, or its Effect failed —
- *   `lastError` then says why, when this process saw it: the failure's message, e.g. "CI is down");
+ * - `Running`: the next thing to do is run step `step` (it has not completed yet). When attempts of its Effect
+ *   failed, it is an incident: `attempts` counts them and `lastError` says why the last one failed (e.g. "CI is
+ *   down"). Both are read from the journal, so they survive restarts;
  * - `Waiting`: blocked on `signals` at step `step`;
  * - `Completed`; `Failed` with the typed error that no catch handled, raised by `step`.
  */
 export type Status<E = unknown> =
-  | { readonly _tag: "Running"; readonly step: string; readonly lastError?: string }
+  | {
+      readonly _tag: "Running"
+      readonly step: string
+      readonly lastError?: string
+      readonly attempts?: number
+    }
   | { readonly _tag: "Waiting"; readonly step: string; readonly signals: ReadonlyArray<string> }
   | { readonly _tag: "Completed" }
   | { readonly _tag: "Failed"; readonly step: string; readonly error: E }
 
-export const statusOf = (position: Position): Status => {
+/** Failed attempts of a step that has not completed yet. */
+export interface Incident {
+  readonly attempts: number
+  readonly error: string
+}
+
+export const statusOf = (workflow: Compiled, position: Position, incidents?: ReadonlyMap<string, Incident>): Status => {
   switch (position._tag) {
-    case "Active":
-      return position.node._tag === "AwaitSignal"
-        ? { _tag: "Waiting", step: position.node.id!, signals: [position.node.signal.name] }
-        : { _tag: "Running", step: position.node.id! }
+    case "Active": {
+      const { steps, signals } = pending(workflow, position)
+      const step = steps[0]
+      if (step !== undefined) {
+        const incident = incidents?.get(step.node.id)
+        return incident === undefined
+          ? { _tag: "Running", step: step.node.id }
+          : { _tag: "Running", step: step.node.id, lastError: incident.error, attempts: incident.attempts }
+      }
+      return { _tag: "Waiting", step: signals[0]?.node.id ?? "", signals: signals.map((s) => s.signal) }
+    }
     case "Completed":
       return { _tag: "Completed" }
     case "Failed":

@@ -148,3 +148,12 @@ export class InvalidInstanceId extends Data.TaggedError("InvalidInstanceId")<{
     return `workflow ${this.workflow}: invalid instance id ${this.id}: ${this.issue}`
   }
 }
+
+/** The worker was asked to run a definition that was not registered with it (`worker.register`). */
+export class DefinitionNotRegistered extends Data.TaggedError("DefinitionNotRegistered")<{
+  readonly workflow: string
+}> {
+  override get message(): string {
+    return `workflow ${this.workflow} is not registered with this worker: call worker.register(definition, services) first`
+  }
+}

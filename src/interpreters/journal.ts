@@ -7,12 +7,12 @@
  * `type` is the event's `_tag` (or its Schema's identifier), `data` the event encoded with the step's Schema,
  * `metadata` `{ step, occurrence, at }`.
  */
-import * as Crypto from "node:crypto"
 import { Cause, Result, Schema, SchemaAST } from "effect"
 import type { PlainCodec } from "../dsl/Signal.js"
 import { describeCause } from "./errors.js"
 import { checkJson, DEFAULT_LIMITS, type Limits } from "./limits.js"
 import type { EventData, Json, StoredEvent } from "./store/EventStore.js"
+import { EVENT_ID_NAMESPACE, nameUuid } from "./store/nameUuid.js"
 
 export const STARTED = "WorkflowStarted"
 export const START_STEP = "start"
@@ -97,34 +97,76 @@ export const eventType = (schema: PlainCodec<unknown>, event: unknown): string =
   return typeof tag === "string" ? tag : (SchemaAST.resolveIdentifier(schema.ast) ?? "Event")
 }
 
-/**
- * SHA-256 in hex. The one-shot `crypto.hash` (Node >= 20.12) costs about half of a `Hash` object for inputs this
- * short, and this runs once per appended event; older Node 20 releases lack it and get the `Hash` object.
- */
-const sha256Hex: (text: string) => string =
-  typeof Crypto.hash === "function"
-    ? (text) => Crypto.hash("sha256", text, "hex")
-    : (text) => Crypto.createHash("sha256").update(text).digest("hex")
+/** Why an event that is not a step's own event was recorded (metadata `kind`); absent for a step's event. */
+export type EventKind = "attempt" | "raised"
 
-/**
- * A deterministic event id (UUID-shaped) from where the event goes and what it says. A retried append of the
- * same event is recognised by the store as a duplicate; two processes that raced through the same step with
- * different results get different ids, so the loser gets a conflict instead of silently "succeeding".
- */
-export const eventId = (stream: string, revision: number, type: string, data: unknown): string => {
-  const hex = sha256Hex(`${stream}\u0000${revision}\u0000${type}\u0000${JSON.stringify(data)}`)
-  // RFC 4122 layout, version 8 (custom), variant 10.
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+/** Type of the event that records a failed attempt of a step's Effect (a technical failure, retried). */
+export const ATTEMPT_FAILED = "AttemptFailed"
+/** Type of the event that records a business error (one the step declares) escaping a step's Effect. */
+export const STEP_RAISED = "StepRaised"
+
+/** `sender` of a signal sent with the caller's idempotency key (else `nonce:<random>`). */
+export const KEY_PREFIX = "key:"
+export const NONCE_PREFIX = "nonce:"
+
+/** What identifies an event: where it goes, which execution of which step it records, and what it says. */
+export interface EventIdentity {
+  readonly stream: string
+  readonly revision: number
+  readonly step: string
+  /** The step's occurrence (loops run a step more than once), and for an attempt event its attempt number. */
+  readonly occurrence: number
+  readonly attempt?: number
+  readonly type: string
+  readonly data: unknown
+  /**
+   * For a signal: the sender's idempotency key, or a nonce of this call. Two senders of the same request are two
+   * signals, each recorded; one sender's redelivery (same key) is the same signal.
+   */
+  readonly sender?: string
 }
 
-export const startedEvent = (stream: string, input: Json, metadata: Omit<StartedMetadata, "step">): EventData => {
+/**
+ * A deterministic event id (a name-based UUID) from what the event is. A retried append of the same event (a lost
+ * answer, or another process that ran the same step to the same result) is recognised by the store as a duplicate;
+ * two processes that ran one step to different results get different ids, so the loser gets a conflict instead of
+ * silently "succeeding" — hence the content in the name, which the issue's "instance, revision, step, attempt"
+ * alone would not distinguish.
+ */
+export const eventId = (id: EventIdentity): string =>
+  nameUuid(
+    EVENT_ID_NAMESPACE,
+    `${id.stream}/${id.revision}/${id.step}/${id.occurrence}/${id.attempt ?? 0}/${id.sender ?? ""}/${id.type}/${JSON.stringify(id.data)}`
+  )
+
+/** The fields of every event's metadata that the store's registry reads (see `ProjectedMetadata`). */
+export interface Projected {
+  readonly status: string
+  readonly wakeAt: number | null
+}
+
+export const startedEvent = (
+  stream: string,
+  input: Json,
+  metadata: Omit<StartedMetadata, "step"> & Projected
+): EventData => {
   const data = { input }
   return {
-    id: eventId(stream, 0, STARTED, data),
+    id: eventId({ stream, revision: 0, step: START_STEP, occurrence: 0, type: STARTED, data }),
     type: STARTED,
     data,
     metadata: { step: START_STEP, ...metadata }
   }
+}
+
+/** Metadata of an event after `WorkflowStarted`. */
+export interface EventMetadata extends StepMetadata, Projected {
+  readonly kind?: EventKind
+  readonly attempt?: number
+  /** For a signal's event: the signal's name, the sender's key (or the call's nonce), the encoded reply. */
+  readonly signal?: string
+  readonly sender?: string
+  readonly reply?: Json
 }
 
 export const stepEvent = (
@@ -132,12 +174,21 @@ export const stepEvent = (
   revision: number,
   type: string,
   data: Json,
-  metadata: StepMetadata
+  metadata: EventMetadata
 ): EventData => ({
-  id: eventId(stream, revision, type, data),
+  id: eventId({
+    stream,
+    revision,
+    step: metadata.step,
+    occurrence: metadata.occurrence,
+    ...(metadata.attempt === undefined ? {} : { attempt: metadata.attempt }),
+    ...(metadata.sender === undefined ? {} : { sender: metadata.sender }),
+    type,
+    data
+  }),
   type,
   data,
-  metadata: { ...metadata }
+  metadata: metadata as unknown as Json
 })
 
 /** The step id recorded in an event's metadata, if it has one. */

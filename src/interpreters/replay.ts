@@ -6,15 +6,26 @@
  * The runtime recovers instances with the same fold (`Fold`), and keeps it to add the events it appends itself.
  */
 import { Result } from "effect"
-import { compile } from "../dsl/compile.js"
+import type { CompiledNode } from "../dsl/CompiledNode.js"
+import { type Compiled, compile } from "../dsl/compile.js"
 import type { Definition } from "../dsl/Definition.js"
 import { toNode } from "../dsl/Workflow.js"
 import { fingerprint, toModel } from "../model/toModel.js"
 import { EventDecodeError, HistoryError, NonDeterminismError, type ReplayError } from "./errors.js"
-import { issueOf, jsonCodec, recordedAt, recordedStep, START_STEP, STARTED } from "./journal.js"
-import * as Machine from "./Machine.js"
-import { type Status, statusOf } from "./Status.js"
-import type { StoredEvent } from "./store/EventStore.js"
+import {
+  type EventMetadata,
+  issueOf,
+  jsonCodec,
+  KEY_PREFIX,
+  recordedAt,
+  recordedStep,
+  START_STEP,
+  STARTED
+} from "./journal.js"
+import * as Machine from "./machine/index.js"
+import { type Incident, type Status, statusOf } from "./Status.js"
+import { decodeDeclared } from "./stepErrors.js"
+import type { Json, StoredEvent } from "./store/EventStore.js"
 
 /** One event of a history, with what it did. */
 export interface TimelineEntry<S = unknown, E = unknown> {
@@ -49,6 +60,8 @@ export interface Replay<S = unknown, E = unknown> {
   /** One entry per event, in order (empty unless asked for). */
   readonly timeline: ReadonlyArray<TimelineEntry<S, E>>
   readonly visits: ReadonlyMap<string, Visits>
+  /** What the instance passed through, exactly and in order (see `TraceEntry`). */
+  readonly trace: ReadonlyArray<Machine.TraceEntry>
 }
 
 const fingerprints = new WeakMap<Definition.Any, string>()
@@ -62,41 +75,121 @@ export const definitionFingerprint = (definition: Definition.Any): string => {
   return fp
 }
 
+/** A signal recorded with the sender's idempotency key: a redelivery is answered from here. */
+export interface KeyedSignal {
+  readonly revision: number
+  readonly signal: string
+  /** The reply, encoded with the signal's response Schema. */
+  readonly reply: Json
+}
+
 /**
  * An incremental fold over one stream. `add` takes the next stored event; errors are thrown as `ReplayError`s
  * (callers turn them into typed failures) and leave the fold unchanged.
  */
 export class Fold {
-  readonly root
+  readonly workflow: Compiled
   position: Machine.Position | undefined = undefined
   revision = -1
   recordedFingerprint = ""
+  /** The decoded input of the instance (from `WorkflowStarted`). */
+  input: unknown = undefined
+  // The maps are created on first use: a process may hold many thousands of waiting instances, and most of them
+  // have no incident, no keyed signal and no visits to count.
   /** Completed events per step id: the `occurrence` of the step's next event. */
-  readonly occurrences = new Map<string, number>()
-  readonly visits = new Map<string, { done: number; failed: number }>()
+  private occurrences: Map<string, number> | undefined
+  /** Failed attempts of the steps that wait to run (cleared when the step records its event). */
+  private incidents: Map<string, Incident> | undefined
+  /** Signals recorded with an idempotency key, by sender. */
+  private keyedSignals: Map<string, KeyedSignal> | undefined
+  private visits: Map<string, { done: number; failed: number }> | undefined
   readonly timeline: Array<TimelineEntry> | undefined
+  /** Every trace entry, in order (when asked for). */
+  readonly traced: Array<Machine.TraceEntry> | undefined
   readonly trace: Machine.Trace | undefined
 
   /**
    * @param options.timeline keep one `TimelineEntry` per event;
-   * @param options.visits count the nodes passed (`visits`), for progress.
+   * @param options.visits keep the trace (and count the nodes passed, `visits`), for progress.
    */
   constructor(
     readonly definition: Definition.Any,
     readonly stream: string,
     options?: { readonly timeline?: boolean; readonly visits?: boolean }
   ) {
-    this.root = compile(toNode(definition.workflow)).root
+    this.workflow = compile(toNode(definition.workflow))
     this.timeline = options?.timeline === true ? [] : undefined
-    const visit = (id: string) => {
-      let v = this.visits.get(id)
-      if (v === undefined) this.visits.set(id, (v = { done: 0, failed: 0 }))
-      return v
+    if (options?.visits === true) {
+      const traced: Array<Machine.TraceEntry> = []
+      const visits = new Map<string, { done: number; failed: number }>()
+      this.visits = visits
+      const visit = (id: string) => {
+        let v = visits.get(id)
+        if (v === undefined) visits.set(id, (v = { done: 0, failed: 0 }))
+        return v
+      }
+      this.traced = traced
+      this.trace = (entry) => {
+        traced.push(entry)
+        switch (entry._tag) {
+          case "Completed":
+            visit(entry.node).done++
+            break
+          case "Branched":
+            visit(entry.branch).done++
+            if (entry.arm !== undefined) visit(entry.arm).done++
+            break
+          case "Raised":
+            visit(entry.node).failed++
+            break
+          case "Round":
+          case "Caught":
+          case "Left":
+          case "AttemptFailed":
+            break
+        }
+      }
+    } else {
+      this.traced = undefined
+      this.trace = undefined
     }
-    this.trace =
-      options?.visits === true
-        ? { done: (id) => void visit(id).done++, failed: (id) => void visit(id).failed++ }
-        : undefined
+  }
+
+  /** The compiled root (kept for callers of v1). */
+  get root(): CompiledNode {
+    return this.workflow.root
+  }
+
+  /** What the instance waits for now (nothing before its first event). */
+  pending(): Machine.Pending {
+    return this.position === undefined
+      ? { steps: [], signals: [], timers: [] }
+      : Machine.pending(this.workflow, this.position)
+  }
+
+  status(): Status {
+    return statusOf(this.workflow, this.position!, this.incidents)
+  }
+
+  /** How many events step `step` recorded: the occurrence of its next execution. */
+  occurrence(step: string): number {
+    return this.occurrences?.get(step) ?? 0
+  }
+
+  /** The failed attempts of step `step` since it last recorded its event. */
+  incident(step: string): Incident | undefined {
+    return this.incidents?.get(step)
+  }
+
+  /** The signal recorded from `sender` (a `key:` sender), if any. */
+  keyedSignal(sender: string): KeyedSignal | undefined {
+    return this.keyedSignals?.get(sender)
+  }
+
+  /** Remember a signal recorded with the sender's idempotency key. */
+  rememberSignal(sender: string, signal: KeyedSignal): void {
+    this.keyedSignals ??= new Map()
+    this.keyedSignals.set(sender, signal)
   }
 
   add(event: StoredEvent): void {
@@ -117,19 +210,68 @@ export class Fold {
       this.addStarted(event, step)
       return
     }
-    if (position._tag !== "Active" || position.node.id !== step) {
-      throw new NonDeterminismError({
+    const meta = (event.metadata ?? {}) as Partial<EventMetadata>
+    const { steps, signals } = this.pending()
+    const stepNode = steps.find((s) => s.node.id === step)?.node
+    const signalNode = stepNode === undefined ? signals.find((s) => s.node.id === step)?.node : undefined
+    const notPending = () =>
+      new NonDeterminismError({
         stream: this.stream,
         revision,
-        expected: position._tag === "Active" ? [position.node.id!] : [],
+        expected: [...steps.map((s) => s.node.id), ...signals.map((s) => s.node.id)],
         found: step
       })
+    switch (meta.kind) {
+      case "attempt": {
+        if (stepNode === undefined) throw notPending()
+        const failure = event.data as { readonly attempt?: unknown; readonly error?: unknown } | null
+        const attempt = typeof failure?.attempt === "number" ? failure.attempt : 1
+        const error = typeof failure?.error === "string" ? failure.error : "unknown error"
+        this.trace?.({ _tag: "AttemptFailed", node: step, attempt, error })
+        this.commit({
+          revision,
+          step,
+          type: event.type,
+          event: failure,
+          at: event,
+          position,
+          attempt: { attempt, error }
+        })
+        return
+      }
+      case "raised": {
+        if (stepNode === undefined) throw notPending()
+        const error = decodeDeclared(stepNode, event.data)
+        if (Result.isFailure(error)) {
+          throw new EventDecodeError({ stream: this.stream, revision, step, issue: `error: ${error.failure}` })
+        }
+        this.advance(
+          event,
+          step,
+          error.success,
+          () =>
+            Machine.accept(this.workflow, position, { _tag: "Raised", node: step, error: error.success }, this.trace)!
+        )
+        return
+      }
+      default: {
+        const node = stepNode ?? signalNode
+        if (node === undefined) throw notPending()
+        const decoded = jsonCodec(node.event).decode(event.data)
+        if (Result.isFailure(decoded)) {
+          throw new EventDecodeError({ stream: this.stream, revision, step, issue: issueOf(decoded) })
+        }
+        const input: Machine.Input = {
+          _tag: stepNode === undefined ? "Signal" : "Step",
+          node: step,
+          event: decoded.success
+        }
+        this.advance(event, step, decoded.success, () => Machine.accept(this.workflow, position, input, this.trace)!)
+        if (signalNode !== undefined && typeof meta.sender === "string" && meta.sender.startsWith(KEY_PREFIX)) {
+          this.rememberSignal(meta.sender, { revision, signal: signalNode.signal.name, reply: meta.reply ?? null })
+        }
+      }
     }
-    const decoded = jsonCodec(position.node.event).decode(event.data)
-    if (Result.isFailure(decoded)) {
-      throw new EventDecodeError({ stream: this.stream, revision, step, issue: issueOf(decoded) })
-    }
-    this.advance(event, step, decoded.success, () => Machine.feed(position, decoded.success, this.trace))
   }
 
   private addStarted(event: StoredEvent, step: string): void {
@@ -153,8 +295,9 @@ export class Fold {
       throw new EventDecodeError({ stream: this.stream, revision: 0, step, issue: `input: ${issueOf(input)}` })
     }
     this.recordedFingerprint = typeof meta.fingerprint === "string" ? meta.fingerprint : ""
-    this.trace?.done(START_STEP)
-    this.advance(event, step, input.success, () => Machine.start(this.root, input.success, this.trace))
+    this.input = input.success
+    this.trace?.({ _tag: "Completed", node: START_STEP })
+    this.advance(event, step, input.success, () => Machine.start(this.workflow, input.success, this.trace))
   }
 
   private advance(event: StoredEvent, step: string, decoded: unknown, next: () => Machine.Position): void {
@@ -169,14 +312,7 @@ export class Fold {
         cause
       })
     }
-    this.commit({
-      revision: event.revision,
-      step,
-      type: event.type,
-      event: decoded,
-      at: event,
-      position
-    })
+    this.commit({ revision: event.revision, step, type: event.type, event: decoded, at: event, position })
   }
 
   /** Move the fold past one event whose consequence (`position`) is known: a stored one, or one just appended. */
@@ -191,18 +327,29 @@ export class Fold {
      */
     readonly at: string | StoredEvent
     readonly position: Machine.Position
+    /** For an attempt event: which attempt failed, and why. */
+    readonly attempt?: { readonly attempt: number; readonly error: string }
   }): void {
     this.position = entry.position
     this.revision = entry.revision
-    this.occurrences.set(entry.step, (this.occurrences.get(entry.step) ?? 0) + 1)
+    if (entry.attempt === undefined) {
+      if (entry.revision > 0) {
+        this.occurrences ??= new Map()
+        this.occurrences.set(entry.step, (this.occurrences.get(entry.step) ?? 0) + 1)
+        this.incidents?.delete(entry.step)
+      }
+    } else {
+      this.incidents ??= new Map()
+      this.incidents.set(entry.step, { attempts: entry.attempt.attempt, error: entry.attempt.error })
+    }
     this.timeline?.push({
       revision: entry.revision,
       step: entry.step,
       type: entry.type,
       event: entry.event,
       at: typeof entry.at === "string" ? new Date(entry.at) : recordedAt(entry.at),
-      state: entry.position.state,
-      status: statusOf(entry.position)
+      state: Machine.stateOf(entry.position),
+      status: this.status()
     })
   }
 
@@ -214,10 +361,11 @@ export class Fold {
       workflow: this.definition.name,
       fingerprint: { recorded: this.recordedFingerprint, current: definitionFingerprint(this.definition) },
       revision: this.revision,
-      state: this.position.state,
-      status: statusOf(this.position),
+      state: Machine.stateOf(this.position),
+      status: this.status(),
       timeline: this.timeline ?? [],
-      visits: this.visits
+      visits: this.visits ?? new Map(),
+      trace: this.traced ?? []
     }
   }
 }

@@ -15,8 +15,9 @@ export interface NodeProgress {
   /**
    * - `done`: completed at least once (for a branch arm: taken);
    * - `current`: the instance waits here (signal) or will run it next (a step that has not completed yet);
-   * - `failed`: raised the error that failed the instance, or that a catch handled;
-   * - `incident`: a step whose attempts failed and that waits for an operator (retries exhausted).
+   * - `failed`: its last pass raised an error (that failed the instance, or that a catch handled), or — for a
+   *   catch, loop or sub-workflow — was left by one (a catch whose error boundary fired);
+   * - `incident`: the instance runs it next, and its last attempt failed (it is retried, or waits for `resume`).
    */
   readonly state: "done" | "current" | "failed" | "incident"
   /** How many times it completed (loops run a node more than once). */

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto"
 import { compile } from "../dsl/compile.js"
 import { type Definition, isDefinition } from "../dsl/Definition.js"
-import type { BranchArm, Node } from "../dsl/Node.js"
+import { absurd, type CompiledArm, type CompiledNode } from "../dsl/CompiledNode.js"
 import { toNode, type Workflow } from "../dsl/Workflow.js"
 import type { BranchArmModel, ModelNode, SequenceModel, WorkflowModel } from "./WorkflowModel.js"
 
@@ -9,14 +9,14 @@ const describe = (node: { readonly description: string | undefined }) =>
   node.description === undefined ? {} : { description: node.description }
 
 /** The model of one compiled node, or undefined when it is invisible (an anonymous pure transition). */
-const visible = (node: Node): ModelNode | undefined => {
+const visible = (node: CompiledNode): ModelNode | undefined => {
   switch (node._tag) {
     case "Step":
-      return { kind: "step", id: node.id!, name: node.name, errors: node.errors, ...describe(node) }
+      return { kind: "step", id: node.id, name: node.name, errors: node.errors, ...describe(node) }
     case "AwaitSignal":
       return {
         kind: "signal",
-        id: node.id!,
+        id: node.id,
         name: node.name,
         signal: node.signal.name,
         errors: node.errors,
@@ -25,25 +25,19 @@ const visible = (node: Node): ModelNode | undefined => {
     case "Pure":
       return node.name === undefined
         ? undefined
-        : { kind: "transition", id: node.id!, name: node.name, errors: node.errors, ...describe(node) }
+        : { kind: "transition", id: node.id, name: node.name, errors: node.errors, ...describe(node) }
     case "Sequence": {
       const children: Array<ModelNode> = []
-      const flatten = (n: Node) => {
-        if (n._tag === "Sequence") {
-          flatten(n.first)
-          flatten(n.second)
-        } else {
-          const m = visible(n)
-          if (m !== undefined) children.push(m)
-        }
+      for (const n of node.steps) {
+        const m = visible(n)
+        if (m !== undefined) children.push(m)
       }
-      flatten(node)
-      return children.length === 1 ? children[0] : ({ kind: "sequence", id: node.id!, children } as SequenceModel)
+      return children.length === 1 ? children[0] : ({ kind: "sequence", id: node.id, children } as SequenceModel)
     }
     case "Catch":
       return {
         kind: "catch",
-        id: node.id!,
+        id: node.id,
         ...(node.name === undefined ? {} : { name: node.name }),
         errors: node.tags ?? [],
         body: model(node.body),
@@ -53,7 +47,7 @@ const visible = (node: Node): ModelNode | undefined => {
     case "Branch":
       return {
         kind: "branch",
-        id: node.id!,
+        id: node.id,
         ...(node.name === undefined ? {} : { name: node.name }),
         arms: node.arms.map(arm),
         ...(node.otherwise === undefined ? {} : { otherwise: arm(node.otherwise) }),
@@ -62,7 +56,7 @@ const visible = (node: Node): ModelNode | undefined => {
     case "Loop":
       return {
         kind: "loop",
-        id: node.id!,
+        id: node.id,
         ...(node.name === undefined ? {} : { name: node.name }),
         body: model(node.body),
         exit: node.exit.name,
@@ -71,16 +65,18 @@ const visible = (node: Node): ModelNode | undefined => {
         ...describe(node)
       }
     case "End":
-      return { kind: "end", id: node.id!, name: node.name, ...describe(node) }
+      return { kind: "end", id: node.id, name: node.name, ...describe(node) }
     case "Named":
-      return { kind: "subworkflow", id: node.id!, name: node.name, body: model(node.body), ...describe(node) }
+      return { kind: "subworkflow", id: node.id, name: node.name, body: model(node.body), ...describe(node) }
+    default:
+      return absurd(node)
   }
 }
 
 /** Always a node: an invisible one becomes an empty sequence (a path that passes straight through). */
-const model = (node: Node): ModelNode => visible(node) ?? { kind: "sequence", id: node.id!, children: [] }
+const model = (node: CompiledNode): ModelNode => visible(node) ?? { kind: "sequence", id: node.id, children: [] }
 
-const arm = (a: BranchArm): BranchArmModel => ({ id: a.id!, condition: a.condition, body: model(a.body) })
+const arm = (a: CompiledArm): BranchArmModel => ({ id: a.id, condition: a.condition, body: model(a.body) })
 
 /**
  * The erased, JSON-serialisable model of a workflow: what renderers, the linter and UIs read.

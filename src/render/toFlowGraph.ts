@@ -422,6 +422,9 @@ class GraphBuilder {
                 }
         }
       }
+      default:
+        // A model kind added without a drawing fails the build here.
+        return node satisfies never
     }
   }
 

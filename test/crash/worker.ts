@@ -107,7 +107,8 @@ const aroundAppends = Layer.effect(
   })
 ).pipe(Layer.provide(sqlite))
 
-const runtime = WorkflowRuntime.layer.pipe(Layer.provide(aroundAppends))
+// A short lease: a killed predecessor's lease on an instance expires quickly.
+const runtime = WorkflowRuntime.layerWith({ leaseTtlMs: 200 }).pipe(Layer.provide(aroundAppends))
 
 // ---- Run. ----
 

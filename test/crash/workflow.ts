@@ -134,7 +134,8 @@ export const crashflow = begin.pipe(
 export const driveToEnd = (runtime: WorkflowRuntime["Service"], input: Input) =>
   Effect.gen(function* () {
     const instance = yield* runtime.start(crashflow, { id: input.id, input })
-    for (let turn = 0; turn < 10; turn++) {
+    // A killed predecessor may still hold the instance's lease for a moment: then `resume` leaves it, and we wait.
+    for (let turn = 0; turn < 100; turn++) {
       const status = yield* instance.status
       switch (status._tag) {
         case "Completed":
@@ -145,10 +146,12 @@ export const driveToEnd = (runtime: WorkflowRuntime["Service"], input: Input) =>
         case "Waiting":
           yield* instance.signal(Approve, { by: "approver" })
           break
-        case "Running":
-          yield* instance.resume
+        case "Running": {
+          const after = yield* instance.resume
+          if (after._tag === "Running" && after.step === status.step) yield* Effect.sleep(25)
           break
+        }
       }
     }
-    return yield* Effect.die(new Error(`instance ${input.id} did not complete in 10 turns`))
+    return yield* Effect.die(new Error(`instance ${input.id} did not complete in 100 turns`))
   })

@@ -5,6 +5,7 @@
 import { Effect, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { compile, slug } from "../../src/dsl/compile.js"
+import type { CompiledNode } from "../../src/dsl/CompiledNode.js"
 import type { BranchArm, Node } from "../../src/dsl/Node.js"
 import { toNode } from "../../src/dsl/Workflow.js"
 import { type Caught, InvalidDefinition, Signal, Workflow } from "../../src/index.js"
@@ -327,16 +328,15 @@ describe("compile: the compiled value", () => {
     expect([...b.nodes.keys()]).toEqual([...a.nodes.keys()])
   })
 
-  it("does not mutate the workflow: it copies every node, and keeps `pipe`", () => {
+  it("does not mutate the workflow: it copies every node, and flattens sequences", () => {
     const a = step("A")
     const workflow = a.pipe(Workflow.andThen(a))
     const compiled = compile(toNode(workflow))
     expect(toNode(a).id).toBe(undefined)
     expect(toNode(workflow).id).toBe(undefined)
-    const root = compiled.root as Extract<Node, { _tag: "Sequence" }>
-    expect([root.id, root.first.id, root.second.id]).toEqual(["sequence-1", "a", "a-2"])
-    expect(root.first).not.toBe(toNode(a))
-    expect(typeof (root.first as unknown as { pipe: unknown }).pipe).toBe("function")
+    const root = compiled.root as Extract<CompiledNode, { _tag: "Sequence" }>
+    expect([root.id, ...root.steps.map((s) => s.id)]).toEqual(["sequence-1", "a", "a-2"])
+    expect(root.steps[0]).not.toBe(toNode(a))
   })
 
   it("maps every id to the compiled node (or arm) that carries it", () => {

@@ -48,19 +48,60 @@ const started: JournalEntry = {
   type: "WorkflowStarted",
   data: { input: { _tag: "Empty" } },
   at: NOW,
-  metadata: { step: "start", workflow: "pullRequest", fingerprint: FINGERPRINT, at: NOW }
+  metadata: {
+    step: "start",
+    workflow: "pullRequest",
+    fingerprint: FINGERPRINT,
+    at: NOW,
+    status: "Waiting",
+    wakeAt: null
+  }
 }
-const entry = (revision: number, step: string, data: { readonly _tag: string } & Record<string, unknown>) => ({
+/** A step's event; a signal's also names the signal, the sender (a nonce: no idempotency key) and the reply. */
+const entry = (
+  revision: number,
+  step: string,
+  data: { readonly _tag: string } & Record<string, unknown>,
+  status: string,
+  signal?: string
+) => ({
   revision,
   step,
   type: data._tag,
   data,
   at: NOW,
-  metadata: { step, occurrence: 0, at: NOW }
+  metadata: {
+    step,
+    occurrence: 0,
+    at: NOW,
+    status,
+    wakeAt: null,
+    ...(signal === undefined ? {} : { signal, sender: expect.stringMatching(/^nonce:[0-9a-f-]{36}$/), reply: null })
+  }
 })
-const created = (commit: string) => entry(1, "create-pr", { _tag: "PRCreated", commit })
-const finished = (results: string) => entry(2, "run-pipeline", { _tag: "PipelineFinished", results })
-const reviewed = (approve: boolean) => entry(3, "review-pr", { _tag: "PRReviewed", approve })
+const created = (commit: string, status = "Running") =>
+  entry(1, "create-pr", { _tag: "PRCreated", commit }, status, "CreatePR")
+const finished = (results: string, status = "Waiting", revision = 2) =>
+  entry(revision, "run-pipeline", { _tag: "PipelineFinished", results }, status)
+const reviewed = (approve: boolean, revision = 3) =>
+  entry(revision, "review-pr", { _tag: "PRReviewed", approve }, "Completed", "ReviewPR")
+/** A failed attempt of the pipeline step: recorded, and the step stays where it is. */
+const attemptFailed = (revision: number, attempt: number, error: string) => ({
+  revision,
+  step: "run-pipeline",
+  type: "AttemptFailed",
+  data: { attempt, error },
+  at: NOW,
+  metadata: {
+    step: "run-pipeline",
+    occurrence: 0,
+    attempt,
+    at: NOW,
+    kind: "attempt",
+    status: "Running",
+    wakeAt: null
+  }
+})
 
 /** Start PR `id`, send the given signals; return the journal, state and status. */
 const scenario = (
@@ -135,7 +176,7 @@ describe("pull-request example", () => {
     const store = memoryStore()
     const ci = pipeline()
     const result = await scenario(store, "8", ci, [["create", "123456789"]])
-    expect(result.journal).toEqual([started, created("123456789")])
+    expect(result.journal).toEqual([started, created("123456789", "Completed")])
     expect(result.state).toEqual(
       new Closed({ previous: new Empty(), reason: new CommitNotFound({ commit: "123456789" }) })
     )
@@ -149,7 +190,7 @@ describe("pull-request example", () => {
     const store = memoryStore()
     const ci = pipeline(() => "3 passed, 1 error")
     const result = await scenario(store, "9", ci, [["create", "c0ffee"]])
-    expect(result.journal).toEqual([started, created("c0ffee"), finished("3 passed, 1 error")])
+    expect(result.journal).toEqual([started, created("c0ffee"), finished("3 passed, 1 error", "Completed")])
     expect(result.state).toEqual(
       new Closed({
         previous: new Initiated({ commit: "c0ffee" }),
@@ -245,7 +286,7 @@ describe("pull-request example", () => {
     expect(ci.calls).toHaveLength(1)
   })
 
-  it("a pipeline that dies leaves the PR at the pipeline step with nothing appended; resume retries it", async () => {
+  it("a pipeline that dies leaves the PR at the pipeline step with a failed attempt recorded; resume retries it", async () => {
     const store = memoryStore()
     let down = true
     const ci = pipeline(() => (down ? new Error("CI is down") : "all green"))
@@ -263,14 +304,21 @@ describe("pull-request example", () => {
         return { stuck, retried, resumed, journal: yield* pr.journal }
       }).pipe(Effect.provide(ci.layer))
     )
-    expect(result.stuck.status).toEqual({ _tag: "Running", step: "run-pipeline", lastError: "CI is down" })
+    expect(result.stuck.status).toEqual({ _tag: "Running", step: "run-pipeline", lastError: "CI is down", attempts: 1 })
     expect(result.stuck.state).toEqual(new Initiated({ commit: "abc" }))
-    expect(result.stuck.journal).toEqual([started, created("abc")])
+    // The failed attempt is durable: its event says which attempt failed and why.
+    expect(result.stuck.journal).toEqual([started, created("abc"), attemptFailed(2, 1, "CI is down")])
     expect(result.retried).toBeInstanceOf(StepFailed)
     expect(result.retried).toMatchObject({ stream: "pullRequest-13", step: "run-pipeline" })
     expect(String(result.retried.cause)).toContain("CI is down")
     expect(result.resumed).toEqual({ _tag: "Waiting", step: "review-pr", signals: ["ReviewPR"] })
-    expect(result.journal).toEqual([started, created("abc"), finished("all green")])
+    expect(result.journal).toEqual([
+      started,
+      created("abc"),
+      attemptFailed(2, 1, "CI is down"),
+      attemptFailed(3, 2, "CI is down"),
+      finished("all green", "Waiting", 4)
+    ])
     // Every attempt of the same execution gets the same idempotency key.
     expect(ci.calls).toEqual([
       { commit: "abc", key: "pullRequest/13/run-pipeline/0" },
@@ -293,7 +341,13 @@ describe("pull-request example", () => {
       }).pipe(Effect.provide(healthy.layer))
     )
     expect(result.state).toEqual(new Merged({ commit: "abc" }))
-    expect(result.journal).toEqual([started, created("abc"), finished("all 12 checks passed"), reviewed(true)])
+    expect(result.journal).toEqual([
+      started,
+      created("abc"),
+      attemptFailed(2, 1, "CI is down"),
+      finished("all 12 checks passed", "Waiting", 3),
+      reviewed(true, 4)
+    ])
     expect(healthy.calls).toEqual([{ commit: "abc", key: "pullRequest/14/run-pipeline/0" }])
   })
 })

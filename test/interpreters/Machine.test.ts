@@ -6,7 +6,7 @@ import { Cause, Effect, Result, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { compile } from "../../src/dsl/compile.js"
 import { toNode } from "../../src/dsl/Workflow.js"
-import * as Machine from "../../src/interpreters/Machine.js"
+import * as Machine from "../../src/interpreters/machine/index.js"
 import {
   type Caught,
   type Definition,
@@ -355,6 +355,7 @@ describe("loop", () => {
         instanceId: "1",
         stepId: "tick",
         occurrence,
+        attempt: 1,
         idempotencyKey: `ticker/1/tick/${occurrence}`
       }))
     )
@@ -742,7 +743,7 @@ describe("non-termination", () => {
   })
 
   it("the machine gives up with NonTerminating instead of hanging", () => {
-    expect(() => Machine.start(compile(toNode(spin)).root, 0)).toThrow(Machine.NonTerminating)
+    expect(() => Machine.start(compile(toNode(spin)), 0)).toThrow(Machine.NonTerminating)
   })
 
   it("start fails with StepFailed (step `start`, the NonTerminating defect) and appends nothing", async () => {
@@ -772,7 +773,7 @@ describe("non-termination", () => {
     expect(missing).toStrictEqual(new InstanceNotFound({ stream: "spin-1" }))
   })
 
-  it("after a step: the step's event is not appended, the instance stays at the step, resume fails the same way", async () => {
+  it("after a step: the step's event is not appended (a failed attempt is), the instance stays at the step, resume fails the same way", async () => {
     const store = memoryStore()
     const def = num("spinlater", tick("Tick", 1).pipe(Workflow.andThen(spin)))
     const status = await runOn(
@@ -786,9 +787,11 @@ describe("non-termination", () => {
     expect(status).toStrictEqual({
       _tag: "Running",
       step: "tick",
-      lastError: NON_TERMINATING
+      lastError: NON_TERMINATING,
+      attempts: 1
     })
-    expect((await readStream(store, "spinlater-1")).map((e) => e.type)).toEqual(["WorkflowStarted"])
+    // The step's event is not appended; the failed attempt is.
+    expect((await readStream(store, "spinlater-1")).map((e) => e.type)).toEqual(["WorkflowStarted", "AttemptFailed"])
 
     const error = await runOn(
       store,
@@ -801,39 +804,63 @@ describe("non-termination", () => {
     expect(error).toBeInstanceOf(StepFailed)
     expect([(error as StepFailed).stream, (error as StepFailed).step]).toEqual(["spinlater-1", "tick"])
     expect(Cause.squash((error as StepFailed).cause)).toBeInstanceOf(Machine.NonTerminating)
-    expect((await readStream(store, "spinlater-1")).map((e) => e.type)).toEqual(["WorkflowStarted"])
+    expect((await readStream(store, "spinlater-1")).map((e) => e.type)).toEqual([
+      "WorkflowStarted",
+      "AttemptFailed",
+      "AttemptFailed"
+    ])
   })
 })
 
 // ---- the machine itself ----
 
 describe("Machine", () => {
-  const root = compile(
+  const workflow = compile(
     toNode(
       Workflow.pure("Add one", (n: number) => n + 1).pipe(
         Workflow.andThen(tick("Tick", 5)),
         Workflow.andThen(Workflow.pure("Double", (n: number) => n * 2))
       )
     )
-  ).root
+  )
 
-  it("start runs pure nodes up to the first step and stops there", () => {
-    const position = Machine.start(root, 1)
-    expect(position._tag).toBe("Active")
-    const active = position as Machine.Active
-    expect(active.state).toBe(2)
-    expect(active.node.id).toBe("tick")
+  it("start runs pure nodes up to the first step and stops there: a tree of what is active, as plain data", () => {
+    const position = Machine.start(workflow, 1)
+    expect(position).toStrictEqual({
+      _tag: "Active",
+      active: { _tag: "Sequence", id: "sequence-1", index: 1, child: { _tag: "Step", id: "tick", state: 2 } }
+    })
+    expect(JSON.parse(JSON.stringify(position))).toStrictEqual(position)
+    const pending = Machine.pending(workflow, position)
+    expect(pending.steps.map((s) => [s.node.id, s.state])).toEqual([["tick", 2]])
+    expect([pending.signals, pending.timers]).toEqual([[], []])
   })
 
-  it("feed applies the event and runs on; positions are immutable", () => {
-    const active = Machine.start(root, 1) as Machine.Active
-    const ids: Array<string> = []
-    const next = Machine.feed(active, new Ticked({ by: 5 }), { done: (id) => ids.push(id), failed: () => {} })
+  it("accept applies the event and runs on; positions are immutable; the trace says what completed", () => {
+    const position = Machine.start(workflow, 1)
+    const trace: Array<Machine.TraceEntry> = []
+    const next = Machine.accept(workflow, position, { _tag: "Step", node: "tick", event: new Ticked({ by: 5 }) }, (e) =>
+      trace.push(e)
+    )
     expect(next).toStrictEqual({ _tag: "Completed", state: 14 })
-    expect(ids).toEqual(["tick", "double"])
-    // the same position can be fed again (the runtime computes a next position before appending)
-    expect(Machine.feed(active, new Ticked({ by: 0 }))).toStrictEqual({ _tag: "Completed", state: 4 })
-    expect(active.state).toBe(2)
+    expect(trace).toEqual([
+      { _tag: "Completed", node: "tick" },
+      { _tag: "Completed", node: "double" }
+    ])
+    // the same position can take another event (the runtime computes a next position before appending)
+    expect(
+      Machine.accept(workflow, position, { _tag: "Step", node: "tick", event: new Ticked({ by: 0 }) })
+    ).toStrictEqual({ _tag: "Completed", state: 4 })
+    expect(Machine.stateOf(position)).toBe(2)
+  })
+
+  it("accept refuses an event of a node the position does not wait for", () => {
+    const position = Machine.start(workflow, 1)
+    expect(Machine.accept(workflow, position, { _tag: "Step", node: "double", event: 1 })).toBe(undefined)
+    expect(Machine.accept(workflow, position, { _tag: "Signal", node: "tick", event: 1 })).toBe(undefined)
+    expect(Machine.accept(workflow, { _tag: "Completed", state: 1 }, { _tag: "Step", node: "tick", event: 1 })).toBe(
+      undefined
+    )
   })
 
   it("a typed failure becomes a Failed position with the last state and the failing node", () => {
@@ -841,7 +868,7 @@ describe("Machine", () => {
       toNode(
         Workflow.pure("Add one", (n: number) => n + 1).pipe(Workflow.andThen(failWith((n) => new Boom(n))("Check")))
       )
-    ).root
+    )
     expect(Machine.start(failing, 1)).toStrictEqual({ _tag: "Failed", state: 2, error: new Boom(2), node: "check" })
   })
 
@@ -852,7 +879,7 @@ describe("Machine", () => {
           throw new Error("boom")
         })
       )
-    ).root
+    )
     expect(() => Machine.start(throwing, 1)).toThrow("boom")
   })
 })

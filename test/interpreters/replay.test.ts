@@ -5,7 +5,7 @@
  */
 import { Effect, Result, Schema, Stream } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
-import * as Machine from "../../src/interpreters/Machine.js"
+import * as Machine from "../../src/interpreters/machine/index.js"
 import {
   type Caught,
   EventDecodeError,
@@ -196,7 +196,14 @@ describe("the recorded history", () => {
         position: 1n,
         type: "WorkflowStarted",
         data: { input: { sku: "A-1", qty: 2 } },
-        metadata: { step: "start", workflow: "order", fingerprint: fingerprint(toModel(order)), at: NOW }
+        metadata: {
+          step: "start",
+          workflow: "order",
+          fingerprint: fingerprint(toModel(order)),
+          at: NOW,
+          status: "Running",
+          wakeAt: null
+        }
       },
       {
         stream: STREAM,
@@ -204,7 +211,7 @@ describe("the recorded history", () => {
         position: 2n,
         type: "Reserved",
         data: { _tag: "Reserved", sku: "A-1", qty: 2 },
-        metadata: stepMeta("reserve-stock")
+        metadata: { ...stepMeta("reserve-stock"), status: "Running", wakeAt: null }
       },
       {
         stream: STREAM,
@@ -212,7 +219,7 @@ describe("the recorded history", () => {
         position: 3n,
         type: "Paid",
         data: { _tag: "Paid", amount: 20 },
-        metadata: stepMeta("take-payment")
+        metadata: { ...stepMeta("take-payment"), status: "Waiting", wakeAt: null }
       },
       {
         stream: STREAM,
@@ -220,7 +227,14 @@ describe("the recorded history", () => {
         position: 4n,
         type: "Shipped",
         data: { _tag: "Shipped", tracking: "T1" },
-        metadata: stepMeta("ship")
+        metadata: {
+          ...stepMeta("ship"),
+          signal: "Ship",
+          sender: expect.stringMatching(/^nonce:/),
+          reply: "shipped T1",
+          status: "Completed",
+          wakeAt: null
+        }
       }
     ])
   })

@@ -33,9 +33,21 @@ export interface JournalEntry {
   readonly metadata: Json
 }
 
+/** How a signal is sent. */
+export interface SignalOptions {
+  /**
+   * The sender's key for this signal (a webhook's delivery id, say). A redelivery with the same key returns the
+   * reply recorded the first time and appends nothing. Without a key every call is its own signal: two identical
+   * requests are recorded twice (if the instance accepts both).
+   */
+  readonly idempotencyKey?: string
+  /** Wait until the instance has settled after the signal (default true); false returns once it is recorded. */
+  readonly wait?: boolean
+}
+
 /**
- * A handle on one workflow instance. Every operation first catches up with events other processes may have
- * appended, and operations on one instance are serialized within this runtime.
+ * A handle on one workflow instance. Reads (`state`, `status`, …) first catch up with events other processes may
+ * have appended and answer from the last committed position at once, even while a step of the instance runs.
  */
 export interface Instance<In, Out, E, R, S> {
   readonly id: string
@@ -50,14 +62,18 @@ export interface Instance<In, Out, E, R, S> {
   /** A full replay of the history, with the state after every event. */
   readonly replay: Effect.Effect<Replay<S, E>, LoadError>
   /**
-   * Send a signal; succeeds with the typed response once the signal's event is recorded. The instance then runs
-   * on as far as it can; if a later step fails, that does not fail the signal (it was delivered): `status` shows
-   * the step with its `lastError`, and `resume` retries it.
+   * Send a signal; succeeds with the typed response once the signal's event is recorded (and, unless
+   * `wait: false`, the instance has run on as far as it can). The request is validated against the registered
+   * definition's own Signal schema first: an invalid one runs nothing and appends nothing. If a later step fails,
+   * that does not fail the signal (it was delivered): `status` shows the incident.
    */
   readonly signal: <Req, Res>(
     signal: Signal<string, Req, Res>,
-    request: NoInfer<Req>
+    request: NoInfer<Req>,
+    options?: SignalOptions
   ) => Effect.Effect<Res, SignalError, R>
-  /** Run pending steps (e.g. one whose Effect failed before); fails with the step's error if it fails again. */
+  /**
+   * Run pending steps now, also one parked after failed attempts; fails with the step's error if it fails again.
+   */
   readonly resume: Effect.Effect<Status<E>, LoadError | StepFailed | ConcurrencyConflict, R>
 }

@@ -1,7 +1,6 @@
 import { Context, Deferred, Effect, Fiber, Layer, Schema, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import {
-  ConcurrencyConflict,
   EventStore,
   InstanceAlreadyExists,
   InstanceNotFound,
@@ -87,7 +86,7 @@ describe("WorkflowRuntime", () => {
     )
   })
 
-  it("a conflicting writer in another runtime: the loser gets ConcurrencyConflict, the journal has one event", async () => {
+  it("two runtimes on one store never run one step at once: the second leaves it to the lease holder", async () => {
     const store = memoryStore()
     await runOn(
       store,
@@ -98,6 +97,7 @@ describe("WorkflowRuntime", () => {
         yield* instance.signal(Add, { n: 5 })
       }).pipe(Effect.provideService(Worker, { work: () => Effect.die("worker down") }))
     )
+    const calls: Array<string> = []
     const result = await runOn(
       store,
       Effect.gen(function* () {
@@ -109,26 +109,32 @@ describe("WorkflowRuntime", () => {
         const release = yield* Deferred.make<void>()
         const slow = Effect.provideService(Worker, {
           work: () =>
-            Deferred.succeed(entered, undefined).pipe(Effect.andThen(Deferred.await(release)), Effect.as("slow"))
+            Effect.sync(() => calls.push("slow")).pipe(
+              Effect.andThen(Deferred.succeed(entered, undefined)),
+              Effect.andThen(Deferred.await(release)),
+              Effect.as("slow")
+            )
         })
-        const fiber = yield* Effect.forkChild(Effect.flip(slow(i1.resume)))
+        const fiber = yield* Effect.forkChild(slow(i1.resume))
         yield* Deferred.await(entered)
-        const fast = yield* worker("fast")(i2.resume)
+        // r1 holds the instance's lease while its step runs: r2 does not run the step a second time.
+        const during = yield* worker("fast", calls)(i2.resume)
         yield* Deferred.succeed(release, undefined)
-        const lost = yield* Fiber.join(fiber)
-        return { fast, lost, after: yield* i1.status, state: yield* i1.state }
+        const done = yield* Fiber.join(fiber)
+        return { during, done, after: yield* i2.status, state: yield* i2.state }
       })
     )
-    expect(result.fast).toEqual({ _tag: "Waiting", step: "add", signals: ["Add"] })
-    expect(result.lost).toEqual(new ConcurrencyConflict({ stream: "adder-b", expected: 1, actual: 2 }))
-    // The loser catches up on its next call.
+    expect(result.during).toEqual({ _tag: "Running", step: "work", lastError: "worker down", attempts: 1 })
+    expect(result.done).toEqual({ _tag: "Waiting", step: "add", signals: ["Add"] })
     expect(result.after).toEqual({ _tag: "Waiting", step: "add", signals: ["Add"] })
     expect(result.state).toEqual(new Count({ total: 5, rounds: 1 }))
+    expect(calls).toEqual(["slow"])
     const events = await readStream(store, "adder-b")
     expect(events.map((e) => [e.revision, e.type, e.data])).toEqual([
       [0, "WorkflowStarted", { input: { _tag: "Count", total: 0, rounds: 0 } }],
       [1, "Added", { _tag: "Added", n: 5 }],
-      [2, "Worked", { _tag: "Worked", by: "fast" }]
+      [2, "AttemptFailed", { attempt: 1, error: "worker down" }],
+      [3, "Worked", { _tag: "Worked", by: "slow" }]
     ])
   })
 
@@ -153,13 +159,25 @@ describe("WorkflowRuntime", () => {
     expect(reply).toBe(6)
     expect(seen).toEqual(["adder/c/work/0", "adder/c/work/1", "adder/c/work/2"])
     const events = await readStream(store, "adder-c")
+    const at = "2026-01-01T00:00:00.000Z"
+    const added = (occurrence: number, reply: number) => ({
+      step: "add",
+      occurrence,
+      at,
+      signal: "Add",
+      sender: expect.stringMatching(/^nonce:/),
+      reply,
+      status: "Running",
+      wakeAt: null
+    })
+    const worked = (occurrence: number) => ({ step: "work", occurrence, at, status: "Waiting", wakeAt: null })
     expect(events.slice(1).map((e) => e.metadata)).toEqual([
-      { step: "add", occurrence: 0, at: "2026-01-01T00:00:00.000Z" },
-      { step: "work", occurrence: 0, at: "2026-01-01T00:00:00.000Z" },
-      { step: "add", occurrence: 1, at: "2026-01-01T00:00:00.000Z" },
-      { step: "work", occurrence: 1, at: "2026-01-01T00:00:00.000Z" },
-      { step: "add", occurrence: 2, at: "2026-01-01T00:00:00.000Z" },
-      { step: "work", occurrence: 2, at: "2026-01-01T00:00:00.000Z" }
+      added(0, 1),
+      worked(0),
+      added(1, 3),
+      worked(1),
+      added(2, 6),
+      worked(2)
     ])
   })
 
@@ -258,7 +276,7 @@ describe("WorkflowRuntime", () => {
     expect((await readStream(store, "picky-g")).map((e) => e.type)).toEqual(["WorkflowStarted"])
   })
 
-  it("an interrupted step appends nothing and releases the instance", async () => {
+  it("a caller that stops waiting does not stop the instance: status answers while the step runs", async () => {
     const store = memoryStore()
     const result = await runOn(
       store,
@@ -266,20 +284,29 @@ describe("WorkflowRuntime", () => {
         const runtime = yield* WorkflowRuntime
         const instance = yield* worker("w")(runtime.start(adder, { id: "h", input: zero }))
         const entered = yield* Deferred.make<void>()
-        const hang = Effect.provideService(Worker, {
-          work: () => Deferred.succeed(entered, undefined).pipe(Effect.andThen(Effect.never))
+        const release = yield* Deferred.make<void>()
+        const slow = Effect.provideService(Worker, {
+          work: () =>
+            Deferred.succeed(entered, undefined).pipe(Effect.andThen(Deferred.await(release)), Effect.as("slow"))
         })
-        const fiber = yield* Effect.forkChild(hang(instance.signal(Add, { n: 1 })))
+        const fiber = yield* Effect.forkChild(slow(instance.signal(Add, { n: 1 })))
         yield* Deferred.await(entered)
         yield* Fiber.interrupt(fiber)
-        const stuck = yield* instance.status
-        const resumed = yield* worker("w")(instance.resume)
-        return { stuck, resumed, journal: yield* instance.journal }
+        // The step still runs in the instance's actor; reads do not wait for it.
+        const during = { status: yield* instance.status, journal: yield* instance.journal }
+        yield* Deferred.succeed(release, undefined)
+        const after = yield* worker("w")(instance.resume)
+        return { during, after, journal: yield* instance.journal }
       })
     )
-    expect(result.stuck).toEqual({ _tag: "Running", step: "work" })
-    expect(result.resumed).toEqual({ _tag: "Waiting", step: "add", signals: ["Add"] })
-    expect(result.journal.map((e) => e.step)).toEqual(["start", "add", "work"])
+    expect(result.during.status).toEqual({ _tag: "Running", step: "work" })
+    expect(result.during.journal.map((e) => e.step)).toEqual(["start", "add"])
+    expect(result.after).toEqual({ _tag: "Waiting", step: "add", signals: ["Add"] })
+    expect(result.journal.map((e) => [e.step, e.type])).toEqual([
+      ["start", "WorkflowStarted"],
+      ["add", "Added"],
+      ["work", "Worked"]
+    ])
   })
 
   it("a definition that throws before its first event: start fails and creates nothing", async () => {

@@ -77,8 +77,9 @@ const pullRequestScenario = (store: EventStore["Service"], id: string, ci: Retur
     store,
     Effect.gen(function* () {
       const pr = yield* (yield* WorkflowRuntime).start(pullRequest, { id, input: new Empty() })
-      yield* pr.signal(CreatePR, { commit: "a1b2c3" })
-      yield* pr.signal(ReviewPR, { approve: true })
+      // Keyed signals: the journal records the sender's key instead of a random nonce, so two runs compare equal.
+      yield* pr.signal(CreatePR, { commit: "a1b2c3" }, { idempotencyKey: "create" })
+      yield* pr.signal(ReviewPR, { approve: true }, { idempotencyKey: "review" })
       return { journal: yield* pr.journal, state: yield* pr.state, status: yield* pr.status }
     }).pipe(Effect.provide(ci.layer))
   )
@@ -91,7 +92,7 @@ const expenseScenario = (store: EventStore["Service"], id: string, deps: ReturnT
         id,
         input: new Submitted({ employee: "bob", amount: 500, rounds: 0 })
       })
-      yield* report.signal(Review, { by: "carol", decision: "approve", comment: "fine" })
+      yield* report.signal(Review, { by: "carol", decision: "approve", comment: "fine" }, { idempotencyKey: "review" })
       return { journal: yield* report.journal, state: yield* report.state, status: yield* report.status }
     }).pipe(Effect.provide(deps.layer))
   )

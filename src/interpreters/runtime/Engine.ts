@@ -1,0 +1,840 @@
+/**
+ * The engine behind the `Worker` (and the v1 `WorkflowRuntime` facade): registered definitions, one actor per
+ * loaded instance, leases, recovery and polling. Every event it appends is computed from the fold's last committed
+ * position with the pure machine, appended with the exact expected revision, and only then committed to the fold.
+ */
+import * as Crypto from "node:crypto"
+import { Cause, Clock, type Context, Deferred, Effect, Exit, Fiber, Option, Result, Schema, Stream } from "effect"
+import type { CompiledAwaitSignal, CompiledStep } from "../../dsl/CompiledNode.js"
+import type { Definition } from "../../dsl/Definition.js"
+import type { StepContext } from "../../dsl/StepContext.js"
+import {
+  ConcurrencyConflict,
+  describeCause,
+  InstanceAlreadyExists,
+  InstanceNotFound,
+  InvalidInput,
+  InvalidInstanceId,
+  InvalidSignalPayload,
+  StepFailed,
+  UnexpectedSignal
+} from "../errors.js"
+import {
+  ATTEMPT_FAILED,
+  eventType,
+  jsonCodec,
+  KEY_PREFIX,
+  NONCE_PREFIX,
+  roundTrip,
+  START_STEP,
+  STARTED,
+  STEP_RAISED,
+  startedEvent,
+  stepEvent,
+  streamName
+} from "../journal.js"
+import { checkInstanceId, type Limits, resolveLimits } from "../limits.js"
+import * as Machine from "../machine/index.js"
+import { definitionFingerprint, Fold, isReplayError } from "../replay.js"
+import type { Status } from "../Status.js"
+import { encodeDeclared } from "../stepErrors.js"
+import { type EventData, type EventStore, NoStream } from "../store/EventStore.js"
+import type { StoreError } from "../store/errors.js"
+import type { Actor, Command } from "./Actor.js"
+import type { LoadError } from "./Instance.js"
+import { Lock } from "./Lock.js"
+import { makeRegistration, type Registration } from "./Registration.js"
+
+export interface EngineOptions {
+  /** How many instances to keep loaded between calls (least recently used idle ones are dropped). Default 10,000. */
+  readonly maxCachedInstances?: number
+  /**
+   * Failed attempts of a step's Effect before the instance is parked as an incident (until `resume`, or the next
+   * start of a worker). Default 3.
+   */
+  readonly maxAttempts?: number
+  /** Pause between two attempts of a failing step, ms. Default 1,000. */
+  readonly retryDelayMs?: number
+  /** How long a lease on an instance lasts without renewal, ms. Default 10,000; renewed every third of it. */
+  readonly leaseTtlMs?: number
+  /** How often the worker looks for runnable instances it does not run (e.g. of a process that died), ms. */
+  readonly pollIntervalMs?: number
+  /** A signal first retries a step parked on an incident (v1's `WorkflowRuntime` behaviour). Default false. */
+  readonly retryOnSignal?: boolean
+  /**
+   * When to give an instance's lease up: `"drain"` as soon as the instance settles, `"idle"` when it has been idle
+   * for a renewal period (so an instance that goes on soon — a signal, a retry — does not take it again). Default
+   * `"idle"`; `"idle"` needs the worker's renewal loop.
+   */
+  readonly leaseRetention?: "drain" | "idle"
+  /** Drain running steps and stop when the engine's scope closes. Default true. */
+  readonly shutdownWithScope?: boolean
+  /**
+   * Identifies this worker in leases. Default: a random UUID per process — then a restarted process waits up to
+   * `leaseTtlMs` for the leases its predecessor held. Give each worker of a deployment a stable id (its host and
+   * slot, say) and a restarted worker takes its own leases back at once.
+   */
+  readonly owner?: string
+  /**
+   * Size and depth limits on inputs, signal requests and step events, and the longest instance id (defaults:
+   * `DEFAULT_LIMITS`). A value over a limit is refused with a typed error before anything runs or is appended.
+   */
+  readonly limits?: Partial<Limits>
+}
+
+export type StepError = StepFailed | ConcurrencyConflict | StoreError
+
+let lastIso = { ms: Number.NaN, iso: "" }
+/** The ISO time of `ms`; steps recorded within one millisecond share the formatted string. */
+const isoOf = (ms: number): string => {
+  if (ms !== lastIso.ms) lastIso = { ms, iso: new Date(ms).toISOString() }
+  return lastIso.iso
+}
+
+const guard = <A>(stream: string, step: string, f: () => A): Effect.Effect<A, StepFailed> =>
+  Effect.try({ try: f, catch: (defect) => new StepFailed({ stream, step, cause: Cause.die(defect) }) })
+
+/** A store that has no leases (an older backend) answers their calls with a StoreError saying so. */
+const unsupported = (error: StoreError) => /not (yet )?(implemented|supported)/i.test(error.message)
+
+export const makeEngine = (store: EventStore["Service"], options: EngineOptions) =>
+  Effect.gen(function* () {
+    const maxCached = options.maxCachedInstances ?? 10_000
+    const limits = resolveLimits(options.limits)
+    const maxAttempts = Math.max(1, options.maxAttempts ?? 3)
+    const retryDelayMs = options.retryDelayMs ?? 1_000
+    const leaseTtlMs = options.leaseTtlMs ?? 10_000
+    const owner = options.owner ?? Crypto.randomUUID()
+    const scope = yield* Effect.scope
+    const registrations = new Map<Definition.Any, Registration>()
+    /** Loaded instances by registration and stream, least recently used first. */
+    const actors = new Map<string, Actor>()
+    const drains = new Set<Fiber.Fiber<void, never>>()
+    let closing = false
+    /** Whether the store has leases (false once it answered that it has none: one process only). */
+    let leasesSupported = true
+
+    const keyOf = (registration: Registration, stream: string) => `${registration.index}\u0000${stream}`
+
+    const evict = () => {
+      for (const [key, actor] of actors) {
+        if (actors.size <= maxCached) return
+        if (actor.users === 0 && !actor.draining && actor.mailbox.length === 0 && actor.lease === undefined) {
+          actors.delete(key)
+        }
+      }
+    }
+
+    const actorOf = (registration: Registration, instanceId: string): Actor => {
+      const stream = streamName(registration.definition.name, instanceId)
+      const key = keyOf(registration, stream)
+      let actor = actors.get(key)
+      if (actor === undefined) {
+        actor = {
+          key,
+          stream,
+          instanceId,
+          registration,
+          definition: registration.definition,
+          foldLock: new Lock(),
+          fold: undefined,
+          mailbox: [],
+          draining: false,
+          settled: undefined,
+          lease: undefined,
+          blocked: false,
+          force: false,
+          lastRun: undefined,
+          lastFailure: undefined,
+          idlePasses: 0,
+          users: 0
+        }
+      } else actors.delete(key)
+      actors.set(key, actor)
+      evict()
+      return actor
+    }
+
+    /** Run `f` while marking the actor in use (so it is not evicted meanwhile). */
+    const using = <A, E, R>(actor: Actor, f: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Effect.suspend(() => {
+        actor.users++
+        return Effect.ensuring(
+          f,
+          Effect.sync(() => {
+            actor.users--
+          })
+        )
+      })
+
+    // ---- the fold: catch up, load ----
+
+    /** Fold in every event appended after what the fold has seen. Call with `foldLock` held. */
+    const catchUp = (fold: Fold): Effect.Effect<Fold, LoadError> =>
+      Stream.suspend(() => store.read(fold.stream, { fromRevision: fold.revision + 1 })).pipe(
+        Stream.runForEachArray((events) =>
+          Effect.suspend(() => {
+            try {
+              for (const event of events) fold.add(event)
+              return Effect.void
+            } catch (error) {
+              if (isReplayError(error)) return Effect.fail(error)
+              throw error
+            }
+          })
+        ),
+        Effect.as(fold)
+      )
+
+    /** The actor's fold, up to date with the store (`InstanceNotFound` for an empty stream). Holds `foldLock`. */
+    const load = (actor: Actor): Effect.Effect<Fold, LoadError> =>
+      actor.foldLock.with(
+        Effect.gen(function* () {
+          const fold = actor.fold ?? new Fold(actor.definition, actor.stream)
+          yield* catchUp(fold)
+          if (fold.position === undefined) return yield* new InstanceNotFound({ stream: actor.stream })
+          actor.fold = fold
+          return fold
+        })
+      )
+
+    /** The projected metadata of an event that leads to `position`. */
+    const projected = (fold: Fold, position: Machine.Position, wakeAt: number | null) => {
+      const status = Machine.pending(fold.workflow, position)
+      const tag =
+        position._tag !== "Active" ? position._tag : status.steps.length > 0 ? "Running" : ("Waiting" as const)
+      return { status: tag, wakeAt }
+    }
+
+    /**
+     * Append one event at the fold's next revision and commit it. Holds `foldLock`; `expected` is the revision the
+     * event was computed at: if the fold moved meanwhile (another process's event was read), nothing is appended.
+     */
+    const append = (
+      actor: Actor,
+      fold: Fold,
+      expected: number,
+      event: EventData,
+      commit: () => void
+    ): Effect.Effect<void, ConcurrencyConflict | StoreError> =>
+      actor.foldLock.with(
+        Effect.suspend(() => {
+          if (fold.revision !== expected) {
+            return Effect.fail(new ConcurrencyConflict({ stream: fold.stream, expected, actual: fold.revision }))
+          }
+          return store.append(fold.stream, expected, [event]).pipe(
+            Effect.catchTag("WrongExpectedRevision", (e) =>
+              Effect.fail(new ConcurrencyConflict({ stream: fold.stream, expected: e.expected, actual: e.actual }))
+            ),
+            Effect.map(() => commit())
+          )
+        })
+      )
+
+    const contextOf = (fold: Fold, actor: Actor, stepId: string, attempt: number): StepContext => {
+      const occurrence = fold.occurrence(stepId)
+      const workflow = fold.definition.name
+      return {
+        workflow,
+        instanceId: actor.instanceId,
+        stepId,
+        occurrence,
+        attempt,
+        idempotencyKey: `${workflow}/${actor.instanceId}/${stepId}/${occurrence}`
+      }
+    }
+
+    // ---- leases ----
+
+    /** Hold the instance's lease (acquire, or keep it); false while another process holds it. */
+    const holdLease = (actor: Actor): Effect.Effect<boolean, StoreError> =>
+      Effect.suspend(() => {
+        if (!leasesSupported) return Effect.succeed(true)
+        if (actor.lease !== undefined) return Effect.succeed(true)
+        return store.acquireLease(actor.stream, owner, leaseTtlMs).pipe(
+          Effect.map((lease) => {
+            if (Option.isNone(lease)) return false
+            actor.lease = lease.value
+            return true
+          }),
+          Effect.catch((error) => {
+            if (!unsupported(error)) return Effect.fail(error)
+            leasesSupported = false
+            return Effect.as(
+              Effect.logWarning(`the store has no leases: only one worker process may run on it (${error.message})`),
+              true
+            )
+          })
+        )
+      })
+
+    const releaseLease = (actor: Actor): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const lease = actor.lease
+        actor.lease = undefined
+        return lease === undefined ? Effect.void : Effect.ignore(store.releaseLease(lease))
+      })
+
+    /**
+     * Renew every held lease, and give up those of instances idle since the last pass; an actor whose lease was lost
+     * takes it again (after catching up) before its next step.
+     */
+    const renewLeases = Effect.suspend(() =>
+      Effect.forEach(
+        [...actors.values()].filter((a) => a.lease !== undefined),
+        (actor) => {
+          if (!actor.draining && actor.mailbox.length === 0 && actor.idlePasses++ >= 1) return releaseLease(actor)
+          return store.renewLease(actor.lease!, leaseTtlMs).pipe(
+            Effect.tap((renewed) =>
+              Effect.sync(() => {
+                actor.lease = Option.getOrUndefined(renewed)
+              })
+            ),
+            Effect.ignore
+          )
+        },
+        { discard: true }
+      )
+    )
+
+    // ---- running steps ----
+
+    /**
+     * Run the first runnable step once and record what came of it: its event, the declared error it raised, or a
+     * failed attempt. The Effect runs without any lock held. Returns what to do next.
+     */
+    const runStep = (
+      actor: Actor,
+      fold: Fold,
+      node: CompiledStep,
+      state: unknown
+    ): Effect.Effect<"ran" | "failed" | "moved", StoreError> =>
+      Effect.gen(function* () {
+        const stream = fold.stream
+        const step = node.id
+        const expected = fold.revision
+        const attempt = (fold.incident(step)?.attempts ?? 0) + 1
+        const occurrence = fold.occurrence(step)
+        const exit = yield* Effect.exit(
+          Effect.suspend(() => node.run(state, contextOf(fold, actor, step, attempt))).pipe(
+            Effect.provideContext(actor.registration.services)
+          ) as Effect.Effect<unknown, unknown>
+        )
+        if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
+        const now = yield* Clock.currentTimeMillis
+        const at = isoOf(now)
+        const revision = expected + 1
+        const position = fold.position!
+        let failure: string | undefined
+        let failureCause: Cause.Cause<unknown> | undefined
+        let event: EventData | undefined
+        let next: Machine.Position | undefined
+        let decoded: unknown
+        if (Exit.isSuccess(exit)) {
+          const persisted = roundTrip(node.event, exit.value, limits)
+          if (Result.isFailure(persisted)) {
+            failure = `the event does not fit the step's Schema: ${persisted.failure}`
+            failureCause = Cause.die(new Error(failure))
+          } else {
+            try {
+              decoded = persisted.success.value
+              next = Machine.accept(fold.workflow, position, { _tag: "Step", node: step, event: decoded })!
+              const type = eventType(node.event, decoded)
+              event = stepEvent(stream, revision, type, persisted.success.data, {
+                step,
+                occurrence,
+                at,
+                ...projected(fold, next, null)
+              })
+            } catch (defect) {
+              failure = describeCause(Cause.die(defect))
+              failureCause = Cause.die(defect)
+            }
+          }
+        } else {
+          const error = Cause.findErrorOption(exit.cause)
+          const declared = Option.isSome(error) ? encodeDeclared(node, error.value) : undefined
+          if (declared !== undefined && Option.isSome(error)) {
+            try {
+              decoded = error.value
+              next = Machine.accept(fold.workflow, position, { _tag: "Raised", node: step, error: error.value })!
+              event = stepEvent(stream, revision, STEP_RAISED, declared, {
+                step,
+                occurrence,
+                at,
+                kind: "raised",
+                ...projected(fold, next, null)
+              })
+            } catch (defect) {
+              failure = describeCause(Cause.die(defect))
+              failureCause = Cause.die(defect)
+            }
+          } else {
+            failure = describeCause(exit.cause)
+            failureCause = exit.cause
+          }
+        }
+        if (failure !== undefined || event === undefined || next === undefined) {
+          const message = failure ?? "unknown failure"
+          const retry = attempt < maxAttempts
+          const data = { attempt, error: message }
+          const attemptEvent = stepEvent(stream, revision, ATTEMPT_FAILED, data, {
+            step,
+            occurrence,
+            attempt,
+            at,
+            kind: "attempt",
+            status: "Running",
+            wakeAt: retry ? now + retryDelayMs : null
+          })
+          const recorded = yield* append(actor, fold, expected, attemptEvent, () =>
+            fold.commit({
+              revision,
+              step,
+              type: ATTEMPT_FAILED,
+              event: data,
+              at,
+              position,
+              attempt: { attempt, error: message }
+            })
+          ).pipe(
+            Effect.as("failed" as const),
+            Effect.catchTag("ConcurrencyConflict", () => Effect.succeed("moved" as const))
+          )
+          actor.lastFailure = failureCause ?? Cause.die(new Error(message))
+          yield* Effect.logWarning(`${stream}: step ${step} failed (attempt ${attempt}): ${message}`)
+          return recorded
+        }
+        const committed = next
+        const type = event.type
+        return yield* append(actor, fold, expected, event, () =>
+          fold.commit({ revision, step, type, event: decoded, at, position: committed })
+        ).pipe(
+          Effect.as("ran" as const),
+          Effect.catchTag("ConcurrencyConflict", () => Effect.succeed("moved" as const))
+        )
+      })
+
+    /** Run steps until none is runnable, the instance is parked on an incident, or another process holds it. */
+    const runSteps = (actor: Actor): Effect.Effect<void, LoadError> =>
+      Effect.gen(function* () {
+        // Caught up once, then moved by this actor's own appends: only a conflict (another writer) reads again.
+        let fold = yield* load(actor)
+        for (;;) {
+          if (closing) return
+          const step = fold.pending().steps[0]
+          if (step === undefined) return
+          const incident = fold.incident(step.node.id)
+          if (incident !== undefined && incident.attempts >= maxAttempts && !actor.force) return
+          if (actor.lease === undefined && leasesSupported) {
+            if (!(yield* holdLease(actor))) {
+              actor.blocked = true
+              return
+            }
+            // Newly ours: the previous holder may have appended until it let go.
+            fold = yield* load(actor)
+            continue
+          }
+          actor.blocked = false
+          const outcome = yield* runStep(actor, fold, step.node, step.state)
+          actor.lastRun = outcome
+          if (outcome === "moved") fold = yield* load(actor)
+          if (outcome === "failed") {
+            actor.force = false
+            const after = fold.incident(step.node.id)
+            if (after === undefined || after.attempts >= maxAttempts) return
+            yield* Effect.sleep(retryDelayMs)
+          }
+        }
+      })
+
+    // ---- signals ----
+
+    const deliver = (
+      actor: Actor,
+      command: Extract<Command, { readonly _tag: "Signal" }>
+    ): Effect.Effect<unknown, unknown> =>
+      Effect.gen(function* () {
+        for (let tries = 0; ; tries++) {
+          const fold = yield* load(actor)
+          const stream = fold.stream
+          const sender =
+            command.idempotencyKey === undefined
+              ? `${NONCE_PREFIX}${Crypto.randomUUID()}`
+              : `${KEY_PREFIX}${command.idempotencyKey}`
+          if (command.idempotencyKey !== undefined) {
+            const known = fold.keyedSignal(sender)
+            if (known !== undefined) {
+              const node = actor.registration.signals.get(known.signal)?.[0]
+              if (node === undefined) return undefined
+              const reply = jsonCodec(node.signal.response).decode(known.reply)
+              return Result.isSuccess(reply) ? reply.success : known.reply
+            }
+          }
+          const { signals } = fold.pending()
+          const target = signals.find((s) => s.signal === command.signal)
+          if (target === undefined) {
+            return yield* new UnexpectedSignal({
+              stream,
+              signal: command.signal,
+              accepted: signals.map((s) => s.signal)
+            })
+          }
+          const node: CompiledAwaitSignal = target.node
+          const step = node.id
+          const expected = fold.revision
+          const occurrence = fold.occurrence(step)
+          const handled = yield* guard(stream, step, () =>
+            node.handle(target.state, command.request, contextOf(fold, actor, step, 1))
+          )
+          const event = Effect.isEffect(handled)
+            ? yield* (handled as Effect.Effect<unknown, unknown, any>).pipe(
+                Effect.provideContext(actor.registration.services),
+                Effect.catchCause((cause) =>
+                  Cause.hasInterruptsOnly(cause)
+                    ? Effect.failCause(cause as Cause.Cause<never>)
+                    : Effect.fail(new StepFailed({ stream, step, cause }))
+                )
+              )
+            : handled
+          const persisted = roundTrip(node.event, event, limits)
+          if (Result.isFailure(persisted)) {
+            return yield* new StepFailed({
+              stream,
+              step,
+              cause: Cause.die(new Error(`the event does not fit the step's Schema: ${persisted.failure}`))
+            })
+          }
+          const value = persisted.success.value
+          const computed = yield* guard(stream, step, () => {
+            const next = Machine.accept(fold.workflow, fold.position!, { _tag: "Signal", node: step, event: value })!
+            return { next, response: node.respond(target.state, value, command.request) }
+          })
+          const reply = roundTrip(node.signal.response, computed.response, limits)
+          if (Result.isFailure(reply)) {
+            return yield* new StepFailed({
+              stream,
+              step,
+              cause: Cause.die(new Error(`the reply does not fit the signal's Schema: ${reply.failure}`))
+            })
+          }
+          const now = yield* Clock.currentTimeMillis
+          const at = isoOf(now)
+          const revision = expected + 1
+          const type = eventType(node.event, value)
+          const recorded = stepEvent(stream, revision, type, persisted.success.data, {
+            step,
+            occurrence,
+            at,
+            signal: command.signal,
+            sender,
+            reply: reply.success.data,
+            ...projected(fold, computed.next, null)
+          })
+          const appended = yield* append(actor, fold, expected, recorded, () => {
+            fold.commit({ revision, step, type, event: value, at, position: computed.next })
+            if (command.idempotencyKey !== undefined) {
+              fold.rememberSignal(sender, { revision, signal: command.signal, reply: reply.success.data })
+            }
+          }).pipe(
+            Effect.as(true),
+            Effect.catchTag("ConcurrencyConflict", (conflict) =>
+              tries < 5 ? Effect.succeed(false) : Effect.fail(conflict)
+            )
+          )
+          // Another writer got there first: read what it wrote and decide again (the signal may no longer fit).
+          if (appended) return reply.success.value
+        }
+      })
+
+    // ---- the actor's drain loop ----
+
+    const drain = (actor: Actor): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        for (;;) {
+          if (closing) break
+          const command = actor.mailbox.shift()
+          if (command === undefined) {
+            yield* Effect.ignore(runSteps(actor))
+            if (actor.mailbox.length === 0) break
+            continue
+          }
+          if (command._tag === "Run") {
+            if (command.force) actor.force = true
+            actor.lastRun = undefined
+            yield* runSteps(actor).pipe(Effect.catch((error) => Effect.logWarning(`${actor.stream}: ${error.message}`)))
+            continue
+          }
+          // Run what is runnable first: the signal then meets the instance where it waits.
+          if (options.retryOnSignal === true) actor.force = true
+          yield* Effect.ignore(runSteps(actor))
+          const exit = yield* Effect.exit(deliver(actor, command))
+          yield* Deferred.done(command.reply, exit)
+        }
+      }).pipe(
+        Effect.ensuring(
+          Effect.gen(function* () {
+            if (options.leaseRetention === "drain") yield* releaseLease(actor)
+            actor.draining = false
+            actor.force = false
+            const settled = actor.settled
+            actor.settled = undefined
+            if (settled !== undefined) yield* Deferred.succeed(settled, undefined)
+            // A command that arrived while the drain was ending, or a shutdown: fail the waiting signals.
+            if (closing) {
+              for (const c of actor.mailbox.splice(0)) {
+                if (c._tag === "Signal") yield* Deferred.interrupt(c.reply)
+              }
+            } else if (actor.mailbox.length > 0) startDrain(actor)
+            evict()
+          })
+        )
+      )
+
+    const startDrain = (actor: Actor): void => {
+      if (actor.draining || closing) return
+      actor.draining = true
+      actor.idlePasses = 0
+      const fiber = Effect.runForkWith(context)(drain(actor))
+      drains.add(fiber)
+      fiber.addObserver((exit) => {
+        drains.delete(fiber)
+        // The drain handles every failure itself: a defect here is a bug of the engine, and must not go unseen.
+        if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) {
+          Effect.runForkWith(context)(Effect.logError(`${actor.stream}: the instance's actor died`, exit.cause))
+        }
+      })
+    }
+
+    const context = yield* Effect.context<never>()
+
+    /**
+     * Put a command into the actor's mailbox now (call it while running an Effect); the returned Effect completes
+     * when the instance has settled.
+     */
+    const send = (actor: Actor, command: Command): Effect.Effect<void> => {
+      if (closing) return Effect.die(new Error("the worker has shut down"))
+      if (actor.settled === undefined) actor.settled = Deferred.makeUnsafe<void>()
+      const settled = actor.settled
+      actor.mailbox.push(command)
+      startDrain(actor)
+      return Deferred.await(settled)
+    }
+
+    // ---- the public operations ----
+
+    const register = (definition: Definition.Any, services: Context.Context<any>): Registration => {
+      const known = registrations.get(definition)
+      if (known !== undefined) {
+        known.services = services
+        return known
+      }
+      const registration = makeRegistration(registrations.size, definition, services)
+      registrations.set(definition, registration)
+      return registration
+    }
+
+    const registrationOf = (definition: Definition.Any): Registration | undefined => registrations.get(definition)
+
+    /** Find the instances of a registered workflow with runnable work, and run them. */
+    const recover = (registration: Registration, onlyUnknown: boolean) =>
+      Effect.gen(function* () {
+        const name = registration.definition.name
+        // "Unknown": events written before the registry fields existed (v1 journals) — load them to find out.
+        const streams = yield* store.instances({ workflow: name, status: ["Running", "Unknown"] }).pipe(
+          Stream.map((row) => row.instanceId),
+          Stream.runCollect
+        )
+        for (const id of streams) {
+          const key = keyOf(registration, streamName(name, id))
+          const local = actors.get(key)
+          if (onlyUnknown && local !== undefined && !local.blocked) continue
+          const actor = actorOf(registration, id)
+          if (!actor.draining) {
+            // At registration (a worker's start), an incident parked by an earlier process gets another attempt;
+            // polls only pick up what nobody runs.
+            actor.mailbox.push({ _tag: "Run", force: !onlyUnknown })
+            startDrain(actor)
+          }
+        }
+      })
+
+    /** Instances whose wake-up is due (retries after a failed attempt; timers with the time issue). */
+    const wakeDue = Effect.gen(function* () {
+      if (registrations.size === 0) return
+      const now = yield* Clock.currentTimeMillis
+      const byName = new Map([...registrations.values()].map((r) => [r.definition.name, r]))
+      const rows = yield* store.wakeUps({ until: now, workflows: [...byName.keys()] }).pipe(
+        Stream.runCollect,
+        Effect.catch(() => Effect.succeed([]))
+      )
+      for (const row of rows) {
+        const registration = byName.get(row.workflow)
+        if (registration === undefined) continue
+        const actor = actorOf(registration, row.instanceId)
+        if (!actor.draining) {
+          actor.mailbox.push({ _tag: "Run", force: false })
+          startDrain(actor)
+        }
+      }
+    })
+
+    const poll = Effect.gen(function* () {
+      yield* wakeDue
+      for (const registration of registrations.values()) {
+        yield* Effect.ignore(recover(registration, true))
+      }
+    })
+
+    const start = (
+      registration: Registration,
+      id: string,
+      input: unknown,
+      wait: boolean
+    ): Effect.Effect<Actor, InvalidInput | InstanceAlreadyExists | StepFailed | LoadError> =>
+      Effect.gen(function* () {
+        const definition = registration.definition
+        const stream = streamName(definition.name, id)
+        const encoded = roundTrip(definition.input, input, limits)
+        if (Result.isFailure(encoded)) return yield* new InvalidInput({ stream, issue: encoded.failure })
+        const { data, value } = encoded.success
+        const actor = actorOf(registration, id)
+        yield* using(
+          actor,
+          actor.foldLock.with(
+            Effect.gen(function* () {
+              const fold = new Fold(definition, stream)
+              const position = yield* guard(stream, START_STEP, () => Machine.start(fold.workflow, value))
+              const now = yield* Clock.currentTimeMillis
+              const at = isoOf(now)
+              const started = startedEvent(stream, data, {
+                workflow: definition.name,
+                fingerprint: definitionFingerprint(definition),
+                at,
+                ...projected(fold, position, null)
+              })
+              const fresh = yield* store.append(stream, NoStream, [started]).pipe(
+                Effect.as(true),
+                Effect.catchTag("WrongExpectedRevision", () => Effect.succeed(false))
+              )
+              if (fresh) {
+                fold.commit({ revision: 0, step: START_STEP, type: STARTED, event: value, at, position })
+                fold.input = value
+              }
+              // Started before (or a retried start whose answer was lost): the same instance if the input is the
+              // same value by the input's Schema — not by its JSON text, which depends on key order.
+              const current = fresh ? fold : (actor.fold ?? fold)
+              yield* catchUp(current)
+              if (!fresh && !Schema.toEquivalence(definition.input)(current.input, value)) {
+                return yield* new InstanceAlreadyExists({ stream })
+              }
+              actor.fold = current
+            })
+          )
+        )
+        const settled = send(actor, { _tag: "Run", force: false })
+        if (wait) yield* settled
+        return actor
+      })
+
+    const signal = (
+      registration: Registration,
+      id: string,
+      signalName: string,
+      request: unknown,
+      options: { readonly idempotencyKey?: string | undefined; readonly wait?: boolean | undefined }
+    ): Effect.Effect<unknown, unknown> =>
+      Effect.gen(function* () {
+        const stream = streamName(registration.definition.name, id)
+        const nodes = registration.signals.get(signalName)
+        if (nodes === undefined) {
+          return yield* new UnexpectedSignal({ stream, signal: signalName, accepted: [] })
+        }
+        // Validated against the registered definition's own Schema, before anything runs or is appended.
+        const checked = roundTrip(nodes[0]!.signal.request, request, limits)
+        if (Result.isFailure(checked)) {
+          return yield* new InvalidSignalPayload({ stream, signal: signalName, issue: checked.failure })
+        }
+        const actor = actorOf(registration, id)
+        return yield* using(
+          actor,
+          Effect.gen(function* () {
+            yield* load(actor)
+            const reply = Deferred.makeUnsafe<unknown, unknown>()
+            const settled = send(actor, {
+              _tag: "Signal",
+              signal: signalName,
+              request: checked.success.value,
+              idempotencyKey: options.idempotencyKey,
+              reply
+            })
+            const response = yield* Deferred.await(reply)
+            if (options.wait !== false) yield* settled
+            return response
+          })
+        )
+      })
+
+    /** Run what is runnable now, parked incidents included; completes when the instance has settled. */
+    const resume = (registration: Registration, id: string): Effect.Effect<Actor, LoadError> =>
+      Effect.gen(function* () {
+        const actor = actorOf(registration, id)
+        yield* using(
+          actor,
+          Effect.gen(function* () {
+            yield* load(actor)
+            yield* Effect.suspend(() => send(actor, { _tag: "Run", force: true }))
+          })
+        )
+        return actor
+      })
+
+    const read = <A>(registration: Registration, id: string, f: (fold: Fold) => A): Effect.Effect<A, LoadError> =>
+      Effect.suspend(() => {
+        const actor = actorOf(registration, id)
+        return using(actor, Effect.map(load(actor), f))
+      })
+
+    const status = (registration: Registration, id: string): Effect.Effect<Status, LoadError> =>
+      read(registration, id, (fold) => fold.status())
+
+    const shutdown = Effect.gen(function* () {
+      closing = true
+      // Running steps finish and are recorded; nothing new starts.
+      yield* Fiber.awaitAll([...drains])
+      for (const actor of actors.values()) yield* releaseLease(actor)
+    })
+    // The v1 facade has no lifecycle of its own (callers may even use it after its layer's scope closed).
+    if (options.shutdownWithScope !== false) yield* Effect.addFinalizer(() => shutdown)
+
+    /** Refuse an id that is not a usable instance id before it names a stream. */
+    const checkId = (definition: Definition.Any, id: unknown): Effect.Effect<void, InvalidInstanceId> => {
+      const issue = checkInstanceId(id, limits)
+      if (issue === undefined) return Effect.void
+      const shown = typeof id === "string" ? JSON.stringify(id.length > 80 ? `${id.slice(0, 80)}…` : id) : typeof id
+      return Effect.fail(new InvalidInstanceId({ workflow: definition.name, id: shown, issue }))
+    }
+
+    return {
+      checkId,
+      owner,
+      register,
+      registrationOf,
+      recover,
+      poll,
+      renewLeases,
+      start,
+      signal,
+      resume,
+      read,
+      status,
+      load,
+      actorOf,
+      shutdown,
+      scope,
+      pollIntervalMs: options.pollIntervalMs ?? 1_000,
+      leaseRenewMs: Math.max(1, Math.floor(leaseTtlMs / 3))
+    }
+  })
+
+export type Engine = Effect.Success<ReturnType<typeof makeEngine>>
