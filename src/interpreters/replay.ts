@@ -14,6 +14,7 @@ import { fingerprint, toModel } from "../model/toModel.js"
 import { EventDecodeError, HistoryError, NonDeterminismError, type ReplayError } from "./errors.js"
 import {
   type EventMetadata,
+  eventType,
   issueOf,
   jsonCodec,
   KEY_PREFIX,
@@ -260,6 +261,17 @@ export class Fold {
         const decoded = jsonCodec(node.event).decode(event.data)
         if (Result.isFailure(decoded)) {
           throw new EventDecodeError({ stream: this.stream, revision, step, issue: issueOf(decoded) })
+        }
+        // The stored type is what the runtime derived from the event when it appended it: a different one is a
+        // tampered or mis-written history, even when the data still decodes.
+        const expectedType = eventType(node.event, decoded.success)
+        if (event.type !== expectedType) {
+          throw new EventDecodeError({
+            stream: this.stream,
+            revision,
+            step,
+            issue: `the event's type is ${JSON.stringify(event.type)}, but its data is a ${JSON.stringify(expectedType)}`
+          })
         }
         const input: Machine.Input = {
           _tag: stepNode === undefined ? "Signal" : "Step",
