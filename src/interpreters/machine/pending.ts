@@ -77,3 +77,28 @@ export const stateOf = (position: Position): unknown => {
   while (active._tag !== "Step" && active._tag !== "Signal") active = (active as Exclude<Active, Waiting>).child
   return active.state
 }
+
+/**
+ * The `Status` tag of a position without listing what it waits for: `Running` while a step is pending, `Waiting`
+ * while only signals are, else `Completed` / `Failed`. It goes into every event's metadata, so it allocates nothing.
+ */
+export const statusTag = (position: Position): "Running" | "Waiting" | "Completed" | "Failed" => {
+  if (position._tag !== "Active") return position._tag
+  const any = (active: Active): boolean => {
+    switch (active._tag) {
+      case "Step":
+        return true
+      case "Signal":
+        return false
+      case "Sequence":
+      case "Catch":
+      case "Branch":
+      case "Loop":
+      case "Named":
+        return any(active.child)
+      default:
+        return absurd(active)
+    }
+  }
+  return any(position.active) ? "Running" : "Waiting"
+}

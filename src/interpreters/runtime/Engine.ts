@@ -198,13 +198,11 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         })
       )
 
-    /** The projected metadata of an event that leads to `position`. */
-    const projected = (fold: Fold, position: Machine.Position, wakeAt: number | null) => {
-      const status = Machine.pending(fold.workflow, position)
-      const tag =
-        position._tag !== "Active" ? position._tag : status.steps.length > 0 ? "Running" : ("Waiting" as const)
-      return { status: tag, wakeAt }
-    }
+    /** The projected metadata of an event that leads to `position` (what the registry reads). */
+    const projected = (_fold: Fold, position: Machine.Position, wakeAt: number | null) => ({
+      status: Machine.statusTag(position),
+      wakeAt
+    })
 
     /**
      * Append one event at the fold's next revision and commit it. Holds `foldLock`; `expected` is the revision the
