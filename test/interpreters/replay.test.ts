@@ -500,6 +500,18 @@ describe("a tampered history", () => {
     )
   })
 
+  it("a changed type field over a payload that still decodes: EventDecodeError naming both types", async () => {
+    await refused(
+      patched(2, { type: "Bogus" }),
+      new EventDecodeError({
+        stream: STREAM,
+        revision: 2,
+        step: "take-payment",
+        issue: 'the event\'s type is "Bogus", but its data is a "Paid"'
+      })
+    )
+  })
+
   it("another event's payload under the right step: EventDecodeError (the type field is not trusted)", async () => {
     await refused(
       patched(2, { data: at(1).data }),
