@@ -138,8 +138,9 @@ export const overlay = (graph: FlowGraph, progress: Progress): Overlay => {
     }
     for (const sp of subProcesses) {
       const normalNext = (outgoing.get(sp.id) ?? []).some((f) => states.has(f.target))
-      // Reached what follows it: it completed, so its end events were reached.
-      if (normalNext)
+      // Reached what follows it: it completed, so its end events were reached — unless the trace says it was left
+      // through its error boundary (what follows was then reached through the handler).
+      if (normalNext && own(sp) !== "failed")
         for (const end of sp.container.nodes)
           if (end.kind === "endEvent" && !end.terminate && end.error === undefined && end.escalation === undefined)
             mark(end.id, "done")

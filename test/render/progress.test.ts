@@ -171,6 +171,30 @@ describe("progress overlay", () => {
     })
   })
 
+  it("a catch left through its error boundary: its inner end and its normal exit are not reached", () => {
+    // The instance went on after the catch (through the handler): that must not paint the body's end as reached.
+    const progress: Progress = {
+      instance: "7",
+      status: "completed",
+      nodes: {
+        payment: { state: "failed", count: 0 },
+        authorize: { state: "failed", count: 0, error: "PaymentDeclined" },
+        refund: { state: "done", count: 1 },
+        anything: { state: "done", count: 1 },
+        risky: { state: "done", count: 1 }
+      }
+    }
+    const graph = toFlowGraph(catching)
+    const o = overlay(graph, progress)
+    const payment = graph.root.nodes.find((n) => n.kind === "subProcess" && n.id === "Activity_payment")
+    if (payment?.kind !== "subProcess") throw new Error("no payment subprocess")
+    const innerEnds = payment.container.nodes.filter((n) => n.kind === "endEvent" && n.error === undefined)
+    expect(innerEnds.length).toBeGreaterThan(0)
+    for (const end of innerEnds) expect(o.states.get(end.id)).toBeUndefined()
+    expect(o.states.get("Activity_payment")).toBe("failed")
+    expect(o.states.get("Activity_refund")).toBe("done")
+  })
+
   it("colours a completed loop that never repeated: exit taken, flow back not", async () => {
     const progress: Progress = {
       instance: "8",
