@@ -9,6 +9,7 @@
  */
 import { baseline } from "./baseline.js"
 import { concurrent } from "./concurrent.js"
+import { eventStoreDBWorkloads } from "./eventstoredb.js"
 import { disposeBundles, idleInstances, recovery } from "./processes.js"
 import { renderBench } from "./render.js"
 import { disposeHistory, replayHistory } from "./replay.js"
@@ -48,6 +49,8 @@ const workloads: ReadonlyArray<Workload> = [
   idleInstances("sqlite", "default"),
   idleInstances("memory", "all"),
   recovery,
+  // The adapter over the in-process wire-compatible test server: they measure the adapter, not EventStoreDB.
+  ...eventStoreDBWorkloads,
   render
 ]
 

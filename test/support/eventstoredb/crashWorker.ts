@@ -41,7 +41,13 @@ const program = Effect.gen(function* () {
 })
 
 Effect.runPromise(
-  program.pipe(Effect.provide([WorkflowRuntime.layer.pipe(Layer.provide(EventStoreDB.layer(args.url))), sideEffects]))
+  // A short lease, as in the SQLite crash worker: a killed predecessor's lease must run out within driveToEnd's turns.
+  program.pipe(
+    Effect.provide([
+      WorkflowRuntime.layerWith({ leaseTtlMs: 200 }).pipe(Layer.provide(EventStoreDB.layer(args.url))),
+      sideEffects
+    ])
+  )
 ).then(
   () => {
     Fs.closeSync(logFd)
