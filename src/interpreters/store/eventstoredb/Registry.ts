@@ -12,32 +12,9 @@
 import type { InstanceQuery, InstanceRecord, Position, StoredEvent, WakeUpQuery } from "../EventStore.js"
 import { projectInstance } from "../projection.js"
 import { type Database, loadDriver } from "../sqlite/driver.js"
+import { type RegistryRow, recordOf } from "../sqlite/registryRow.js"
 
 const SCHEMA_VERSION = 1
-
-interface Row {
-  readonly stream: string
-  readonly workflow: string
-  readonly instance_id: string
-  readonly status: string
-  readonly revision: number
-  readonly position: string
-  readonly created: number
-  readonly updated: number
-  readonly wake_at: number | null
-}
-
-const toRecord = (row: Row): InstanceRecord => ({
-  stream: row.stream,
-  workflow: row.workflow,
-  instanceId: row.instance_id,
-  status: row.status,
-  revision: row.revision,
-  position: BigInt(row.position),
-  created: row.created,
-  updated: row.updated,
-  wakeAt: row.wake_at ?? undefined
-})
 
 export interface Registry {
   /** The position of the last event applied, undefined before the first. */
@@ -91,7 +68,7 @@ export const openRegistry = (file: string | undefined, server: string): Registry
   const writeCheckpoint = db.prepare(
     "INSERT INTO meta (key, value) VALUES ('checkpoint', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
   )
-  const getRow = db.prepare<Row>("SELECT * FROM instances WHERE stream = ?")
+  const getRow = db.prepare<RegistryRow>("SELECT * FROM instances WHERE stream = ?")
   const upsert = db.prepare(`
     INSERT INTO instances (stream, workflow, instance_id, status, revision, position, created, updated, wake_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -107,7 +84,7 @@ export const openRegistry = (file: string | undefined, server: string): Registry
   })()
   const get = (stream: string) => {
     const row = getRow.get(stream)
-    return row === undefined ? undefined : toRecord(row)
+    return row === undefined ? undefined : recordOf(row)
   }
   return {
     checkpoint: () => checkpoint,
@@ -153,9 +130,9 @@ export const openRegistry = (file: string | undefined, server: string): Registry
       const sql = `SELECT * FROM instances ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
         ORDER BY stream LIMIT ?`
       return db
-        .prepare<Row>(sql)
+        .prepare<RegistryRow>(sql)
         .all(...params, pageSize)
-        .map(toRecord)
+        .map(recordOf)
     },
     wakeUps: (query, after, pageSize) => {
       const where = ["wake_at IS NOT NULL"]
@@ -170,9 +147,9 @@ export const openRegistry = (file: string | undefined, server: string): Registry
         params.push(after.wakeAt, after.wakeAt, after.stream)
       }
       return db
-        .prepare<Row>(`SELECT * FROM instances WHERE ${where.join(" AND ")} ORDER BY wake_at, stream LIMIT ?`)
+        .prepare<RegistryRow>(`SELECT * FROM instances WHERE ${where.join(" AND ")} ORDER BY wake_at, stream LIMIT ?`)
         .all(...params, pageSize)
-        .map(toRecord)
+        .map(recordOf)
     },
     reset: () => {
       db.exec("DELETE FROM instances; DELETE FROM meta WHERE key = 'checkpoint';")

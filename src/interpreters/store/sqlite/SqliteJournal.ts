@@ -37,6 +37,7 @@ import {
   revisionRange
 } from "../storeRules.js"
 import { eventChecksum } from "./checksum.js"
+import { type RegistryRow, recordOf } from "./registryRow.js"
 import { type Database, type DatabaseConstructor, isBusy, loadDriver, type Statement } from "./driver.js"
 import { lockedError, storeError } from "./faults.js"
 import { inspect, migrate, REGISTRY_COLUMNS, registryValues } from "./migrations.js"
@@ -110,18 +111,6 @@ interface EventRow {
   readonly checksum: string
 }
 
-interface RegistryRow {
-  readonly stream: string
-  readonly workflow: string
-  readonly instance_id: string
-  readonly status: string
-  readonly revision: number
-  readonly position: number
-  readonly created: number
-  readonly updated: number
-  readonly wake_at: number | null
-}
-
 interface LeaseRow {
   readonly owner: string
   readonly expires_at: number
@@ -191,18 +180,6 @@ const globPrefix = (prefix: string): string => `${prefix.replace(/[*?[]/g, (c) =
 export const logPageWithPrefixes = (count: number): string =>
   `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ?
    AND (${Array.from({ length: count }, () => "stream GLOB ?").join(" OR ")}) ORDER BY position LIMIT ?`
-
-const recordOf = (row: RegistryRow): InstanceRecord => ({
-  stream: row.stream,
-  workflow: row.workflow,
-  instanceId: row.instance_id,
-  status: row.status,
-  revision: row.revision,
-  position: BigInt(row.position),
-  created: row.created,
-  updated: row.updated,
-  wakeAt: row.wake_at ?? undefined
-})
 
 const leaseOf = (key: string, row: LeaseRow): Lease => ({
   key,

@@ -11,6 +11,7 @@ import { eventChecksum } from "./checksum.js"
 import { type Database, loadDriver } from "./driver.js"
 import { storeError } from "./faults.js"
 import { inspect } from "./migrations.js"
+import type { RegistryRow } from "./registryRow.js"
 
 /** One problem found, with where it is. */
 export interface Problem {
@@ -40,18 +41,6 @@ interface EventRow {
   readonly metadata: string
   readonly created: number
   readonly checksum: string
-}
-
-interface RegistryRow {
-  readonly stream: string
-  readonly workflow: string
-  readonly instance_id: string
-  readonly status: string
-  readonly revision: number
-  readonly position: number
-  readonly created: number
-  readonly updated: number
-  readonly wake_at: number | null
 }
 
 /** The fields where a registry row differs from the row its events project to, as "field: stored ≠ projected". */
