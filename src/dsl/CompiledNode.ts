@@ -15,6 +15,7 @@ import type {
   LoopNode,
   NamedNode,
   PureNode,
+  SleepNode,
   StepNode
 } from "./Node.js"
 
@@ -24,6 +25,7 @@ export interface CompiledStep extends WithId<StepNode> {}
 export interface CompiledAwaitSignal extends WithId<AwaitSignalNode> {}
 export interface CompiledPure extends WithId<PureNode> {}
 export interface CompiledEnd extends WithId<EndNode> {}
+export interface CompiledSleep extends WithId<SleepNode> {}
 
 export interface CompiledSequence {
   readonly _tag: "Sequence"
@@ -66,6 +68,7 @@ export type CompiledNode =
   | CompiledLoop
   | CompiledEnd
   | CompiledNamed
+  | CompiledSleep
 
 /**
  * The `default` of every switch on node kinds: it only type-checks when every kind has its case, so adding a kind

@@ -21,6 +21,7 @@ export type Node =
   | LoopNode
   | EndNode
   | NamedNode
+  | SleepNode
 
 /** Fields every node has. `id` is the user's explicit id, or — after `compile` — the assigned one. */
 interface Base {
@@ -108,6 +109,30 @@ export interface LoopNode extends Base {
 export interface EndNode extends Base {
   readonly _tag: "End"
   readonly name: string
+}
+
+/** How a timer's release time is given: for the diagram and the fingerprint (the function is in `release`). */
+export type TimerSpec =
+  /** A fixed duration, as an ISO 8601 duration (`PT20S`). */
+  | { readonly _tag: "Duration"; readonly iso: string }
+  /** A duration computed from the state, described by `label`. */
+  | { readonly _tag: "ComputedDuration"; readonly label: string }
+  /** A date computed from the state, described by `label`. */
+  | { readonly _tag: "Date"; readonly label: string }
+
+/**
+ * A durable timer: "timer started" is recorded with the release time `release(state, now)`, "timer fired" once it
+ * has passed; the state passes through unchanged.
+ */
+export interface SleepNode extends Base {
+  readonly _tag: "Sleep"
+  readonly name: string
+  readonly timer: TimerSpec
+  /**
+   * The release time (ms since the epoch) of the timer started at `now` with `state`. Runs once, when the timer
+   * starts: the result is recorded, so replay never calls it.
+   */
+  readonly release: (state: unknown, now: number) => number
 }
 
 /** A named sub-workflow: a scope for ids, drawn as a subprocess. */

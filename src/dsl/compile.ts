@@ -102,6 +102,11 @@ export const compile = (root: Node): Compiled => {
         copy.id = claim(node.id, prefix, fromName(node.name, "step", prefix), copy as CompiledNode)
         return copy as CompiledNode
       }
+      case "Sleep": {
+        const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
+        copy.id = claim(node.id, prefix, fromName(node.name, "timer", prefix), copy as CompiledNode)
+        return copy as CompiledNode
+      }
       case "Pure": {
         const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
         copy.id = claim(node.id, prefix, fromName(node.name, "transition", prefix), copy as CompiledNode)

@@ -1,12 +1,12 @@
 import type { Compiled } from "../dsl/compile.js"
-import { type Position, pending } from "./machine/index.js"
+import { nextWakeUp, type Position, pending } from "./machine/index.js"
 
 /**
  * Where an instance stands.
  * - `Running`: the next thing to do is run step `step` (it has not completed yet). When attempts of its Effect
  *   failed, it is an incident: `attempts` counts them and `lastError` says why the last one failed (e.g. "CI is
  *   down"). Both are read from the journal, so they survive restarts;
- * - `Waiting`: blocked on `signals` at step `step`;
+ * - `Waiting`: blocked on `signals` at step `step`, or asleep on the timer `step` until `until`;
  * - `Completed`; `Failed` with the typed error that no catch handled, raised by `step`.
  */
 export type Status<E = unknown> =
@@ -16,7 +16,13 @@ export type Status<E = unknown> =
       readonly lastError?: string
       readonly attempts?: number
     }
-  | { readonly _tag: "Waiting"; readonly step: string; readonly signals: ReadonlyArray<string> }
+  | {
+      readonly _tag: "Waiting"
+      readonly step: string
+      readonly signals: ReadonlyArray<string>
+      /** When the earliest started timer is due: the instance is woken then. */
+      readonly until?: Date
+    }
   | { readonly _tag: "Completed" }
   | { readonly _tag: "Failed"; readonly step: string; readonly error: E }
 
@@ -29,7 +35,8 @@ export interface Incident {
 export const statusOf = (workflow: Compiled, position: Position, incidents?: ReadonlyMap<string, Incident>): Status => {
   switch (position._tag) {
     case "Active": {
-      const { steps, signals } = pending(workflow, position)
+      const p = pending(workflow, position)
+      const { steps, signals, timers } = p
       const step = steps[0]
       if (step !== undefined) {
         const incident = incidents?.get(step.node.id)
@@ -37,7 +44,16 @@ export const statusOf = (workflow: Compiled, position: Position, incidents?: Rea
           ? { _tag: "Running", step: step.node.id }
           : { _tag: "Running", step: step.node.id, lastError: incident.error, attempts: incident.attempts }
       }
-      return { _tag: "Waiting", step: signals[0]?.node.id ?? "", signals: signals.map((s) => s.signal) }
+      // A timer not started yet is work to do now: its release time is recorded next.
+      const starting = timers.find((t) => t.at === undefined)
+      if (starting !== undefined) return { _tag: "Running", step: starting.node.id }
+      const until = nextWakeUp(p)
+      return {
+        _tag: "Waiting",
+        step: signals[0]?.node.id ?? timers.find((t) => t.at === until)?.node.id ?? "",
+        signals: signals.map((s) => s.signal),
+        ...(until === undefined ? {} : { until: new Date(until) })
+      }
     }
     case "Completed":
       return { _tag: "Completed" }

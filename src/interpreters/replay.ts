@@ -20,7 +20,9 @@ import {
   recordedAt,
   recordedStep,
   START_STEP,
-  STARTED
+  STARTED,
+  TIMER_FIRED,
+  TIMER_STARTED
 } from "./journal.js"
 import * as Machine from "./machine/index.js"
 import { type Incident, type Status, statusOf } from "./Status.js"
@@ -139,6 +141,7 @@ export class Fold {
             visit(entry.node).failed++
             break
           case "Round":
+          case "TimerStarted":
           case "Caught":
           case "Left":
           case "AttemptFailed":
@@ -186,17 +189,46 @@ export class Fold {
       return
     }
     const meta = (event.metadata ?? {}) as Partial<EventMetadata>
-    const { steps, signals } = this.pending()
+    const { steps, signals, timers } = this.pending()
     const stepNode = steps.find((s) => s.node.id === step)?.node
     const signalNode = stepNode === undefined ? signals.find((s) => s.node.id === step)?.node : undefined
     const notPending = () =>
       new NonDeterminismError({
         stream: this.stream,
         revision,
-        expected: [...steps.map((s) => s.node.id), ...signals.map((s) => s.node.id)],
+        expected: [...steps.map((s) => s.node.id), ...signals.map((s) => s.node.id), ...timers.map((t) => t.node.id)],
         found: step
       })
     switch (meta.kind) {
+      case "timer": {
+        const timer = timers.find((t) => t.node.id === step)
+        if (timer === undefined) throw notPending()
+        const until = Date.parse((event.data as { readonly until?: unknown } | null)?.until as string)
+        if (Number.isNaN(until)) {
+          throw new EventDecodeError({
+            stream: this.stream,
+            revision,
+            step,
+            issue: "a timer event needs `until`, an ISO time"
+          })
+        }
+        let input: Machine.Input
+        if (event.type === TIMER_STARTED && timer.at === undefined)
+          input = { _tag: "TimerStarted", node: step, at: until }
+        else if (event.type === TIMER_FIRED && timer.at === until) input = { _tag: "TimerFired", node: step }
+        else {
+          throw new HistoryError({
+            stream: this.stream,
+            revision,
+            reason:
+              timer.at === undefined
+                ? `timer ${step} has not started: expected ${TIMER_STARTED}, found ${event.type}`
+                : `timer ${step} is due at ${new Date(timer.at).toISOString()}: expected ${TIMER_FIRED} of that time, found ${event.type} of ${new Date(until).toISOString()}`
+          })
+        }
+        this.advance(event, step, event.data, () => Machine.accept(this.workflow, position, input, this.trace)!)
+        return
+      }
       case "attempt": {
         if (stepNode === undefined) throw notPending()
         const failure = event.data as { readonly attempt?: unknown; readonly error?: unknown } | null

@@ -23,4 +23,6 @@ export interface NodeProgress {
   readonly rounds?: number
   /** For a step: how many of its attempts failed (and were retried). */
   readonly attempts?: number
+  /** For a started timer the instance sleeps on (`current`): when it is due, as an ISO time. */
+  readonly dueAt?: string
 }

@@ -19,6 +19,7 @@ export type ModelNode =
   | CatchModel
   | EndModel
   | SubworkflowModel
+  | TimerModel
 
 interface Common {
   readonly id: string
@@ -107,6 +108,17 @@ export interface CatchModel extends Common {
 export interface EndModel extends Common {
   readonly kind: "end"
   readonly name: string
+}
+
+/**
+ * A durable timer; the state passes through. BPMN: timer intermediate catch event, its `timer` written as a
+ * `timeDuration` (`type: "duration"`) or `timeDate` (`type: "date"`) expression: an ISO 8601 duration (`PT20S`)
+ * for a fixed duration, else the definition's label of how it is computed.
+ */
+export interface TimerModel extends Common {
+  readonly kind: "timer"
+  readonly name: string
+  readonly timer: { readonly type: "duration" | "date"; readonly expression: string }
 }
 
 /** A named, embedded workflow. BPMN: expanded subprocess. */

@@ -66,6 +66,17 @@ const visible = (node: CompiledNode): ModelNode | undefined => {
       }
     case "End":
       return { kind: "end", id: node.id, name: node.name, ...describe(node) }
+    case "Sleep":
+      return {
+        kind: "timer",
+        id: node.id,
+        name: node.name,
+        timer:
+          node.timer._tag === "Duration"
+            ? { type: "duration", expression: node.timer.iso }
+            : { type: node.timer._tag === "Date" ? "date" : "duration", expression: node.timer.label },
+        ...describe(node)
+      }
     case "Named":
       return { kind: "subworkflow", id: node.id, name: node.name, body: model(node.body), ...describe(node) }
     default:

@@ -158,6 +158,18 @@ const flowNode = (
           })
         ]
       })
+    case "timerCatchEvent":
+      return moddle.create("bpmn:IntermediateCatchEvent", {
+        ...common,
+        eventDefinitions: [
+          moddle.create("bpmn:TimerEventDefinition", {
+            ...definition,
+            [node.timer.type === "date" ? "timeDate" : "timeDuration"]: moddle.create("bpmn:FormalExpression", {
+              body: node.timer.expression
+            })
+          })
+        ]
+      })
     case "exclusiveGateway":
       return moddle.create("bpmn:ExclusiveGateway", {
         ...common,

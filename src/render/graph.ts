@@ -11,6 +11,7 @@ export type FlowNode =
   | EndEventNode
   | TaskNode
   | MessageCatchEventNode
+  | TimerCatchEventNode
   | ExclusiveGatewayNode
   | SubProcessNode
   | ErrorBoundaryEventNode
@@ -52,6 +53,12 @@ export interface MessageCatchEventNode extends NodeCommon {
   /** Signal name: one `bpmn:Message` per distinct signal. */
   readonly message: string
   readonly errors: ReadonlyArray<string>
+}
+
+export interface TimerCatchEventNode extends NodeCommon {
+  readonly kind: "timerCatchEvent"
+  /** Written as the timer event definition's `timeDuration` or `timeDate` expression. */
+  readonly timer: { readonly type: "duration" | "date"; readonly expression: string }
 }
 
 export interface ExclusiveGatewayNode extends NodeCommon {

@@ -128,6 +128,7 @@ const nodeToElk = (
     case "startEvent":
     case "endEvent":
     case "messageCatchEvent":
+    case "timerCatchEvent":
     case "errorBoundaryEvent":
       // A flow back to the start of a loop leaves from the bottom tip: the name goes on top, out of its way.
       return tipNode(node, EVENT, loopsBack ? "OUTSIDE V_TOP H_CENTER" : "OUTSIDE V_BOTTOM H_CENTER", sizes)

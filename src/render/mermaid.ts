@@ -81,6 +81,7 @@ const nodeShape = (node: FlowNode): string | undefined => {
   switch (node.kind) {
     case "startEvent":
     case "messageCatchEvent":
+    case "timerCatchEvent":
       return `((${quote(node.name)}))`
     case "endEvent":
       return `(((${quote(node.name)})))`

@@ -90,6 +90,7 @@ const KIND_NAMES: Readonly<Record<ShapeLayout["node"]["kind"], string>> = {
   endEvent: "end event",
   task: "task",
   messageCatchEvent: "message event",
+  timerCatchEvent: "timer event",
   exclusiveGateway: "exclusive gateway",
   subProcess: "subprocess",
   errorBoundaryEvent: "error boundary event"

@@ -11,7 +11,7 @@ export interface Paint {
 /**
  * SVG of one flow node in bpmn.io's visual language (sizes, stroke widths, icon placement), drawn by us so no
  * browser is needed. One exhaustive switch: a new kind of node does not compile until it has a drawing. Timer
- * events will put a clock where message and error events put their icons ({@link eventIcon}).
+ * events put a clock where message and error events put their icons ({@link eventIcon}).
  */
 export const drawNode = (shape: ShapeLayout, paint: Paint): string => {
   const node = shape.node
@@ -27,6 +27,7 @@ export const drawNode = (shape: ShapeLayout, paint: Paint): string => {
         label
       )
     case "messageCatchEvent":
+    case "timerCatchEvent":
     case "errorBoundaryEvent":
       return circle(b, 18, paint, 1.5) + circle(b, 15, paint, 1.5) + eventIcon(node, b, paint.stroke) + label
     case "exclusiveGateway": {
@@ -51,7 +52,7 @@ export const drawNode = (shape: ShapeLayout, paint: Paint): string => {
   }
 }
 
-/** The glyph inside an event: envelope for messages, bolt for errors (a clock for timers, later); none elsewhere. */
+/** The glyph inside an event: envelope for messages, bolt for errors a clock for timers; none elsewhere. */
 const eventIcon = (node: FlowNode, b: Bounds, stroke: string): string => {
   const cx = b.x + b.width / 2
   const cy = b.y + b.height / 2
@@ -62,6 +63,19 @@ const eventIcon = (node: FlowNode, b: Bounds, stroke: string): string => {
       const x0 = cx - 10.5
       const y0 = cy - 7
       return `<path d="M${num(x0)} ${num(y0)}h21v14h-21zM${num(x0)} ${num(y0)}L${num(cx)} ${num(cy + 1)}L${num(x0 + 21)} ${num(y0)}" ${line}/>`
+    }
+    case "timerCatchEvent": {
+      // Clock: a face, twelve ticks, hands at ten past two (bpmn.io's timer).
+      const ticks: Array<string> = []
+      for (let i = 0; i < 12; i++) {
+        const a = (i * Math.PI) / 6
+        const [sin, cos] = [Math.sin(a), Math.cos(a)]
+        ticks.push(`M${num(cx + 9 * sin)} ${num(cy - 9 * cos)}L${num(cx + 11 * sin)} ${num(cy - 11 * cos)}`)
+      }
+      return (
+        `<circle cx="${num(cx)}" cy="${num(cy)}" r="11" ${line}/>` +
+        `<path d="${ticks.join("")}M${num(cx)} ${num(cy)}L${num(cx + 5)} ${num(cy - 7)}M${num(cx)} ${num(cy)}L${num(cx + 7)} ${num(cy - 1)}" ${line}/>`
+      )
     }
     case "errorBoundaryEvent": {
       // Lightning bolt, outlined as on catching events.

@@ -151,6 +151,16 @@ class GraphBuilder {
         }
         return [this.pend({ source: c.add(event, incoming) })]
       }
+      case "timer": {
+        const event: FlowNode = {
+          kind: "timerCatchEvent",
+          id: ids.event(node.id),
+          name: label(node.name, node.id),
+          timer: node.timer,
+          ...common(node.id)
+        }
+        return [this.pend({ source: c.add(event, incoming) })]
+      }
       case "sequence": {
         let pending = incoming
         for (const child of node.children) pending = this.emit(child, pending, c)

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest"
 import type { ModelNode, WorkflowModel } from "../../src/model/WorkflowModel.js"
 import { toBpmn } from "../../src/render/index.js"
 import { flowElements, reimport } from "./checks.js"
-import { awkward, branching, catching, linear, looping, nested, passThrough, sharedSignals } from "./fixtures.js"
+import { awkward, branching, catching, linear, looping, nested, passThrough, sharedSignals, timed } from "./fixtures.js"
 
 const read = async (model: WorkflowModel) => {
   const { rootElement, warnings } = await reimport(await toBpmn(model))
@@ -46,6 +46,32 @@ describe("toBpmn", () => {
     expect(get("Activity_charge").incoming.map((f: AnyElement) => f.id)).toEqual(["Flow_Event_placed_Activity_charge"])
     expect(get("Activity_charge").outgoing.map((f: AnyElement) => f.id)).toEqual([
       "Flow_Activity_charge_Activity_total"
+    ])
+  })
+
+  it("draws a timer as a timer intermediate catch event with its ISO duration, computed duration or date", async () => {
+    const { get } = await read(timed)
+    const definition = (id: string) => {
+      const d = get(id).eventDefinitions[0]
+      return [get(id).$type, d.$type, d.timeDuration?.body, d.timeDate?.body]
+    }
+    expect(definition("Event_cool")).toEqual([
+      "bpmn:IntermediateCatchEvent",
+      "bpmn:TimerEventDefinition",
+      "PT20S",
+      undefined
+    ])
+    expect(definition("Event_backoff")).toEqual([
+      "bpmn:IntermediateCatchEvent",
+      "bpmn:TimerEventDefinition",
+      "2^tries s",
+      undefined
+    ])
+    expect(definition("Event_dueDate")).toEqual([
+      "bpmn:IntermediateCatchEvent",
+      "bpmn:TimerEventDefinition",
+      undefined,
+      "due date"
     ])
   })
 

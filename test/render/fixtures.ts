@@ -32,6 +32,33 @@ export const linear = workflow(
   )
 )
 
+const timer = (id: string, name: string, type: "duration" | "date", expression: string): ModelNode => ({
+  kind: "timer",
+  id,
+  name,
+  timer: { type, expression }
+})
+
+/** Durable timers: a fixed duration, a computed one inside a loop, a date. */
+export const timed = workflow(
+  "timed",
+  seq(
+    "root",
+    signal("ordered", "Ordered", "Order"),
+    timer("cool", "Cool down", "duration", "PT20S"),
+    {
+      kind: "loop",
+      id: "poll",
+      name: "Poll",
+      body: seq("pollBody", step("check", "Check status"), timer("backoff", "Back off", "duration", "2^tries s")),
+      exit: "settled",
+      repeat: "pending"
+    },
+    timer("dueDate", "Until due date", "date", "due date"),
+    step("remind", "Send reminder")
+  )
+)
+
 /** A decision with a named otherwise, and one arm that ends the instance. */
 export const branching = workflow(
   "branching",
@@ -253,7 +280,8 @@ export const fixtures: Readonly<Record<string, WorkflowModel>> = {
   catching,
   sharedSignals,
   nested,
-  awkward
+  awkward,
+  timed
 }
 
 /**
@@ -319,6 +347,7 @@ export const countNodes = (node: ModelNode): number => {
     case "signal":
     case "transition":
     case "end":
+    case "timer":
       return 1
   }
 }

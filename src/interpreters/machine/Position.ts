@@ -56,7 +56,18 @@ export interface InNamed {
   readonly child: Active
 }
 
-export type Active = Waiting | InSequence | InCatch | InBranch | InLoop | InNamed
+/**
+ * The timer `id` is active: not started yet (`at` undefined: the runtime records its release time next), or started
+ * and due at `at` (ms since the epoch).
+ */
+export interface Timer {
+  readonly _tag: "Timer"
+  readonly id: string
+  readonly state: unknown
+  readonly at: number | undefined
+}
+
+export type Active = Waiting | Timer | InSequence | InCatch | InBranch | InLoop | InNamed
 
 export type Position =
   | { readonly _tag: "Active"; readonly active: Active }
@@ -83,3 +94,7 @@ export type Input =
       readonly event: unknown
     }
   | { readonly _tag: "Raised"; readonly node: string; readonly error: unknown }
+  /** Timer `node` was started, due at `at` (ms since the epoch). */
+  | { readonly _tag: "TimerStarted"; readonly node: string; readonly at: number }
+  /** Timer `node`'s release time passed. */
+  | { readonly _tag: "TimerFired"; readonly node: string }

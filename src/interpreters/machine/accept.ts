@@ -67,7 +67,11 @@ class Run {
   }
 
   /** The outcome of a step's or signal's event (or of the error its step raised) applied to its state. */
-  private applied(node: CompiledStep | CompiledAwaitSignal, state: unknown, input: Input): Outcome {
+  private applied(
+    node: CompiledStep | CompiledAwaitSignal,
+    state: unknown,
+    input: Extract<Input, { readonly _tag: "Step" | "Signal" | "Raised" }>
+  ): Outcome {
     const next = input._tag === "Raised" ? input : node.apply(state, input.event)
     if (input._tag === "Raised" || isFailure(next)) {
       const error = (next as { readonly error: unknown }).error
@@ -84,6 +88,8 @@ class Run {
         return { _tag: "Wait", active: { _tag: "Step", id: node.id, state } }
       case "AwaitSignal":
         return { _tag: "Wait", active: { _tag: "Signal", id: node.id, state } }
+      case "Sleep":
+        return { _tag: "Wait", active: { _tag: "Timer", id: node.id, state, at: undefined } }
       case "Pure": {
         this.tick()
         const next = node.f(state)
@@ -123,8 +129,26 @@ class Run {
     switch (active._tag) {
       case "Step":
       case "Signal": {
-        if (active.id !== input.node || (input._tag === "Signal") !== (active._tag === "Signal")) return undefined
+        if (
+          active.id !== input.node ||
+          input._tag === "TimerStarted" ||
+          input._tag === "TimerFired" ||
+          (input._tag === "Signal") !== (active._tag === "Signal")
+        )
+          return undefined
         return this.applied(this.node(active.id), active.state, input)
+      }
+      case "Timer": {
+        if (active.id !== input.node) return undefined
+        if (input._tag === "TimerStarted" && active.at === undefined) {
+          this.t?.({ _tag: "TimerStarted", node: active.id, at: input.at })
+          return { _tag: "Wait", active: { ...active, at: input.at } }
+        }
+        if (input._tag === "TimerFired" && active.at !== undefined) {
+          this.t?.({ _tag: "Completed", node: active.id })
+          return { _tag: "Done", state: active.state }
+        }
+        return undefined
       }
       case "Sequence": {
         const o = this.advance(active.child, input)

@@ -1,5 +1,13 @@
 /** The pure machine: positions as data, `start` / `accept` to move them, `pending` to see what they wait for. */
 export { accept, NonTerminating, start } from "./accept.js"
-export { type Pending, type PendingSignal, type PendingStep, type PendingTimer, pending, stateOf } from "./pending.js"
+export {
+  type Pending,
+  type PendingSignal,
+  type PendingStep,
+  type PendingTimer,
+  nextWakeUp,
+  pending,
+  stateOf
+} from "./pending.js"
 export type { Active, Input, Position } from "./Position.js"
 export type { Trace, TraceEntry } from "./Trace.js"

@@ -1,6 +1,6 @@
-import { absurd, type CompiledAwaitSignal, type CompiledStep } from "../../dsl/CompiledNode.js"
+import { absurd, type CompiledAwaitSignal, type CompiledSleep, type CompiledStep } from "../../dsl/CompiledNode.js"
 import type { Compiled } from "../../dsl/compile.js"
-import type { Active, Position, Waiting } from "./Position.js"
+import type { Active, Position, Timer, Waiting } from "./Position.js"
 
 /** A step whose Effect should run now, with the state it runs on. */
 export interface PendingStep {
@@ -16,21 +16,31 @@ export interface PendingSignal {
   readonly signal: string
 }
 
-/** A durable timer: the instance wants to be woken at `at` (ms since the epoch) for node `node`. */
+/**
+ * A durable timer: not started yet (`at` undefined: its release time is to be recorded now), or started and due at
+ * `at` (ms since the epoch), when the instance wants to be woken.
+ */
 export interface PendingTimer {
-  readonly node: string
-  readonly at: number
+  readonly node: CompiledSleep
+  readonly state: unknown
+  readonly at: number | undefined
 }
 
 /** What an instance waits for now: empty lists when it has ended. */
 export interface Pending {
   readonly steps: ReadonlyArray<PendingStep>
   readonly signals: ReadonlyArray<PendingSignal>
-  /** None yet: the timer node kinds come with the time issue; the worker already reads this list. */
   readonly timers: ReadonlyArray<PendingTimer>
 }
 
 const NOTHING: Pending = { steps: [], signals: [], timers: [] }
+
+/** The earliest release time of the started timers of `pending` (undefined: none is started). */
+export const nextWakeUp = (p: Pending): number | undefined => {
+  let at: number | undefined
+  for (const t of p.timers) if (t.at !== undefined && (at === undefined || t.at < at)) at = t.at
+  return at
+}
 
 /**
  * What a position waits for: every leaf of its tree of active nodes.
@@ -45,6 +55,7 @@ export const pending = (workflow: Compiled, position: Position): Pending => {
   if (position._tag !== "Active") return NOTHING
   const steps: Array<PendingStep> = []
   const signals: Array<PendingSignal> = []
+  const timers: Array<PendingTimer> = []
   const collect = (active: Active): void => {
     switch (active._tag) {
       case "Step":
@@ -55,6 +66,9 @@ export const pending = (workflow: Compiled, position: Position): Pending => {
         signals.push({ node, state: active.state, signal: node.signal.name })
         return
       }
+      case "Timer":
+        timers.push({ node: workflow.nodes.get(active.id) as CompiledSleep, state: active.state, at: active.at })
+        return
       case "Sequence":
       case "Catch":
       case "Branch":
@@ -67,13 +81,14 @@ export const pending = (workflow: Compiled, position: Position): Pending => {
     }
   }
   collect(position.active)
-  return { steps, signals, timers: [] }
+  return { steps, signals, timers }
 }
 
 /** The innermost state of a position: the state its (first) waiting node holds, or the final state. */
 export const stateOf = (position: Position): unknown => {
   if (position._tag !== "Active") return position.state
   let active: Active = position.active
-  while (active._tag !== "Step" && active._tag !== "Signal") active = (active as Exclude<Active, Waiting>).child
+  while (active._tag !== "Step" && active._tag !== "Signal" && active._tag !== "Timer")
+    active = (active as Exclude<Active, Waiting | Timer>).child
   return active.state
 }

@@ -42,6 +42,8 @@ import {
   STARTED,
   STEP_RAISED,
   startedEvent,
+  TIMER_FIRED,
+  TIMER_STARTED,
   stepEvent,
   streamName
 } from "../journal.js"
@@ -189,12 +191,19 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         })
       )
 
-    /** The projected metadata of an event that leads to `position`. */
-    const projected = (fold: Fold, position: Machine.Position, wakeAt: number | null) => {
-      const status = Machine.pending(fold.workflow, position)
+    /**
+     * The projected metadata of an event that leads to `position`: `Running` while a step or a timer's start is to
+     * be done now, and the wake-up of its earliest started timer (or `wakeAt`, a failed attempt's retry).
+     */
+    const projected = (fold: Fold, position: Machine.Position, wakeAt?: number) => {
+      const pending = Machine.pending(fold.workflow, position)
       const tag =
-        position._tag !== "Active" ? position._tag : status.steps.length > 0 ? "Running" : ("Waiting" as const)
-      return { status: tag, wakeAt }
+        position._tag !== "Active"
+          ? position._tag
+          : pending.steps.length > 0 || pending.timers.some((t) => t.at === undefined)
+            ? "Running"
+            : ("Waiting" as const)
+      return { status: tag, wakeAt: wakeAt ?? Machine.nextWakeUp(pending) ?? null }
     }
 
     /**
@@ -330,7 +339,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
                 step,
                 occurrence,
                 at,
-                ...projected(fold, next, null)
+                ...projected(fold, next)
               })
             } catch (defect) {
               failure = describeCause(Cause.die(defect))
@@ -349,7 +358,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
                 occurrence,
                 at,
                 kind: "raised",
-                ...projected(fold, next, null)
+                ...projected(fold, next)
               })
             } catch (defect) {
               failure = describeCause(Cause.die(defect))
@@ -401,13 +410,78 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         )
       })
 
-    /** Run steps until none is runnable, the instance is parked on an incident, or another process holds it. */
+    /**
+     * Start a timer (record its release time, computed now) or fire it (its release time has passed). Returns what to
+     * do next: go on (`ran`, or `moved` when another writer got there first), or stop (`failed`: the release time
+     * could not be computed; the poll tries again).
+     */
+    const moveTimer = (
+      actor: Actor,
+      fold: Fold,
+      timer: Machine.PendingTimer,
+      now: number
+    ): Effect.Effect<"ran" | "failed" | "moved", StoreError> =>
+      Effect.gen(function* () {
+        const stream = fold.stream
+        const step = timer.node.id
+        const expected = fold.revision
+        const computed = yield* Effect.exit(
+          guard(stream, step, () => {
+            const until = timer.at ?? timer.node.release(timer.state, now)
+            const input: Machine.Input =
+              timer.at === undefined
+                ? { _tag: "TimerStarted", node: step, at: until }
+                : { _tag: "TimerFired", node: step }
+            return { until, next: Machine.accept(fold.workflow, fold.position!, input)! }
+          })
+        )
+        if (Exit.isFailure(computed)) {
+          actor.lastFailure = computed.cause
+          yield* Effect.logWarning(`${stream}: timer ${step}: ${describeCause(computed.cause)}`)
+          return "failed" as const
+        }
+        const { until, next } = computed.value
+        const type = timer.at === undefined ? TIMER_STARTED : TIMER_FIRED
+        const data = { until: new Date(until).toISOString() }
+        const at = isoOf(now)
+        const revision = expected + 1
+        const event = stepEvent(stream, revision, type, data, {
+          step,
+          occurrence: fold.occurrences.get(step) ?? 0,
+          at,
+          kind: "timer",
+          ...projected(fold, next)
+        })
+        return yield* append(actor, fold, expected, event, () =>
+          fold.commit({ revision, step, type, event: data, at, position: next })
+        ).pipe(
+          Effect.as("ran" as const),
+          Effect.catchTag("ConcurrencyConflict", () => Effect.succeed("moved" as const))
+        )
+      })
+
+    /**
+     * Run steps and move timers until nothing is runnable now, the instance is parked on an incident, or another
+     * process holds it.
+     */
     const runSteps = (actor: Actor): Effect.Effect<void, LoadError> =>
       Effect.gen(function* () {
         for (;;) {
           if (closing) return
           const fold = yield* load(actor)
-          const step = fold.pending().steps[0]
+          const pending = fold.pending()
+          const now = yield* Clock.currentTimeMillis
+          const timer = pending.timers.find((t) => t.at === undefined || t.at <= now)
+          if (timer !== undefined) {
+            if (!(yield* holdLease(actor))) {
+              actor.blocked = true
+              return
+            }
+            actor.blocked = false
+            if ((yield* moveTimer(actor, fold, timer, now)) === "failed") return
+            continue
+          }
+          const step = pending.steps[0]
           if (step === undefined) return
           const incident = fold.incidents.get(step.node.id)
           if (incident !== undefined && incident.attempts >= maxAttempts && !actor.force) return
@@ -509,7 +583,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
             signal: command.signal,
             sender,
             reply: reply.success.data,
-            ...projected(fold, computed.next, null)
+            ...projected(fold, computed.next)
           })
           const appended = yield* append(actor, fold, expected, recorded, () => {
             fold.commit({ revision, step, type, event: value, at, position: computed.next })
@@ -566,10 +640,69 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
                 if (c._tag === "Signal") yield* Deferred.interrupt(c.reply)
               }
             } else if (actor.mailbox.length > 0) startDrain(actor)
+            if (!actor.draining) sleep(actor)
             evict()
           })
         )
       )
+
+    /**
+     * After a drain: arm the wake-up of the instance's earliest timer, and if it only sleeps (no signal, no step),
+     * forget it: a sleeping instance holds no memory here, it is loaded again from the store when it is woken.
+     */
+    const sleep = (actor: Actor): void => {
+      const fold = actor.fold
+      if (fold?.position === undefined || closing) return
+      const pending = fold.pending()
+      const at = Machine.nextWakeUp(pending)
+      if (at === undefined) return
+      arm(at)
+      if (
+        pending.steps.length === 0 &&
+        pending.signals.length === 0 &&
+        actor.users === 0 &&
+        actor.mailbox.length === 0 &&
+        actors.get(actor.key) === actor
+      )
+        actors.delete(actor.key)
+    }
+
+    // ---- wake-ups: one timer for the earliest one ----
+
+    /** The one armed wake-up of this worker: when it is due, and the fiber that sleeps until then. */
+    let alarm: { readonly at: number; readonly fiber: Fiber.Fiber<void, never> } | undefined
+
+    /** Wake due instances at `at`, unless an earlier wake-up is armed already (then that one re-arms after it). */
+    const arm = (at: number): void => {
+      if (closing || (alarm !== undefined && alarm.at <= at)) return
+      const previous = alarm?.fiber
+      const fiber = Effect.runForkWith(context)(
+        Effect.gen(function* () {
+          if (previous !== undefined) yield* Fiber.interrupt(previous)
+          const now = yield* Clock.currentTimeMillis
+          if (at > now) yield* Effect.sleep(at - now)
+          alarm = undefined
+          yield* wakeDue
+          yield* armNext
+        }).pipe(Effect.catchCause((cause) => Effect.logWarning("wake-up failed", cause)))
+      )
+      alarm = { at, fiber }
+    }
+
+    /** Arm the earliest future wake-up of the registered workflows (the due ones are woken by `wakeDue`). */
+    const armNext: Effect.Effect<void> = Effect.gen(function* () {
+      if (registrations.size === 0 || closing) return
+      const now = yield* Clock.currentTimeMillis
+      const workflows = [...registrations.values()].map((r) => r.definition.name)
+      const next = yield* store.wakeUps({ workflows }).pipe(
+        Stream.filter((row) => row.wakeAt !== undefined && row.wakeAt > now),
+        Stream.take(1),
+        Stream.runCollect,
+        Effect.catch(() => Effect.succeed([]))
+      )
+      const at = next[0]?.wakeAt
+      if (at !== undefined) arm(at)
+    })
 
     const startDrain = (actor: Actor): void => {
       if (actor.draining || closing) return
@@ -661,6 +794,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       for (const registration of registrations.values()) {
         yield* Effect.ignore(recover(registration, true))
       }
+      yield* armNext
     })
 
     const start = (
@@ -688,7 +822,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
                 workflow: definition.name,
                 fingerprint: definitionFingerprint(definition),
                 at,
-                ...projected(fold, position, null)
+                ...projected(fold, position)
               })
               const fresh = yield* store.append(stream, NoStream, [started]).pipe(
                 Effect.as(true),
@@ -777,6 +911,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
 
     const shutdown = Effect.gen(function* () {
       closing = true
+      if (alarm !== undefined) yield* Fiber.interrupt(alarm.fiber)
       // Running steps finish and are recorded; nothing new starts.
       yield* Fiber.awaitAll([...drains])
       for (const actor of actors.values()) yield* releaseLease(actor)
@@ -789,6 +924,8 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       register,
       registrationOf,
       recover,
+      wakeDue,
+      armNext,
       poll,
       renewLeases,
       start,

@@ -1,0 +1,282 @@
+import { Context, Effect, Layer, Result, Schema, Stream } from "effect"
+import { TestClock } from "effect/testing"
+import { describe, expect, it } from "vitest"
+import {
+  EventStore,
+  HistoryError,
+  MemoryStore,
+  replay,
+  type StoredEvent,
+  toModel,
+  Workflow,
+  Worker
+} from "../../../src/index.js"
+
+const T0 = Date.parse("2026-01-01T00:00:00.000Z")
+const iso = (ms: number) => new Date(ms).toISOString()
+
+class Sent extends Schema.TaggedClass<Sent>()("Sent", { n: Schema.Number }) {}
+
+/** Counts the reminders sent: a step after the timer must run exactly once. */
+class Mailer extends Context.Service<Mailer, { readonly send: () => Effect.Effect<number> }>()("test/Mailer") {}
+
+interface Reminder {
+  readonly delayMs: number
+  readonly sent?: number
+}
+
+const send = Workflow.step({
+  name: "Send reminder",
+  event: Sent,
+  run: (_: Reminder) =>
+    Effect.map(
+      Mailer.use((m) => m.send()),
+      (n) => new Sent({ n })
+    ),
+  apply: (r, e): Reminder => ({ ...r, sent: e.n })
+})
+
+const Input = Schema.Struct({ delayMs: Schema.Number })
+const fixed = Workflow.sleep<Reminder>({ name: "Wait a day", duration: "1 day" }).pipe(
+  Workflow.andThen(send),
+  Workflow.define({ name: "fixed", input: Input })
+)
+const computed = Workflow.sleep({ name: "Back off", duration: (r: Reminder) => r.delayMs, label: "delayMs" }).pipe(
+  Workflow.andThen(send),
+  Workflow.define({ name: "computed", input: Input })
+)
+const until = Workflow.sleep({ name: "Until noon", until: (_: Reminder) => new Date(T0 + 12 * 3_600_000) }).pipe(
+  Workflow.andThen(send),
+  Workflow.define({ name: "until", input: Input })
+)
+
+const mailer = () => {
+  const calls = { n: 0 }
+  return { calls, layer: Layer.succeed(Mailer, { send: () => Effect.sync(() => ++calls.n) }) }
+}
+
+/** Polling is off (a year): only the worker's armed wake-up may fire a timer. */
+const OPTIONS = { pollIntervalMs: 365 * 86_400_000, leaseTtlMs: 3_600_000 }
+
+/** Run `f` with a fresh worker over `store`, the test clock at `now`; the worker shuts down after `f`. */
+const withWorker = <A, E>(
+  store: EventStore["Service"],
+  now: number,
+  services: Layer.Layer<Mailer>,
+  f: (worker: Worker["Service"]) => Effect.Effect<A, E>
+): Promise<A> =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      // Before the worker starts: its polling and lease renewal are scheduled from the time it starts at.
+      yield* TestClock.setTime(now)
+      return yield* Effect.scoped(
+        Effect.gen(function* () {
+          const worker = yield* Worker
+          for (const d of [fixed, computed, until]) yield* worker.register(d, services)
+          return yield* f(worker)
+        }).pipe(Effect.provide(Worker.layer(OPTIONS).pipe(Layer.provide(Layer.succeed(EventStore, store)))))
+      )
+    }).pipe(Effect.provide(TestClock.layer()))
+  )
+
+/** Let the worker's forked fibers run (no time passes: the clock is the test clock). */
+const settle = Effect.gen(function* () {
+  for (let i = 0; i < 200; i++) yield* Effect.yieldNow
+})
+
+const events = (store: EventStore["Service"], stream: string) =>
+  Effect.runPromise(Stream.runCollect(store.read(stream)))
+
+const summary = (history: ReadonlyArray<StoredEvent>) =>
+  history.map((e) => ({ type: e.type, data: e.data, metadata: e.metadata }))
+
+const DAY = 86_400_000
+
+describe("Workflow.sleep", () => {
+  it("records the timer's start with its release time, sleeps, fires when the test clock passes it, runs on", async () => {
+    const store = MemoryStore.make()
+    const { calls, layer } = mailer()
+    const seen = await withWorker(store, T0, layer, (worker) =>
+      Effect.gen(function* () {
+        const r = yield* worker.start(fixed, { id: "1", input: { delayMs: 0 } })
+        const asleep = yield* r.status
+        yield* TestClock.adjust(DAY - 1)
+        yield* settle
+        const early = calls.n
+        yield* TestClock.adjust(1)
+        yield* settle
+        return { asleep, early, after: yield* r.status, state: yield* r.state }
+      })
+    )
+    expect(seen).toEqual({
+      asleep: { _tag: "Waiting", step: "wait-a-day", signals: [], until: new Date(T0 + DAY) },
+      early: 0,
+      after: { _tag: "Completed" },
+      state: { delayMs: 0, sent: 1 }
+    })
+    expect(calls.n).toBe(1)
+    expect(summary(await events(store, "fixed-1")).slice(1)).toEqual([
+      {
+        type: "TimerStarted",
+        data: { until: iso(T0 + DAY) },
+        metadata: {
+          step: "wait-a-day",
+          occurrence: 0,
+          at: iso(T0),
+          kind: "timer",
+          status: "Waiting",
+          wakeAt: T0 + DAY
+        }
+      },
+      {
+        type: "TimerFired",
+        data: { until: iso(T0 + DAY) },
+        metadata: {
+          step: "wait-a-day",
+          occurrence: 1,
+          at: iso(T0 + DAY),
+          kind: "timer",
+          status: "Running",
+          wakeAt: null
+        }
+      },
+      {
+        type: "Sent",
+        data: { _tag: "Sent", n: 1 },
+        metadata: { step: "send-reminder", occurrence: 0, at: iso(T0 + DAY), status: "Completed", wakeAt: null }
+      }
+    ])
+    // The store's wake-up projection is empty once the timer fired.
+    expect(await Effect.runPromise(Stream.runCollect(store.wakeUps()))).toEqual([])
+  })
+
+  it("computes the duration from the state, or sleeps until a date", async () => {
+    const store = MemoryStore.make()
+    const { layer } = mailer()
+    const seen = await withWorker(store, T0, layer, (worker) =>
+      Effect.gen(function* () {
+        const a = yield* worker.start(computed, { id: "a", input: { delayMs: 1500 } })
+        const b = yield* worker.start(until, { id: "b", input: { delayMs: 0 } })
+        const asleep = [yield* a.status, yield* b.status]
+        yield* TestClock.adjust(1500)
+        yield* settle
+        const mid = [(yield* a.status)._tag, (yield* b.status)._tag]
+        yield* TestClock.adjust(12 * 3_600_000)
+        yield* settle
+        return { asleep, mid, end: [(yield* a.status)._tag, (yield* b.status)._tag] }
+      })
+    )
+    expect(seen).toEqual({
+      asleep: [
+        { _tag: "Waiting", step: "back-off", signals: [], until: new Date(T0 + 1500) },
+        { _tag: "Waiting", step: "until-noon", signals: [], until: new Date(T0 + 12 * 3_600_000) }
+      ],
+      mid: ["Completed", "Waiting"],
+      end: ["Completed", "Completed"]
+    })
+  })
+
+  it("after a restart: a timer that fell due while no worker ran fires at once, a future one is rescheduled", async () => {
+    const store = MemoryStore.make()
+    const first = mailer()
+    await withWorker(store, T0, first.layer, (worker) =>
+      Effect.gen(function* () {
+        yield* worker.start(computed, { id: "due", input: { delayMs: 1000 } })
+        yield* worker.start(computed, { id: "later", input: { delayMs: 10_000 } })
+      })
+    )
+    expect(first.calls.n).toBe(0)
+    // The worker was down from T0 to T0 + 5 s.
+    const second = mailer()
+    const seen = await withWorker(store, T0 + 5000, second.layer, (worker) =>
+      Effect.gen(function* () {
+        yield* settle
+        const afterRestart = [
+          (yield* worker.status(computed, "due"))._tag,
+          yield* worker.status(computed, "later"),
+          second.calls.n
+        ]
+        yield* TestClock.adjust(5000)
+        yield* settle
+        return { afterRestart, later: (yield* worker.status(computed, "later"))._tag }
+      })
+    )
+    expect(seen).toEqual({
+      afterRestart: ["Completed", { _tag: "Waiting", step: "back-off", signals: [], until: new Date(T0 + 10_000) }, 1],
+      later: "Completed"
+    })
+    expect(second.calls.n).toBe(2)
+    const due = summary(await events(store, "computed-due")).map((e) => [e.type, (e.metadata as { at: string }).at])
+    expect(due).toEqual([
+      ["WorkflowStarted", iso(T0)],
+      ["TimerStarted", iso(T0)],
+      ["TimerFired", iso(T0 + 5000)],
+      ["Sent", iso(T0 + 5000)]
+    ])
+  })
+
+  it("replays a sleeping and a woken instance to the same states; a timer fired before it started is refused", async () => {
+    const store = MemoryStore.make()
+    const { layer } = mailer()
+    await withWorker(store, T0, layer, (worker) =>
+      Effect.gen(function* () {
+        yield* worker.start(fixed, { id: "1", input: { delayMs: 0 } })
+        yield* TestClock.adjust(DAY)
+        yield* settle
+      })
+    )
+    const history = await events(store, "fixed-1")
+    const asleep = replay(fixed, "fixed-1", history.slice(0, 2))
+    const done = replay(fixed, "fixed-1", history, { timeline: true })
+    expect(Result.isSuccess(asleep) && asleep.success.status).toEqual({
+      _tag: "Waiting",
+      step: "wait-a-day",
+      signals: [],
+      until: new Date(T0 + DAY)
+    })
+    expect(Result.isSuccess(done) && done.success.timeline.map((t) => [t.type, t.status._tag])).toEqual([
+      ["WorkflowStarted", "Running"],
+      ["TimerStarted", "Waiting"],
+      ["TimerFired", "Running"],
+      ["Sent", "Completed"]
+    ])
+    expect(Result.isSuccess(done) && done.success.trace.filter((t) => "node" in t && t.node === "wait-a-day")).toEqual([
+      { _tag: "TimerStarted", node: "wait-a-day", at: T0 + DAY },
+      { _tag: "Completed", node: "wait-a-day" }
+    ])
+    const rogue = replay(fixed, "fixed-1", [history[0]!, { ...history[2]!, revision: 1 }])
+    expect(Result.isFailure(rogue) && rogue.failure).toBeInstanceOf(HistoryError)
+    expect(Result.isFailure(rogue) && rogue.failure.message).toContain(
+      "timer wait-a-day has not started: expected TimerStarted, found TimerFired"
+    )
+  })
+
+  it("is a timer in the model: an ISO 8601 duration, or the label of how it is computed", () => {
+    expect(toModel(fixed).root).toEqual({
+      kind: "sequence",
+      id: "sequence-1",
+      children: [
+        { kind: "timer", id: "wait-a-day", name: "Wait a day", timer: { type: "duration", expression: "P1D" } },
+        { kind: "step", id: "send-reminder", name: "Send reminder", errors: [] }
+      ]
+    })
+    expect((toModel(computed).root as { children: ReadonlyArray<unknown> }).children[0]).toEqual({
+      kind: "timer",
+      id: "back-off",
+      name: "Back off",
+      timer: { type: "duration", expression: "delayMs" }
+    })
+    expect((toModel(until).root as { children: ReadonlyArray<unknown> }).children[0]).toEqual({
+      kind: "timer",
+      id: "until-noon",
+      name: "Until noon",
+      timer: { type: "date", expression: "computed date" }
+    })
+  })
+
+  it("refuses a negative or infinite duration when the workflow is built", () => {
+    expect(() => Workflow.sleep({ name: "Never", duration: "Infinity" })).toThrow(
+      'timer "Never": the duration must be finite and not negative'
+    )
+  })
+})
