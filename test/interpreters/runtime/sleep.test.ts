@@ -1,3 +1,6 @@
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import { Context, Effect, Layer, Result, Schema, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
@@ -6,11 +9,14 @@ import {
   HistoryError,
   MemoryStore,
   replay,
+  type StoreError,
   type StoredEvent,
   toModel,
+  toProgress,
   Workflow,
   Worker
 } from "../../../src/index.js"
+import { SqliteStore } from "../../../src/sqlite.js"
 
 const T0 = Date.parse("2026-01-01T00:00:00.000Z")
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -60,7 +66,7 @@ const OPTIONS = { pollIntervalMs: 365 * 86_400_000, leaseTtlMs: 3_600_000 }
 
 /** Run `f` with a fresh worker over `store`, the test clock at `now`; the worker shuts down after `f`. */
 const withWorker = <A, E>(
-  store: EventStore["Service"],
+  store: EventStore["Service"] | Layer.Layer<EventStore, StoreError>,
   now: number,
   services: Layer.Layer<Mailer>,
   f: (worker: Worker["Service"]) => Effect.Effect<A, E>
@@ -74,7 +80,7 @@ const withWorker = <A, E>(
           const worker = yield* Worker
           for (const d of [fixed, computed, until]) yield* worker.register(d, services)
           return yield* f(worker)
-        }).pipe(Effect.provide(Worker.layer(OPTIONS).pipe(Layer.provide(Layer.succeed(EventStore, store)))))
+        }).pipe(Effect.provide(Worker.layer(OPTIONS).pipe(Layer.provide(storeLayer(store)))))
       )
     }).pipe(Effect.provide(TestClock.layer()))
   )
@@ -84,8 +90,19 @@ const settle = Effect.gen(function* () {
   for (let i = 0; i < 200; i++) yield* Effect.yieldNow
 })
 
-const events = (store: EventStore["Service"], stream: string) =>
-  Effect.runPromise(Stream.runCollect(store.read(stream)))
+const storeLayer = (store: EventStore["Service"] | Layer.Layer<EventStore, StoreError>) =>
+  "append" in store ? Layer.succeed(EventStore, store) : store
+
+const events = (
+  store: EventStore["Service"] | Layer.Layer<EventStore, StoreError>,
+  stream: string
+): Promise<ReadonlyArray<StoredEvent>> =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      const s = yield* EventStore
+      return yield* Stream.runCollect(s.read(stream))
+    }).pipe(Effect.provide(storeLayer(store)))
+  )
 
 const summary = (history: ReadonlyArray<StoredEvent>) =>
   history.map((e) => ({ type: e.type, data: e.data, metadata: e.metadata }))
@@ -176,44 +193,57 @@ describe("Workflow.sleep", () => {
     })
   })
 
-  it("after a restart: a timer that fell due while no worker ran fires at once, a future one is rescheduled", async () => {
-    const store = MemoryStore.make()
-    const first = mailer()
-    await withWorker(store, T0, first.layer, (worker) =>
-      Effect.gen(function* () {
-        yield* worker.start(computed, { id: "due", input: { delayMs: 1000 } })
-        yield* worker.start(computed, { id: "later", input: { delayMs: 10_000 } })
+  it.each([
+    ["memory", () => MemoryStore.make()],
+    [
+      "SQLite",
+      () => SqliteStore.layer({ file: Path.join(Fs.mkdtempSync(Path.join(Os.tmpdir(), "dm-sleep-")), "sleep.db") })
+    ]
+  ] as const)(
+    "after a restart (%s): a timer that fell due while no worker ran fires at once, a future one is rescheduled",
+    async (_, open) => {
+      const store: EventStore["Service"] | Layer.Layer<EventStore, StoreError> = open()
+      const first = mailer()
+      await withWorker(store, T0, first.layer, (worker) =>
+        Effect.gen(function* () {
+          yield* worker.start(computed, { id: "due", input: { delayMs: 1000 } })
+          yield* worker.start(computed, { id: "later", input: { delayMs: 10_000 } })
+        })
+      )
+      expect(first.calls.n).toBe(0)
+      // The worker was down from T0 to T0 + 5 s.
+      const second = mailer()
+      const seen = await withWorker(store, T0 + 5000, second.layer, (worker) =>
+        Effect.gen(function* () {
+          yield* settle
+          const afterRestart = [
+            (yield* worker.status(computed, "due"))._tag,
+            yield* worker.status(computed, "later"),
+            second.calls.n
+          ]
+          yield* TestClock.adjust(5000)
+          yield* settle
+          return { afterRestart, later: (yield* worker.status(computed, "later"))._tag }
+        })
+      )
+      expect(seen).toEqual({
+        afterRestart: [
+          "Completed",
+          { _tag: "Waiting", step: "back-off", signals: [], until: new Date(T0 + 10_000) },
+          1
+        ],
+        later: "Completed"
       })
-    )
-    expect(first.calls.n).toBe(0)
-    // The worker was down from T0 to T0 + 5 s.
-    const second = mailer()
-    const seen = await withWorker(store, T0 + 5000, second.layer, (worker) =>
-      Effect.gen(function* () {
-        yield* settle
-        const afterRestart = [
-          (yield* worker.status(computed, "due"))._tag,
-          yield* worker.status(computed, "later"),
-          second.calls.n
-        ]
-        yield* TestClock.adjust(5000)
-        yield* settle
-        return { afterRestart, later: (yield* worker.status(computed, "later"))._tag }
-      })
-    )
-    expect(seen).toEqual({
-      afterRestart: ["Completed", { _tag: "Waiting", step: "back-off", signals: [], until: new Date(T0 + 10_000) }, 1],
-      later: "Completed"
-    })
-    expect(second.calls.n).toBe(2)
-    const due = summary(await events(store, "computed-due")).map((e) => [e.type, (e.metadata as { at: string }).at])
-    expect(due).toEqual([
-      ["WorkflowStarted", iso(T0)],
-      ["TimerStarted", iso(T0)],
-      ["TimerFired", iso(T0 + 5000)],
-      ["Sent", iso(T0 + 5000)]
-    ])
-  })
+      expect(second.calls.n).toBe(2)
+      const due = summary(await events(store, "computed-due")).map((e) => [e.type, (e.metadata as { at: string }).at])
+      expect(due).toEqual([
+        ["WorkflowStarted", iso(T0)],
+        ["TimerStarted", iso(T0)],
+        ["TimerFired", iso(T0 + 5000)],
+        ["Sent", iso(T0 + 5000)]
+      ])
+    }
+  )
 
   it("replays a sleeping and a woken instance to the same states; a timer fired before it started is refused", async () => {
     const store = MemoryStore.make()
@@ -233,6 +263,14 @@ describe("Workflow.sleep", () => {
       step: "wait-a-day",
       signals: [],
       until: new Date(T0 + DAY)
+    })
+    // Progress: the timer is current, with its due time; once fired it is done.
+    expect(Result.isSuccess(asleep) && toProgress(toModel(fixed), asleep.success).nodes).toEqual({
+      "wait-a-day": { state: "current", count: 0, dueAt: iso(T0 + DAY) }
+    })
+    expect(Result.isSuccess(done) && toProgress(toModel(fixed), done.success).nodes).toEqual({
+      "wait-a-day": { state: "done", count: 1 },
+      "send-reminder": { state: "done", count: 1 }
     })
     expect(Result.isSuccess(done) && done.success.timeline.map((t) => [t.type, t.status._tag])).toEqual([
       ["WorkflowStarted", "Running"],
