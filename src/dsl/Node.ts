@@ -6,7 +6,7 @@
  * Nodes are deliberately untyped here (state is `unknown`): the typed face is `Workflow<In, Out, E, R, S>` in
  * `Workflow.ts`, whose constructors are the only way to build nodes with consistent types.
  */
-import type { Effect } from "effect"
+import type { Effect, Schedule } from "effect"
 import { pipeArguments } from "effect/Pipeable"
 import type { PlainCodec, Signal } from "./Signal.js"
 import type { StepContext } from "./StepContext.js"
@@ -42,6 +42,17 @@ export interface StepNode extends Base {
   readonly errorSchemas: ReadonlyArray<PlainCodec<unknown>>
   readonly run: (state: unknown, context: StepContext) => Effect.Effect<unknown, unknown, unknown>
   readonly apply: (state: unknown, event: unknown) => unknown
+  /** A durable retry policy (`Workflow.retry`); without one, failed attempts are retried by the worker's options. */
+  readonly retry: RetryPolicy | undefined
+}
+
+/** A step's durable retry policy: see `Workflow.retry`. */
+export interface RetryPolicy {
+  readonly schedule: Schedule.Schedule<
+    unknown,
+    { readonly attempt: number; readonly error: string; readonly tag: string | undefined }
+  >
+  readonly label: string
 }
 
 /** Waits for `signal`; `handle` turns the request into an event, `apply` folds it, `respond` answers the sender. */

@@ -15,6 +15,8 @@ export type Status<E = unknown> =
       readonly step: string
       readonly lastError?: string
       readonly attempts?: number
+      /** For a step with a retry policy: when its next attempt runs. */
+      readonly nextAttemptAt?: Date
     }
   | {
       readonly _tag: "Waiting"
@@ -30,6 +32,8 @@ export type Status<E = unknown> =
 export interface Incident {
   readonly attempts: number
   readonly error: string
+  /** For a step with a retry policy: when its next attempt runs (ms since the epoch). */
+  readonly nextAttemptAt?: number
 }
 
 export const statusOf = (workflow: Compiled, position: Position, incidents?: ReadonlyMap<string, Incident>): Status => {
@@ -42,7 +46,13 @@ export const statusOf = (workflow: Compiled, position: Position, incidents?: Rea
         const incident = incidents?.get(step.node.id)
         return incident === undefined
           ? { _tag: "Running", step: step.node.id }
-          : { _tag: "Running", step: step.node.id, lastError: incident.error, attempts: incident.attempts }
+          : {
+              _tag: "Running",
+              step: step.node.id,
+              lastError: incident.error,
+              attempts: incident.attempts,
+              ...(incident.nextAttemptAt === undefined ? {} : { nextAttemptAt: new Date(incident.nextAttemptAt) })
+            }
       }
       // A timer not started yet is work to do now: its release time is recorded next.
       const starting = timers.find((t) => t.at === undefined)

@@ -9,6 +9,7 @@ import { Result } from "effect"
 import type { CompiledNode } from "../dsl/CompiledNode.js"
 import { type Compiled, compile } from "../dsl/compile.js"
 import type { Definition } from "../dsl/Definition.js"
+import { RetriesExhausted } from "../dsl/RetriesExhausted.js"
 import { toNode } from "../dsl/Workflow.js"
 import { fingerprint, toModel } from "../model/toModel.js"
 import { EventDecodeError, HistoryError, NonDeterminismError, type ReplayError } from "./errors.js"
@@ -20,11 +21,13 @@ import {
   recordedAt,
   recordedStep,
   START_STEP,
+  RETRIES_EXHAUSTED,
   STARTED,
   TIMER_FIRED,
   TIMER_STARTED
 } from "./journal.js"
 import * as Machine from "./machine/index.js"
+import type { RecordedAttempt } from "./runtime/retryDelay.js"
 import { type Incident, type Status, statusOf } from "./Status.js"
 import { decodeDeclared } from "./stepErrors.js"
 import type { Json, StoredEvent } from "./store/EventStore.js"
@@ -100,6 +103,8 @@ export class Fold {
   readonly occurrences = new Map<string, number>()
   /** Failed attempts of the steps that wait to run (cleared when the step records its event). */
   readonly incidents = new Map<string, Incident>()
+  /** The failed attempts of pending steps with a retry policy, oldest first: their Schedule is stepped with them. */
+  readonly retries = new Map<string, Array<RecordedAttempt>>()
   /** Signals recorded with an idempotency key, by key. */
   readonly keyedSignals = new Map<string, KeyedSignal>()
   readonly visits = new Map<string, { done: number; failed: number }>()
@@ -231,19 +236,22 @@ export class Fold {
       }
       case "attempt": {
         if (stepNode === undefined) throw notPending()
-        const failure = event.data as { readonly attempt?: unknown; readonly error?: unknown } | null
-        const attempt = typeof failure?.attempt === "number" ? failure.attempt : 1
-        const error = typeof failure?.error === "string" ? failure.error : "unknown error"
-        this.trace?.({ _tag: "AttemptFailed", node: step, attempt, error })
-        this.commit({
-          revision,
+        const failure = attemptOf(event)
+        this.trace?.({ _tag: "AttemptFailed", node: step, attempt: failure.attempt, error: failure.error })
+        this.commit({ revision, step, type: event.type, event: event.data, at: event, position, attempt: failure })
+        return
+      }
+      case "exhausted": {
+        if (stepNode === undefined || event.type !== RETRIES_EXHAUSTED) throw notPending()
+        const failure = attemptOf(event)
+        this.trace?.({ _tag: "AttemptFailed", node: step, attempt: failure.attempt, error: failure.error })
+        const error = new RetriesExhausted({ step, attempts: failure.attempt, error: failure.error })
+        this.advance(
+          event,
           step,
-          type: event.type,
-          event: failure,
-          at: event,
-          position,
-          attempt: { attempt, error }
-        })
+          error,
+          () => Machine.accept(this.workflow, position, { _tag: "Raised", node: step, error }, this.trace)!
+        )
         return
       }
       case "raised": {
@@ -335,7 +343,7 @@ export class Fold {
     readonly at: string | StoredEvent
     readonly position: Machine.Position
     /** For an attempt event: which attempt failed, and why. */
-    readonly attempt?: { readonly attempt: number; readonly error: string }
+    readonly attempt?: AttemptFailure
   }): void {
     this.position = entry.position
     this.revision = entry.revision
@@ -343,9 +351,20 @@ export class Fold {
       if (entry.revision > 0) {
         this.occurrences.set(entry.step, (this.occurrences.get(entry.step) ?? 0) + 1)
         this.incidents.delete(entry.step)
+        this.retries.delete(entry.step)
       }
     } else {
-      this.incidents.set(entry.step, { attempts: entry.attempt.attempt, error: entry.attempt.error })
+      const { attempt, error, tag, nextAttemptAt, failedAt } = entry.attempt
+      this.incidents.set(entry.step, {
+        attempts: attempt,
+        error,
+        ...(nextAttemptAt === undefined ? {} : { nextAttemptAt })
+      })
+      if (nextAttemptAt !== undefined) {
+        const list = this.retries.get(entry.step) ?? []
+        list.push({ at: failedAt, input: { attempt, error, tag } })
+        this.retries.set(entry.step, list)
+      }
     }
     this.timeline?.push({
       revision: entry.revision,
@@ -372,6 +391,35 @@ export class Fold {
       visits: this.visits,
       trace: this.traced ?? []
     }
+  }
+}
+
+/** A failed attempt as recorded (`AttemptFailed` / `RetriesExhausted` data, and the event's time). */
+export interface AttemptFailure {
+  readonly attempt: number
+  readonly error: string
+  /** The error's `_tag`, when it had one. */
+  readonly tag: string | undefined
+  /** When the next attempt runs (ms), for a step with a retry policy that goes on. */
+  readonly nextAttemptAt: number | undefined
+  /** When the attempt failed (ms). */
+  readonly failedAt: number
+}
+
+const attemptOf = (event: StoredEvent): AttemptFailure => {
+  const data = event.data as {
+    readonly attempt?: unknown
+    readonly error?: unknown
+    readonly tag?: unknown
+    readonly nextAttemptAt?: unknown
+  } | null
+  const next = typeof data?.nextAttemptAt === "string" ? Date.parse(data.nextAttemptAt) : Number.NaN
+  return {
+    attempt: typeof data?.attempt === "number" ? data.attempt : 1,
+    error: typeof data?.error === "string" ? data.error : "unknown error",
+    tag: typeof data?.tag === "string" ? data.tag : undefined,
+    nextAttemptAt: Number.isNaN(next) ? undefined : next,
+    failedAt: recordedAt(event).getTime()
   }
 }
 

@@ -32,6 +32,8 @@ export interface StepModel extends Common {
   readonly name: string
   /** Names of the typed errors its `apply` may raise, when the definition declares them. */
   readonly errors: ReadonlyArray<string>
+  /** Its durable retry policy, as the definition states it. BPMN: a loop marker, the policy as its condition. */
+  readonly retry?: string
 }
 
 /** Waits for a signal, persists the handler's event. BPMN: message intermediate catch event (+ bpmn:Message). */

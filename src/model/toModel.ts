@@ -12,7 +12,14 @@ const describe = (node: { readonly description: string | undefined }) =>
 const visible = (node: CompiledNode): ModelNode | undefined => {
   switch (node._tag) {
     case "Step":
-      return { kind: "step", id: node.id, name: node.name, errors: node.errors, ...describe(node) }
+      return {
+        kind: "step",
+        id: node.id,
+        name: node.name,
+        errors: node.errors,
+        ...(node.retry === undefined ? {} : { retry: node.retry.label }),
+        ...describe(node)
+      }
     case "AwaitSignal":
       return {
         kind: "signal",

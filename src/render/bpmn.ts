@@ -146,8 +146,21 @@ const flowNode = (
         ...common,
         ...(node.terminate ? { eventDefinitions: [moddle.create("bpmn:TerminateEventDefinition", definition)] } : {})
       })
-    case "task":
-      return node.service ? moddle.create("bpmn:ServiceTask", common) : moddle.create("bpmn:Task", common)
+    case "task": {
+      // A retried step repeats until it succeeds or its policy gives up: BPMN's loop marker, the policy its condition.
+      const retry =
+        node.retry === undefined
+          ? {}
+          : {
+              loopCharacteristics: moddle.create("bpmn:StandardLoopCharacteristics", {
+                id: `${node.id}_retry`,
+                loopCondition: moddle.create("bpmn:FormalExpression", { body: `retry: ${node.retry}` })
+              })
+            }
+      return node.service
+        ? moddle.create("bpmn:ServiceTask", { ...common, ...retry })
+        : moddle.create("bpmn:Task", { ...common, ...retry })
+    }
     case "messageCatchEvent":
       return moddle.create("bpmn:IntermediateCatchEvent", {
         ...common,

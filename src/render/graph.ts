@@ -46,6 +46,8 @@ export interface TaskNode extends NodeCommon {
   readonly service: boolean
   /** Typed errors it may raise: tells which error boundary fired when it failed. */
   readonly errors: ReadonlyArray<string>
+  /** A step's durable retry policy: drawn as a loop marker, the policy written as its condition. */
+  readonly retry?: string
 }
 
 export interface MessageCatchEventNode extends NodeCommon {

@@ -107,7 +107,14 @@ const shapeGroup = (s: ShapeLayout, colors: Overlay | undefined): string => {
         : KIND_NAMES[node.kind]
   return (
     `<g class="dm-shape dm-${node.kind}${state ? ` dm-${state}` : ""}" data-element-id="${escapeXml(node.id)}">` +
-    tooltip(node.name, what, state, node.description) +
+    tooltip(
+      node.name,
+      what,
+      state,
+      node.kind === "task" && node.retry !== undefined
+        ? [`retry: ${node.retry}`, ...(node.description === undefined ? [] : [node.description])].join("\n")
+        : node.description
+    ) +
     drawNode(s, shapePaint(s, colors)) +
     "</g>"
   )

@@ -44,6 +44,7 @@ export const drawNode = (shape: ShapeLayout, paint: Paint): string => {
       return (
         rect(b, paint, 2) +
         (node.service ? gear(b.x + 15, b.y + 15, paint) : "") +
+        (node.retry === undefined ? "" : loopMarker(b.x + b.width / 2, b.y + b.height - 10, paint.stroke)) +
         innerText(shape.text, b, "middle", paint.stroke) +
         label
       )
@@ -97,6 +98,10 @@ const eventIcon = (node: FlowNode, b: Bounds, stroke: string): string => {
       return ""
   }
 }
+
+/** bpmn.io's standard loop marker: an open circle with an arrow head, centred at the bottom of a task. */
+const loopMarker = (cx: number, cy: number, stroke: string): string =>
+  `<path d="M${num(cx - 3)} ${num(cy + 5)}A6 6 0 1 1 ${num(cx + 3)} ${num(cy + 5)}M${num(cx + 3)} ${num(cy + 1)}L${num(cx + 3)} ${num(cy + 5)}L${num(cx + 7)} ${num(cy + 5)}" fill="none" stroke="${stroke}" stroke-width="1.5" stroke-linecap="round"/>`
 
 const style = (paint: Paint, width: number) =>
   `fill="${paint.fill}" stroke="${paint.stroke}" stroke-width="${width}" stroke-linejoin="round"`

@@ -135,6 +135,7 @@ class GraphBuilder {
           name: label(node.name, node.id),
           service: node.kind === "step",
           errors: node.errors,
+          ...(node.kind === "step" && node.retry !== undefined ? { retry: node.retry } : {}),
           ...common(node.id)
         }
         return [this.pend({ source: c.add(task, incoming) })]

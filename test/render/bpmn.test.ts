@@ -75,6 +75,16 @@ describe("toBpmn", () => {
     ])
   })
 
+  it("draws a step's retry policy as a loop marker with the policy as its condition", async () => {
+    const { get } = await read(timed)
+    const loop = get("Activity_check").loopCharacteristics
+    expect([loop.$type, loop.loopCondition.body]).toEqual([
+      "bpmn:StandardLoopCharacteristics",
+      "retry: every 20 s, 5 attempts"
+    ])
+    expect(get("Activity_remind").loopCharacteristics).toBeUndefined()
+  })
+
   it("declares one bpmn:Message per distinct signal, shared by the events waiting for it", async () => {
     const { get, roots } = await read(sharedSignals)
     expect(roots.filter((r) => r.$type === "bpmn:Message").map(summary)).toEqual([

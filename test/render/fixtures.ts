@@ -39,7 +39,7 @@ const timer = (id: string, name: string, type: "duration" | "date", expression: 
   timer: { type, expression }
 })
 
-/** Durable timers: a fixed duration, a computed one inside a loop, a date. */
+/** Durable timers (a fixed duration, a computed one inside a loop, a date) and a step with a retry policy. */
 export const timed = workflow(
   "timed",
   seq(
@@ -50,7 +50,11 @@ export const timed = workflow(
       kind: "loop",
       id: "poll",
       name: "Poll",
-      body: seq("pollBody", step("check", "Check status"), timer("backoff", "Back off", "duration", "2^tries s")),
+      body: seq(
+        "pollBody",
+        { kind: "step", id: "check", name: "Check status", errors: [], retry: "every 20 s, 5 attempts" },
+        timer("backoff", "Back off", "duration", "2^tries s")
+      ),
       exit: "settled",
       repeat: "pending"
     },

@@ -20,6 +20,7 @@ import {
 } from "effect"
 import type { CompiledAwaitSignal, CompiledStep } from "../../dsl/CompiledNode.js"
 import type { Definition } from "../../dsl/Definition.js"
+import { RetriesExhausted } from "../../dsl/RetriesExhausted.js"
 import type { StepContext } from "../../dsl/StepContext.js"
 import {
   ConcurrencyConflict,
@@ -37,6 +38,7 @@ import {
   jsonCodec,
   KEY_PREFIX,
   NONCE_PREFIX,
+  RETRIES_EXHAUSTED,
   roundTrip,
   START_STEP,
   STARTED,
@@ -51,6 +53,7 @@ import * as Machine from "../machine/index.js"
 import { definitionFingerprint, Fold, isReplayError } from "../replay.js"
 import type { Status } from "../Status.js"
 import { encodeDeclared } from "../stepErrors.js"
+import { nextDelay } from "./retryDelay.js"
 import { type EventData, type EventStore, NoStream } from "../store/EventStore.js"
 import type { StoreError } from "../store/errors.js"
 import type { Actor, Command } from "./Actor.js"
@@ -371,16 +374,37 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         }
         if (failure !== undefined || event === undefined || next === undefined) {
           const message = failure ?? "unknown failure"
-          const retry = attempt < maxAttempts
-          const data = { attempt, error: message }
+          const failed = Option.getOrUndefined(Cause.findErrorOption(failureCause ?? Cause.die(undefined)))
+          const tag =
+            typeof failed === "object" && failed !== null && typeof (failed as { _tag?: unknown })._tag === "string"
+              ? (failed as { readonly _tag: string })._tag
+              : undefined
+          let nextAttemptAt: number | undefined
+          if (node.retry !== undefined) {
+            const history = [...(fold.retries.get(step) ?? []), { at: now, input: { attempt, error: message, tag } }]
+            const delay = yield* nextDelay(node.retry.schedule, history, `${stream}/${step}/${occurrence}`)
+            if (delay === undefined) {
+              actor.lastFailure = failureCause ?? Cause.die(new Error(message))
+              return yield* retriesExhausted(actor, fold, node, { attempt, error: message, tag }, now)
+            }
+            nextAttemptAt = now + delay
+          }
+          const retry = node.retry !== undefined || attempt < maxAttempts
+          const data = {
+            attempt,
+            error: message,
+            ...(tag === undefined ? {} : { tag }),
+            ...(nextAttemptAt === undefined ? {} : { nextAttemptAt: new Date(nextAttemptAt).toISOString() })
+          }
           const attemptEvent = stepEvent(stream, revision, ATTEMPT_FAILED, data, {
             step,
             occurrence,
             attempt,
             at,
             kind: "attempt",
-            status: "Running",
-            wakeAt: retry ? now + retryDelayMs : null
+            // A step retried by its policy waits for its next attempt: the wake-up, not recovery, runs it again.
+            status: nextAttemptAt === undefined ? "Running" : "Waiting",
+            wakeAt: nextAttemptAt ?? (retry ? now + retryDelayMs : null)
           })
           const recorded = yield* append(actor, fold, expected, attemptEvent, () =>
             fold.commit({
@@ -390,7 +414,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
               event: data,
               at,
               position,
-              attempt: { attempt, error: message }
+              attempt: { attempt, error: message, tag, nextAttemptAt, failedAt: now }
             })
           ).pipe(
             Effect.as("failed" as const),
@@ -460,6 +484,56 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         )
       })
 
+    /** The attempts of a step's retry policy ran out: `RetriesExhausted` is raised as the step's failure. */
+    const retriesExhausted = (
+      actor: Actor,
+      fold: Fold,
+      node: CompiledStep,
+      failure: { readonly attempt: number; readonly error: string; readonly tag: string | undefined },
+      now: number
+    ): Effect.Effect<"ran" | "failed" | "moved", StoreError> =>
+      Effect.gen(function* () {
+        const stream = fold.stream
+        const step = node.id
+        const expected = fold.revision
+        const revision = expected + 1
+        const at = isoOf(now)
+        const error = new RetriesExhausted({ step, attempts: failure.attempt, error: failure.error })
+        const next = yield* Effect.exit(
+          guard(
+            stream,
+            step,
+            () => Machine.accept(fold.workflow, fold.position!, { _tag: "Raised", node: step, error })!
+          )
+        )
+        if (Exit.isFailure(next)) {
+          yield* Effect.logWarning(`${stream}: step ${step}: ${describeCause(next.cause)}`)
+          return "failed" as const
+        }
+        const data = {
+          attempt: failure.attempt,
+          error: failure.error,
+          ...(failure.tag === undefined ? {} : { tag: failure.tag })
+        }
+        yield* Effect.logWarning(
+          `${stream}: step ${step} failed (attempt ${failure.attempt}, the last its policy allows): ${failure.error}`
+        )
+        const event = stepEvent(stream, revision, RETRIES_EXHAUSTED, data, {
+          step,
+          occurrence: fold.occurrences.get(step) ?? 0,
+          attempt: failure.attempt,
+          at,
+          kind: "exhausted",
+          ...projected(fold, next.value)
+        })
+        return yield* append(actor, fold, expected, event, () =>
+          fold.commit({ revision, step, type: RETRIES_EXHAUSTED, event: error, at, position: next.value })
+        ).pipe(
+          Effect.as("ran" as const),
+          Effect.catchTag("ConcurrencyConflict", () => Effect.succeed("moved" as const))
+        )
+      })
+
     /**
      * Run steps and move timers until nothing is runnable now, the instance is parked on an incident, or another
      * process holds it.
@@ -484,7 +558,10 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           const step = pending.steps[0]
           if (step === undefined) return
           const incident = fold.incidents.get(step.node.id)
-          if (incident !== undefined && incident.attempts >= maxAttempts && !actor.force) return
+          if (step.node.retry !== undefined) {
+            // Its policy said when: until then the instance sleeps (woken by the wake-up projection).
+            if (incident?.nextAttemptAt !== undefined && incident.nextAttemptAt > now && !actor.force) return
+          } else if (incident !== undefined && incident.attempts >= maxAttempts && !actor.force) return
           if (!(yield* holdLease(actor))) {
             actor.blocked = true
             return
@@ -495,6 +572,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           actor.lastRun = outcome
           if (outcome === "failed") {
             actor.force = false
+            if (step.node.retry !== undefined) continue
             const after = fold.incidents.get(step.node.id)
             if (after === undefined || after.attempts >= maxAttempts) return
             yield* Effect.sleep(retryDelayMs)
@@ -654,11 +732,18 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       const fold = actor.fold
       if (fold?.position === undefined || closing) return
       const pending = fold.pending()
-      const at = Machine.nextWakeUp(pending)
+      let at = Machine.nextWakeUp(pending)
+      let retrying = 0
+      for (const s of pending.steps) {
+        const next = s.node.retry === undefined ? undefined : fold.incidents.get(s.node.id)?.nextAttemptAt
+        if (next === undefined) continue
+        retrying++
+        if (at === undefined || next < at) at = next
+      }
       if (at === undefined) return
       arm(at)
       if (
-        pending.steps.length === 0 &&
+        pending.steps.length === retrying &&
         pending.signals.length === 0 &&
         actor.users === 0 &&
         actor.mailbox.length === 0 &&
