@@ -3,16 +3,16 @@
  * that arrive in the same turn of the event loop share one transaction and one fsync (group commit).
  */
 import * as Path from "node:path"
-import { Effect } from "effect"
-import { WorkflowRuntime } from "durable-monad"
+import { Effect, Layer } from "effect"
+import { Worker } from "durable-monad"
 import {
   counter,
   counterInput,
   type Figure,
-  runtimeLayer,
   type StoreKind,
   scratchDir,
-  type Workload
+  type Workload,
+  workerLayer
 } from "./support.js"
 
 const WORKFLOWS = 200
@@ -23,12 +23,13 @@ const run = async (kind: StoreKind): Promise<ReadonlyArray<Figure>> => {
   try {
     const seconds = await Effect.runPromise(
       Effect.gen(function* () {
-        const runtime = yield* WorkflowRuntime
+        const worker = yield* Worker
+        yield* worker.register(counter, Layer.empty)
         const ids = Array.from({ length: WORKFLOWS }, (_, i) => `w${i}`)
         const started = performance.now()
         const instances = yield* Effect.forEach(
           ids,
-          (id) => runtime.start(counter, { id, input: counterInput(STEPS) }),
+          (id) => worker.start(counter, { id, input: counterInput(STEPS) }),
           { concurrency: "unbounded" }
         )
         const seconds = (performance.now() - started) / 1000
@@ -37,7 +38,7 @@ const run = async (kind: StoreKind): Promise<ReadonlyArray<Figure>> => {
           if (status._tag !== "Completed") return yield* Effect.die(new Error(`${instance.id} ended ${status._tag}`))
         }
         return seconds
-      }).pipe(Effect.provide(runtimeLayer(kind, Path.join(dir, "w2.db"))))
+      }).pipe(Effect.scoped, Effect.provide(workerLayer(kind, Path.join(dir, "w2.db"))))
     )
     const workload = `W2 ${kind}`
     return [

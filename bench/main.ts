@@ -9,9 +9,11 @@
  */
 import { baseline } from "./baseline.js"
 import { concurrent } from "./concurrent.js"
+import { disposeBundles, idleInstances, recovery } from "./processes.js"
 import { renderBench } from "./render.js"
 import { disposeHistory, replayHistory } from "./replay.js"
 import { sequential } from "./sequential.js"
+import { statusDuringStep } from "./status.js"
 import { subscription } from "./subscription.js"
 import { type Figure, median, type Workload } from "./support.js"
 
@@ -40,6 +42,12 @@ const workloads: ReadonlyArray<Workload> = [
   subscription("sqlite"),
   subscription("memory"),
   replayHistory,
+  statusDuringStep("sqlite"),
+  statusDuringStep("memory"),
+  idleInstances("sqlite", "all"),
+  idleInstances("sqlite", "default"),
+  idleInstances("memory", "all"),
+  recovery,
   render
 ]
 
@@ -63,6 +71,7 @@ for (let rep = 0; rep <= runs; rep++) {
   }
 }
 disposeHistory()
+disposeBundles()
 
 const medianOf = (workload: string, metric: string) => median(samples.get(`${workload}\u0000${metric}`)?.values ?? [])
 const baseRate = medianOf("baseline", "rows/s")

@@ -4,18 +4,18 @@
  * one-row transactions. On the memory store it is the library's own overhead per step.
  */
 import * as Path from "node:path"
-import { Effect } from "effect"
-import { WorkflowRuntime } from "durable-monad"
+import { Effect, Layer } from "effect"
+import { Worker } from "durable-monad"
 import {
   counter,
   counterInput,
   type Figure,
   median,
   observeSteps,
-  runtimeLayer,
   type StoreKind,
   scratchDir,
-  type Workload
+  type Workload,
+  workerLayer
 } from "./support.js"
 
 const WORKFLOWS = 50
@@ -33,17 +33,18 @@ const run = async (kind: StoreKind): Promise<ReadonlyArray<Figure>> => {
   try {
     const seconds = await Effect.runPromise(
       Effect.gen(function* () {
-        const runtime = yield* WorkflowRuntime
+        const worker = yield* Worker
+        yield* worker.register(counter, Layer.empty)
         const started = performance.now()
         for (let i = 0; i < WORKFLOWS; i++) {
           // Latency is measured between two steps of the same workflow.
           last = undefined
-          const instance = yield* runtime.start(counter, { id: `w${i}`, input: counterInput(STEPS) })
+          const instance = yield* worker.start(counter, { id: `w${i}`, input: counterInput(STEPS) })
           const status = yield* instance.status
           if (status._tag !== "Completed") return yield* Effect.die(new Error(`w${i} ended ${status._tag}`))
         }
         return (performance.now() - started) / 1000
-      }).pipe(Effect.provide(runtimeLayer(kind, Path.join(dir, "w1.db"))))
+      }).pipe(Effect.scoped, Effect.provide(workerLayer(kind, Path.join(dir, "w1.db"))))
     )
     const workload = `W1 ${kind}`
     return [

@@ -5,7 +5,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { Effect, Layer, Schema } from "effect"
-import { type EventStore, MemoryStore, Workflow, WorkflowRuntime } from "durable-monad"
+import { type EventStore, MemoryStore, Worker, Workflow, WorkflowRuntime } from "durable-monad"
 import { SqliteStore } from "durable-monad/sqlite"
 
 // ---- The workflow: a loop of one run-step with a tiny event, `steps` times. ----
@@ -70,6 +70,12 @@ export const scratchDir = (): { readonly dir: string; readonly cleanup: () => vo
 /** A runtime (and its store) on a new, empty store of the given kind. SQLite: WAL, synchronous=FULL (default). */
 export const runtimeLayer = (kind: StoreKind, file: string): Layer.Layer<WorkflowRuntime | EventStore, unknown> =>
   WorkflowRuntime.layer.pipe(
+    Layer.provideMerge(kind === "sqlite" ? SqliteStore.layer({ file, synchronous: "FULL" }) : MemoryStore.layer)
+  )
+
+/** A worker (and its store) on a new, empty store of the given kind; `counter` is registered by the workloads. */
+export const workerLayer = (kind: StoreKind, file: string): Layer.Layer<Worker | EventStore, unknown> =>
+  Worker.layer().pipe(
     Layer.provideMerge(kind === "sqlite" ? SqliteStore.layer({ file, synchronous: "FULL" }) : MemoryStore.layer)
   )
 

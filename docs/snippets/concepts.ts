@@ -4,7 +4,7 @@
  */
 // #region imports
 import { Context, Effect, Layer, Result, Schema, Stream } from "effect"
-import { type Caught, EventStore, MemoryStore, replay, Signal, Workflow, WorkflowRuntime } from "durable-monad"
+import { type Caught, EventStore, MemoryStore, replay, Signal, Worker, Workflow } from "durable-monad"
 // #endregion imports
 
 // #region step
@@ -96,19 +96,24 @@ const cartFlow = review.pipe(
 // #endregion branch-loop
 
 // #region run
+const payments = Layer.succeed(Payments, { charge: (_, key) => Effect.succeed(`receipt-${key}`) })
+
 const program = Effect.gen(function* () {
-  const runtime = yield* WorkflowRuntime
-  const order = yield* runtime.start(orders, { id: "o-1", input: new Order({ id: "o-1", total: 30 }) })
+  const worker = yield* Worker
+  // Once, at start-up: the definition and the services its steps need. Instances left runnable by a previous
+  // process are found in the store's registry and run now, with no resume call.
+  yield* worker.register(orders, payments)
+  const order = yield* worker.start(orders, { id: "o-1", input: new Order({ id: "o-1", total: 30 }) })
   const reply = yield* order.signal(Dispatch, { tracking: "1Z999" }) // "order o-1 dispatched"
   const state = yield* order.state // Shipped { id: "o-1", tracking: "1Z999" }
   const journal = yield* order.journal // WorkflowStarted, Charged, Dispatched
   return { reply, state, journal }
 })
 
-const payments = Layer.succeed(Payments, { charge: (_, key) => Effect.succeed(`receipt-${key}`) })
-const runtime = WorkflowRuntime.layer.pipe(Layer.provide(MemoryStore.layer))
+const worker = Worker.layer().pipe(Layer.provide(MemoryStore.layer))
 
-export const run = () => Effect.runPromise(program.pipe(Effect.provide([runtime, payments])))
+// The worker drains running steps when its scope closes.
+export const run = () => Effect.runPromise(Effect.scoped(program).pipe(Effect.provide(worker)))
 // #endregion run
 
 // #region replay

@@ -5,14 +5,24 @@
  * pipeline, one left waiting for review, and one whose CI service is down (it stays at "Run pipeline"); two
  * refused signals show typed errors with nothing appended. Then runtime #1 and its store connection are closed,
  * and runtime #2 — a new layer and a new connection over the same file, so nothing is cached — recovers every
- * instance from its events, approves the waiting one and resumes the stuck one. The fake CI service counts its
- * calls: recovery calls it zero times. Finally the diagrams of each instance's progress are written.
+ * instance from its events. Then a Worker over the same file is registered with the CI service: it finds the stuck
+ * instance through the store's registry and runs its step by itself (nobody calls `resume`), and the waiting one is
+ * approved through it. The fake CI service counts its calls: recovery calls it zero times. Finally the diagrams of
+ * each instance's progress are written.
  */
 import { basename, extname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Console, Effect, Equal, FileSystem, Layer, References, Result, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
-import { type Definition, type Instance, type JournalEntry, toModel, toProgress, WorkflowRuntime } from "durable-monad"
+import {
+  type Definition,
+  type Instance,
+  type JournalEntry,
+  toModel,
+  toProgress,
+  Worker,
+  WorkflowRuntime
+} from "durable-monad"
 import { CreatePR, Empty, Pipeline, pullRequest, ReviewPR } from "../../examples/pull-request.js"
 import {
   CliFailure,
@@ -151,12 +161,17 @@ const freshDatabase = (file: string) =>
     return "a fresh file (the previous demo database was deleted)"
   })
 
-/** A runtime over the SQLite file: a new layer each call, so a new store connection and no cached instances. */
+/**
+ * A runtime and a worker over the SQLite file: a new layer each call, so a new store connection and no cached
+ * instances. The worker parks a failing step after one attempt (the demo shows the incident instead of retrying).
+ */
 const runtimeOn = (file: string, ci: FakeCi) =>
   Layer.mergeAll(
     Layer.unwrap(
       Effect.map(sqliteStore, (SqliteStore) =>
-        Layer.fresh(WorkflowRuntime.layer).pipe(Layer.provide(SqliteStore.layer({ file })))
+        Layer.mergeAll(Layer.fresh(WorkflowRuntime.layer), Worker.layer({ maxAttempts: 1 })).pipe(
+          Layer.provide(SqliteStore.layer({ file }))
+        )
       )
     ),
     ci.layer
@@ -261,15 +276,22 @@ const recovery = (ci: FakeCi, file: string, before: ReadonlyMap<string, unknown>
     }
 
     ci.phase = "after the restart"
-    yield* say(...heading("4. Runtime #2 carries on"))
-    const inReview = yield* runtime.get(pullRequest, "in-review")
-    yield* inReview.signal(ReviewPR, { approve: true })
-    yield* line(ci, "in-review", "signal ReviewPR { approve: true }", yield* outcome(inReview))
+    yield* say(...heading("4. A worker takes over"))
+    yield* say(
+      "A Worker is registered with the pull-request definition and the CI service its step needs. It looks up the",
+      "instances with runnable work in the store's registry and runs them by itself: nobody calls resume.",
+      ""
+    )
     ci.up = true
     yield* say(style.green("(the CI service is back up)"))
-    const ciDown = yield* runtime.get(pullRequest, "ci-down")
-    yield* ciDown.resume
-    yield* line(ci, "ci-down", "resume", yield* outcome(ciDown))
+    const worker = yield* Worker
+    yield* worker.register(pullRequest, ci.layer)
+    const ciDown = yield* worker.get(pullRequest, "ci-down")
+    for (let i = 0; i < 500 && (yield* ciDown.status)._tag === "Running"; i++) yield* Effect.sleep(10)
+    yield* line(ci, "ci-down", "(registered with the worker)", yield* outcome(ciDown))
+    const inReview = yield* worker.get(pullRequest, "in-review")
+    yield* inReview.signal(ReviewPR, { approve: true })
+    yield* line(ci, "in-review", "signal ReviewPR { approve: true }", yield* outcome(inReview))
 
     yield* say(...heading("5. CI pipeline calls per pull request"))
     const rows = SCENARIOS.map((s) => [
@@ -285,8 +307,8 @@ const recovery = (ci: FakeCi, file: string, before: ReadonlyMap<string, unknown>
     yield* say(
       "",
       `${ci.calls.length} calls in all, ${failed} unanswered (the service was down). Recovering ${ids.length} instances called`,
-      `the pipeline ${recoveryCalls} times: a recorded step never runs again. Only the step of ci-down, which had`,
-      "not been recorded, ran again when the instance was resumed."
+      `the pipeline ${recoveryCalls} times: a recorded step never runs again. Only the step of ci-down, whose failed`,
+      "attempt had been recorded but not its event, ran again: the worker found it and ran it on its own."
     )
     return ids
   })

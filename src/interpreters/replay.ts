@@ -99,15 +99,17 @@ export class Fold {
   recordedFingerprint = ""
   /** The decoded input of the instance (from `WorkflowStarted`). */
   input: unknown = undefined
+  // The maps are created on first use: a process may hold many thousands of waiting instances, and most of them
+  // have no incident, no keyed signal and no visits to count.
   /** Completed events per step id: the `occurrence` of the step's next event. */
-  readonly occurrences = new Map<string, number>()
+  private occurrences: Map<string, number> | undefined
   /** Failed attempts of the steps that wait to run (cleared when the step records its event). */
-  readonly incidents = new Map<string, Incident>()
+  private incidents: Map<string, Incident> | undefined
+  /** Signals recorded with an idempotency key, by sender. */
+  private keyedSignals: Map<string, KeyedSignal> | undefined
+  private visits: Map<string, { done: number; failed: number }> | undefined
   /** The failed attempts of pending steps with a retry policy, oldest first: their Schedule is stepped with them. */
-  readonly retries = new Map<string, Array<RecordedAttempt>>()
-  /** Signals recorded with an idempotency key, by key. */
-  readonly keyedSignals = new Map<string, KeyedSignal>()
-  readonly visits = new Map<string, { done: number; failed: number }>()
+  private retries: Map<string, Array<RecordedAttempt>> | undefined
   readonly timeline: Array<TimelineEntry> | undefined
   /** Every trace entry, in order (when asked for). */
   readonly traced: Array<Machine.TraceEntry> | undefined
@@ -126,9 +128,11 @@ export class Fold {
     this.timeline = options?.timeline === true ? [] : undefined
     if (options?.visits === true) {
       const traced: Array<Machine.TraceEntry> = []
+      const visits = new Map<string, { done: number; failed: number }>()
+      this.visits = visits
       const visit = (id: string) => {
-        let v = this.visits.get(id)
-        if (v === undefined) this.visits.set(id, (v = { done: 0, failed: 0 }))
+        let v = visits.get(id)
+        if (v === undefined) visits.set(id, (v = { done: 0, failed: 0 }))
         return v
       }
       this.traced = traced
@@ -173,6 +177,32 @@ export class Fold {
 
   status(): Status {
     return statusOf(this.workflow, this.position!, this.incidents)
+  }
+
+  /** How many events step `step` recorded: the occurrence of its next execution. */
+  occurrence(step: string): number {
+    return this.occurrences?.get(step) ?? 0
+  }
+
+  /** The failed attempts of step `step` since it last recorded its event. */
+  incident(step: string): Incident | undefined {
+    return this.incidents?.get(step)
+  }
+
+  /** The signal recorded from `sender` (a `key:` sender), if any. */
+  /** The recorded failed attempts of step `step` (with a retry policy) since it last completed, oldest first. */
+  retriesOf(step: string): ReadonlyArray<RecordedAttempt> {
+    return this.retries?.get(step) ?? []
+  }
+
+  keyedSignal(sender: string): KeyedSignal | undefined {
+    return this.keyedSignals?.get(sender)
+  }
+
+  /** Remember a signal recorded with the sender's idempotency key. */
+  rememberSignal(sender: string, signal: KeyedSignal): void {
+    this.keyedSignals ??= new Map()
+    this.keyedSignals.set(sender, signal)
   }
 
   add(event: StoredEvent): void {
@@ -283,7 +313,7 @@ export class Fold {
         }
         this.advance(event, step, decoded.success, () => Machine.accept(this.workflow, position, input, this.trace)!)
         if (signalNode !== undefined && typeof meta.sender === "string" && meta.sender.startsWith(KEY_PREFIX)) {
-          this.keyedSignals.set(meta.sender, { revision, signal: signalNode.signal.name, reply: meta.reply ?? null })
+          this.rememberSignal(meta.sender, { revision, signal: signalNode.signal.name, reply: meta.reply ?? null })
         }
       }
     }
@@ -349,18 +379,21 @@ export class Fold {
     this.revision = entry.revision
     if (entry.attempt === undefined) {
       if (entry.revision > 0) {
+        this.occurrences ??= new Map()
         this.occurrences.set(entry.step, (this.occurrences.get(entry.step) ?? 0) + 1)
-        this.incidents.delete(entry.step)
-        this.retries.delete(entry.step)
+        this.incidents?.delete(entry.step)
+        this.retries?.delete(entry.step)
       }
     } else {
       const { attempt, error, tag, nextAttemptAt, failedAt } = entry.attempt
+      this.incidents ??= new Map()
       this.incidents.set(entry.step, {
         attempts: attempt,
         error,
         ...(nextAttemptAt === undefined ? {} : { nextAttemptAt })
       })
       if (nextAttemptAt !== undefined) {
+        this.retries ??= new Map()
         const list = this.retries.get(entry.step) ?? []
         list.push({ at: failedAt, input: { attempt, error, tag } })
         this.retries.set(entry.step, list)
@@ -388,7 +421,7 @@ export class Fold {
       state: Machine.stateOf(this.position),
       status: this.status(),
       timeline: this.timeline ?? [],
-      visits: this.visits,
+      visits: this.visits ?? new Map(),
       trace: this.traced ?? []
     }
   }

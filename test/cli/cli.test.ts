@@ -103,7 +103,7 @@ afterAll(() => {
 // Every test below runs concurrently with the others (vitest runs up to 5 at a time).
 describe.concurrent("the CLI", { timeout: 60_000 }, () => {
   describe("durable-monad demo", () => {
-    test("runs the pull requests, recovers them on a new runtime without calling the pipeline, writes diagrams", async () => {
+    test("runs the pull requests, recovers them on a new runtime without calling the pipeline, a worker takes over, writes diagrams", async () => {
       const file = join(dir, "demo", "demo.db")
       const out = join(dir, "demo", "diagrams")
       // A database holding only pull requests, as an earlier demo leaves it: the demo deletes it and starts afresh.
@@ -127,7 +127,8 @@ describe.concurrent("the CLI", { timeout: 60_000 }, () => {
       has(/^Recovered states equal the states before the restart: 6 of 6\.$/)
       has(/^CI pipeline calls during recovery: 0\.$/)
       has(/^in-review +signal ReviewPR \{ approve: true \} +→ completed: Merged \{ commit: "e5f6a7" \}$/)
-      has(/^ci-down +resume +→ waiting for ReviewPR at step review-pr$/)
+      // The worker finds ci-down through the registry and runs its step: nobody calls resume.
+      has(/^ci-down +\(registered with the worker\) +→ waiting for ReviewPR at step review-pr$/)
       // Calls per pull request: before the restart, during recovery, after it.
       has(/^ {2}approved +a1b2c3 +1 +0 +0 /)
       has(/^ {2}long-commit +c3d4e5f6a7b8 +0 +0 +0 /)

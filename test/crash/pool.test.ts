@@ -1,8 +1,9 @@
 /**
- * Two worker processes on one SQLite file, SIGKILLed at random moments (mostly inside steps, which take a few ms
- * each) and restarted. Leases must keep the two from ever running one step's Effect at the same time; a killed
- * process's lease runs out and the other takes its instances over with the same idempotency keys; in the end every
- * instance completes with exactly the state of a crash-free run, and its journal replays strictly.
+ * Two worker processes on one SQLite file, SIGKILLed at random moments (mostly inside steps, which take 25 ms
+ * each) and restarted. Leases must keep the two from ever running one step's Effect at the same time (signal
+ * handlers are not under the lease: see below); a killed process's lease runs out and the other takes its
+ * instances over with the same idempotency keys; in the end every instance completes with exactly the state of a
+ * crash-free run, and its journal replays strictly.
  *
  * `CRASH_SEED` replays a schedule (the seed is printed on failure).
  */
@@ -153,8 +154,12 @@ describe("two workers on one SQLite file, SIGKILLed mid-step", () => {
     }
     // The kills landed while there was work: restarted processes took part (not just the first two).
     expect(pids.size, label).toBeGreaterThan(2)
+    // Steps only: a signal is handled by the process it is sent to, without the lease (it must not wait for
+    // another process); two processes handling one instance's signal at once are serialised by the exact-revision
+    // append — the loser's event is not recorded, and with the same idempotency key it returns the recorded reply.
     const overlaps: Array<string> = []
     for (const [key, runs] of byKey) {
+      if (key.includes("/approve/")) continue
       for (const a of runs)
         for (const b of runs)
           if (a !== b && a.pid !== b.pid && a.begin < b.end && b.begin < a.end)

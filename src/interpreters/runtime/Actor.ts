@@ -8,10 +8,11 @@
  * - `foldLock` is held only while the fold is moved (catching up with the store, or appending and committing one
  *   event) — never while a step's Effect runs — so `status` and `state` answer at once while a step is running.
  */
-import type { Cause, Deferred, Semaphore } from "effect"
+import type { Cause, Deferred } from "effect"
 import type { Definition } from "../../dsl/Definition.js"
 import type { Fold } from "../replay.js"
 import type { Lease } from "../store/EventStore.js"
+import type { Lock } from "./Lock.js"
 import type { Registration } from "./Registration.js"
 
 /** A message to an actor. */
@@ -33,7 +34,7 @@ export interface Actor {
   readonly instanceId: string
   readonly registration: Registration
   readonly definition: Definition.Any
-  readonly foldLock: Semaphore.Semaphore
+  readonly foldLock: Lock
   fold: Fold | undefined
   readonly mailbox: Array<Command>
   /** Whether a fiber drains the mailbox now. */
@@ -50,6 +51,8 @@ export interface Actor {
   lastRun: "ran" | "failed" | "moved" | undefined
   /** Why the last failed attempt of this actor failed (the full Cause; the journal keeps its message). */
   lastFailure: Cause.Cause<unknown> | undefined
+  /** Lease renewal passes since the actor last worked: an idle actor gives its lease up. */
+  idlePasses: number
   /** Operations using the actor now: an actor in use is never evicted. */
   users: number
 }

@@ -4,20 +4,7 @@
  * position with the pure machine, appended with the exact expected revision, and only then committed to the fold.
  */
 import * as Crypto from "node:crypto"
-import {
-  Cause,
-  Clock,
-  type Context,
-  Deferred,
-  Effect,
-  Exit,
-  Fiber,
-  Option,
-  Result,
-  Schema,
-  Semaphore,
-  Stream
-} from "effect"
+import { Cause, Clock, type Context, Deferred, Effect, Exit, Fiber, Option, Result, Schema, Stream } from "effect"
 import type { CompiledAwaitSignal, CompiledStep } from "../../dsl/CompiledNode.js"
 import type { Definition } from "../../dsl/Definition.js"
 import { RetriesExhausted } from "../../dsl/RetriesExhausted.js"
@@ -58,6 +45,7 @@ import { type EventData, type EventStore, NoStream } from "../store/EventStore.j
 import type { StoreError } from "../store/errors.js"
 import type { Actor, Command } from "./Actor.js"
 import type { LoadError } from "./Instance.js"
+import { Lock } from "./Lock.js"
 import { makeRegistration, type Registration } from "./Registration.js"
 
 export interface EngineOptions {
@@ -76,9 +64,19 @@ export interface EngineOptions {
   readonly pollIntervalMs?: number
   /** A signal first retries a step parked on an incident (v1's `WorkflowRuntime` behaviour). Default false. */
   readonly retryOnSignal?: boolean
+  /**
+   * When to give an instance's lease up: `"drain"` as soon as the instance settles, `"idle"` when it has been idle
+   * for a renewal period (so an instance that goes on soon — a signal, a retry — does not take it again). Default
+   * `"idle"`; `"idle"` needs the worker's renewal loop.
+   */
+  readonly leaseRetention?: "drain" | "idle"
   /** Drain running steps and stop when the engine's scope closes. Default true. */
   readonly shutdownWithScope?: boolean
-  /** Identifies this process in leases. Default: a random UUID. */
+  /**
+   * Identifies this worker in leases. Default: a random UUID per process — then a restarted process waits up to
+   * `leaseTtlMs` for the leases its predecessor held. Give each worker of a deployment a stable id (its host and
+   * slot, say) and a restarted worker takes its own leases back at once.
+   */
   readonly owner?: string
 }
 
@@ -118,7 +116,9 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
     const evict = () => {
       for (const [key, actor] of actors) {
         if (actors.size <= maxCached) return
-        if (actor.users === 0 && !actor.draining && actor.mailbox.length === 0) actors.delete(key)
+        if (actor.users === 0 && !actor.draining && actor.mailbox.length === 0 && actor.lease === undefined) {
+          actors.delete(key)
+        }
       }
     }
 
@@ -133,7 +133,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           instanceId,
           registration,
           definition: registration.definition,
-          foldLock: Semaphore.makeUnsafe(1),
+          foldLock: new Lock(),
           fold: undefined,
           mailbox: [],
           draining: false,
@@ -143,6 +143,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           force: false,
           lastRun: undefined,
           lastFailure: undefined,
+          idlePasses: 0,
           users: 0
         }
       } else actors.delete(key)
@@ -184,7 +185,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
 
     /** The actor's fold, up to date with the store (`InstanceNotFound` for an empty stream). Holds `foldLock`. */
     const load = (actor: Actor): Effect.Effect<Fold, LoadError> =>
-      actor.foldLock.withPermits(1)(
+      actor.foldLock.with(
         Effect.gen(function* () {
           const fold = actor.fold ?? new Fold(actor.definition, actor.stream)
           yield* catchUp(fold)
@@ -220,7 +221,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       event: EventData,
       commit: () => void
     ): Effect.Effect<void, ConcurrencyConflict | StoreError> =>
-      actor.foldLock.withPermits(1)(
+      actor.foldLock.with(
         Effect.suspend(() => {
           if (fold.revision !== expected) {
             return Effect.fail(new ConcurrencyConflict({ stream: fold.stream, expected, actual: fold.revision }))
@@ -235,7 +236,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       )
 
     const contextOf = (fold: Fold, actor: Actor, stepId: string, attempt: number): StepContext => {
-      const occurrence = fold.occurrences.get(stepId) ?? 0
+      const occurrence = fold.occurrence(stepId)
       const workflow = fold.definition.name
       return {
         workflow,
@@ -278,19 +279,24 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         return lease === undefined ? Effect.void : Effect.ignore(store.releaseLease(lease))
       })
 
-    /** Renew every held lease; an actor whose lease was lost stops running steps after the current one. */
+    /**
+     * Renew every held lease, and give up those of instances idle since the last pass; an actor whose lease was lost
+     * takes it again (after catching up) before its next step.
+     */
     const renewLeases = Effect.suspend(() =>
       Effect.forEach(
         [...actors.values()].filter((a) => a.lease !== undefined),
-        (actor) =>
-          store.renewLease(actor.lease!, leaseTtlMs).pipe(
+        (actor) => {
+          if (!actor.draining && actor.mailbox.length === 0 && actor.idlePasses++ >= 1) return releaseLease(actor)
+          return store.renewLease(actor.lease!, leaseTtlMs).pipe(
             Effect.tap((renewed) =>
               Effect.sync(() => {
                 actor.lease = Option.getOrUndefined(renewed)
               })
             ),
             Effect.ignore
-          ),
+          )
+        },
         { discard: true }
       )
     )
@@ -311,8 +317,8 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         const stream = fold.stream
         const step = node.id
         const expected = fold.revision
-        const attempt = (fold.incidents.get(step)?.attempts ?? 0) + 1
-        const occurrence = fold.occurrences.get(step) ?? 0
+        const attempt = (fold.incident(step)?.attempts ?? 0) + 1
+        const occurrence = fold.occurrence(step)
         const exit = yield* Effect.exit(
           Effect.suspend(() => node.run(state, contextOf(fold, actor, step, attempt))).pipe(
             Effect.provideContext(actor.registration.services)
@@ -381,7 +387,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
               : undefined
           let nextAttemptAt: number | undefined
           if (node.retry !== undefined) {
-            const history = [...(fold.retries.get(step) ?? []), { at: now, input: { attempt, error: message, tag } }]
+            const history = [...fold.retriesOf(step), { at: now, input: { attempt, error: message, tag } }]
             const delay = yield* nextDelay(node.retry.schedule, history, `${stream}/${step}/${occurrence}`)
             if (delay === undefined) {
               actor.lastFailure = failureCause ?? Cause.die(new Error(message))
@@ -471,7 +477,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         const revision = expected + 1
         const event = stepEvent(stream, revision, type, data, {
           step,
-          occurrence: fold.occurrences.get(step) ?? 0,
+          occurrence: fold.occurrence(step),
           at,
           kind: "timer",
           ...projected(fold, next)
@@ -520,7 +526,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         )
         const event = stepEvent(stream, revision, RETRIES_EXHAUSTED, data, {
           step,
-          occurrence: fold.occurrences.get(step) ?? 0,
+          occurrence: fold.occurrence(step),
           attempt: failure.attempt,
           at,
           kind: "exhausted",
@@ -540,40 +546,46 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
      */
     const runSteps = (actor: Actor): Effect.Effect<void, LoadError> =>
       Effect.gen(function* () {
+        // Caught up once, then moved by this actor's own appends: only a conflict (another writer) reads again.
+        let fold = yield* load(actor)
         for (;;) {
           if (closing) return
-          const fold = yield* load(actor)
           const pending = fold.pending()
           const now = yield* Clock.currentTimeMillis
           const timer = pending.timers.find((t) => t.at === undefined || t.at <= now)
-          if (timer !== undefined) {
+          const step = timer === undefined ? pending.steps[0] : undefined
+          if (timer === undefined) {
+            if (step === undefined) return
+            const incident = fold.incident(step.node.id)
+            if (step.node.retry !== undefined) {
+              // Its policy said when: until then the instance sleeps (woken by the wake-up projection).
+              if (incident?.nextAttemptAt !== undefined && incident.nextAttemptAt > now && !actor.force) return
+            } else if (incident !== undefined && incident.attempts >= maxAttempts && !actor.force) return
+          }
+          if (actor.lease === undefined && leasesSupported) {
             if (!(yield* holdLease(actor))) {
               actor.blocked = true
               return
             }
-            actor.blocked = false
-            if ((yield* moveTimer(actor, fold, timer, now)) === "failed") return
+            // Newly ours: the previous holder may have appended until it let go.
+            fold = yield* load(actor)
             continue
           }
-          const step = pending.steps[0]
-          if (step === undefined) return
-          const incident = fold.incidents.get(step.node.id)
-          if (step.node.retry !== undefined) {
-            // Its policy said when: until then the instance sleeps (woken by the wake-up projection).
-            if (incident?.nextAttemptAt !== undefined && incident.nextAttemptAt > now && !actor.force) return
-          } else if (incident !== undefined && incident.attempts >= maxAttempts && !actor.force) return
-          if (!(yield* holdLease(actor))) {
-            actor.blocked = true
-            return
-          }
           actor.blocked = false
-          if (fold.pending().steps[0]?.node !== step.node) continue
+          if (timer !== undefined) {
+            const moved = yield* moveTimer(actor, fold, timer, now)
+            if (moved === "failed") return
+            if (moved === "moved") fold = yield* load(actor)
+            continue
+          }
+          if (step === undefined) return
           const outcome = yield* runStep(actor, fold, step.node, step.state)
           actor.lastRun = outcome
+          if (outcome === "moved") fold = yield* load(actor)
           if (outcome === "failed") {
             actor.force = false
             if (step.node.retry !== undefined) continue
-            const after = fold.incidents.get(step.node.id)
+            const after = fold.incident(step.node.id)
             if (after === undefined || after.attempts >= maxAttempts) return
             yield* Effect.sleep(retryDelayMs)
           }
@@ -595,7 +607,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
               ? `${NONCE_PREFIX}${Crypto.randomUUID()}`
               : `${KEY_PREFIX}${command.idempotencyKey}`
           if (command.idempotencyKey !== undefined) {
-            const known = fold.keyedSignals.get(sender)
+            const known = fold.keyedSignal(sender)
             if (known !== undefined) {
               const node = actor.registration.signals.get(known.signal)?.[0]
               if (node === undefined) return undefined
@@ -615,7 +627,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           const node: CompiledAwaitSignal = target.node
           const step = node.id
           const expected = fold.revision
-          const occurrence = fold.occurrences.get(step) ?? 0
+          const occurrence = fold.occurrence(step)
           const handled = yield* guard(stream, step, () =>
             node.handle(target.state, command.request, contextOf(fold, actor, step, 1))
           )
@@ -666,7 +678,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           const appended = yield* append(actor, fold, expected, recorded, () => {
             fold.commit({ revision, step, type, event: value, at, position: computed.next })
             if (command.idempotencyKey !== undefined) {
-              fold.keyedSignals.set(sender, { revision, signal: command.signal, reply: reply.success.data })
+              fold.rememberSignal(sender, { revision, signal: command.signal, reply: reply.success.data })
             }
           }).pipe(
             Effect.as(true),
@@ -706,7 +718,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       }).pipe(
         Effect.ensuring(
           Effect.gen(function* () {
-            yield* releaseLease(actor)
+            if (options.leaseRetention === "drain") yield* releaseLease(actor)
             actor.draining = false
             actor.force = false
             const settled = actor.settled
@@ -718,7 +730,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
                 if (c._tag === "Signal") yield* Deferred.interrupt(c.reply)
               }
             } else if (actor.mailbox.length > 0) startDrain(actor)
-            if (!actor.draining) sleep(actor)
+            if (!actor.draining && sleep(actor)) yield* releaseLease(actor)
             evict()
           })
         )
@@ -727,20 +739,21 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
     /**
      * After a drain: arm the wake-up of the instance's earliest timer, and if it only sleeps (no signal, no step),
      * forget it: a sleeping instance holds no memory here, it is loaded again from the store when it is woken.
+     * Returns whether it was forgotten (its lease is then released: nothing of it runs here until it is woken).
      */
-    const sleep = (actor: Actor): void => {
+    const sleep = (actor: Actor): boolean => {
       const fold = actor.fold
-      if (fold?.position === undefined || closing) return
+      if (fold?.position === undefined || closing) return false
       const pending = fold.pending()
       let at = Machine.nextWakeUp(pending)
       let retrying = 0
       for (const s of pending.steps) {
-        const next = s.node.retry === undefined ? undefined : fold.incidents.get(s.node.id)?.nextAttemptAt
+        const next = s.node.retry === undefined ? undefined : fold.incident(s.node.id)?.nextAttemptAt
         if (next === undefined) continue
         retrying++
         if (at === undefined || next < at) at = next
       }
-      if (at === undefined) return
+      if (at === undefined) return false
       arm(at)
       if (
         pending.steps.length === retrying &&
@@ -748,8 +761,11 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         actor.users === 0 &&
         actor.mailbox.length === 0 &&
         actors.get(actor.key) === actor
-      )
+      ) {
         actors.delete(actor.key)
+        return true
+      }
+      return false
     }
 
     // ---- wake-ups: one timer for the earliest one ----
@@ -792,6 +808,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
     const startDrain = (actor: Actor): void => {
       if (actor.draining || closing) return
       actor.draining = true
+      actor.idlePasses = 0
       const fiber = Effect.runForkWith(context)(drain(actor))
       drains.add(fiber)
       fiber.addObserver((exit) => {
@@ -848,7 +865,9 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           if (onlyUnknown && local !== undefined && !local.blocked) continue
           const actor = actorOf(registration, id)
           if (!actor.draining) {
-            actor.mailbox.push({ _tag: "Run", force: false })
+            // At registration (a worker's start), an incident parked by an earlier process gets another attempt;
+            // polls only pick up what nobody runs.
+            actor.mailbox.push({ _tag: "Run", force: !onlyUnknown })
             startDrain(actor)
           }
         }
@@ -897,7 +916,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         const actor = actorOf(registration, id)
         yield* using(
           actor,
-          actor.foldLock.withPermits(1)(
+          actor.foldLock.with(
             Effect.gen(function* () {
               const fold = new Fold(definition, stream)
               const position = yield* guard(stream, START_STEP, () => Machine.start(fold.workflow, value))

@@ -30,7 +30,7 @@ export interface WorkerStartOptions<In> {
 }
 
 /** A worker's own options; see {@link EngineOptions} for retries, leases and polling. */
-export type WorkerOptions = Omit<EngineOptions, "retryOnSignal" | "shutdownWithScope">
+export type WorkerOptions = Omit<EngineOptions, "retryOnSignal" | "shutdownWithScope" | "leaseRetention">
 
 /**
  * The worker service. Provide `Worker.layer()` plus an `EventStore` layer; register each definition with the

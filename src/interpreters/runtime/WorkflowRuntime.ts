@@ -91,6 +91,8 @@ const make = (options: RuntimeOptions) =>
       maxAttempts: 1,
       retryOnSignal: true,
       shutdownWithScope: false,
+      // No renewal loop here (callers drive everything): give the lease up as soon as the instance settles.
+      leaseRetention: "drain",
       ...(options.maxCachedInstances === undefined ? {} : { maxCachedInstances: options.maxCachedInstances }),
       ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs })
     }

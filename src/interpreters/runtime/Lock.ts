@@ -1,0 +1,38 @@
+import { Effect } from "effect"
+
+/**
+ * A mutual-exclusion lock that costs two fields while nobody waits: every loaded instance has one, and a process may
+ * hold many thousands of waiting instances (a `Semaphore` is ~10× larger). Waiters are served in arrival order.
+ * Holders keep it for microseconds (a catch-up read, one append), never while a step's Effect runs.
+ */
+export class Lock {
+  private held = false
+  private waiters: Array<() => void> | undefined = undefined
+
+  private readonly acquire = Effect.callback<void>((resume) => {
+    if (!this.held) {
+      this.held = true
+      resume(Effect.void)
+      return
+    }
+    const wake = () => resume(Effect.void)
+    this.waiters ??= []
+    this.waiters.push(wake)
+  })
+
+  private readonly release = Effect.sync(() => {
+    const next = this.waiters?.shift()
+    if (next === undefined) this.held = false
+    // The lock passes to the next waiter directly: `held` stays true.
+    else next()
+  })
+
+  /** Run `effect` holding the lock. */
+  with<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return Effect.acquireUseRelease(
+      this.acquire,
+      () => effect,
+      () => this.release
+    )
+  }
+}
