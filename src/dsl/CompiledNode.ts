@@ -15,6 +15,7 @@ import type {
   LoopNode,
   NamedNode,
   PureNode,
+  RaceNode,
   SleepNode,
   StepNode
 } from "./Node.js"
@@ -54,6 +55,18 @@ export interface CompiledLoop extends WithId<LoopNode, "body" | "restart"> {
   readonly restart: CompiledNode | undefined
 }
 
+/** One way out of a race: the event that wins it (a signal, or the deadline's timer), then the rest of the arm. */
+export interface CompiledRaceArm<Trigger> {
+  readonly trigger: Trigger
+  /** What runs after the trigger; undefined when the arm is the trigger alone. */
+  readonly then: CompiledNode | undefined
+}
+
+export interface CompiledRace extends WithId<RaceNode, "arms" | "deadline"> {
+  readonly arms: ReadonlyArray<CompiledRaceArm<CompiledAwaitSignal>>
+  readonly deadline: CompiledRaceArm<CompiledSleep> | undefined
+}
+
 export interface CompiledNamed extends WithId<NamedNode, "body"> {
   readonly body: CompiledNode
 }
@@ -69,6 +82,7 @@ export type CompiledNode =
   | CompiledEnd
   | CompiledNamed
   | CompiledSleep
+  | CompiledRace
 
 /**
  * The `default` of every switch on node kinds: it only type-checks when every kind has its case, so adding a kind

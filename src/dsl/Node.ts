@@ -22,6 +22,7 @@ export type Node =
   | EndNode
   | NamedNode
   | SleepNode
+  | RaceNode
 
 /** Fields every node has. `id` is the user's explicit id, or — after `compile` — the assigned one. */
 interface Base {
@@ -144,6 +145,17 @@ export interface SleepNode extends Base {
    * starts: the result is recorded, so replay never calls it.
    */
   readonly release: (state: unknown, now: number) => number
+}
+
+/**
+ * Waits for whichever of several signals arrives first (each arm starts with an `awaitSignal`), or for the deadline
+ * (a workflow starting with a `sleep`), and continues with the rest of that arm only. BPMN: event-based gateway.
+ */
+export interface RaceNode extends Base {
+  readonly _tag: "Race"
+  readonly name: string | undefined
+  readonly arms: ReadonlyArray<Node>
+  readonly deadline: Node | undefined
 }
 
 /** A named sub-workflow: a scope for ids, drawn as a subprocess. */

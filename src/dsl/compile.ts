@@ -6,7 +6,9 @@ import {
   type CompiledLoop,
   type CompiledNamed,
   type CompiledNode,
-  type CompiledPure
+  type CompiledPure,
+  type CompiledRace,
+  type CompiledSequence
 } from "./CompiledNode.js"
 import { InvalidDefinition } from "./InvalidDefinition.js"
 import type { BranchArm, Node } from "./Node.js"
@@ -154,6 +156,31 @@ export const compile = (root: Node): Compiled => {
         copy.id = claim(node.id, prefix, fromName(node.name, "loop", prefix), copy)
         copy.body = visit(node.body, prefix)
         copy.restart = node.restart === undefined ? undefined : visit(node.restart, prefix)
+        return copy
+      }
+      case "Race": {
+        const copy = { ...node } as unknown as { -readonly [K in keyof CompiledRace]: CompiledRace[K] }
+        copy.id = claim(node.id, prefix, fromName(node.name, "race", prefix), copy)
+        const split = <T extends CompiledNode["_tag"]>(arm: Node, tag: T, what: string) => {
+          const compiled = visit(arm, prefix)
+          const [trigger, ...rest] = compiled._tag === "Sequence" ? compiled.steps : [compiled]
+          if (trigger?._tag !== tag) {
+            throw new InvalidDefinition(`race ${JSON.stringify(copy.id)}: ${what}`)
+          }
+          const then: CompiledNode | undefined =
+            rest.length === 0
+              ? undefined
+              : rest.length === 1
+                ? rest[0]
+                : { ...(compiled as CompiledSequence), steps: rest }
+          return { trigger: trigger as Extract<CompiledNode, { readonly _tag: T }>, then }
+        }
+        if (node.arms.length === 0) throw new InvalidDefinition(`race ${JSON.stringify(copy.id)} has no arms`)
+        copy.arms = node.arms.map((arm) => split(arm, "AwaitSignal", "every arm must start with Workflow.awaitSignal"))
+        copy.deadline =
+          node.deadline === undefined
+            ? undefined
+            : split(node.deadline, "Sleep", "the deadline must start with Workflow.sleep")
         return copy
       }
       case "Named": {

@@ -151,6 +151,7 @@ export class Fold {
             break
           case "Round":
           case "TimerStarted":
+          case "Raced":
           case "Caught":
           case "Left":
           case "AttemptFailed":

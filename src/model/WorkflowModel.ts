@@ -20,6 +20,7 @@ export type ModelNode =
   | EndModel
   | SubworkflowModel
   | TimerModel
+  | RaceModel
 
 interface Common {
   readonly id: string
@@ -121,6 +122,17 @@ export interface TimerModel extends Common {
   readonly kind: "timer"
   readonly name: string
   readonly timer: { readonly type: "duration" | "date"; readonly expression: string }
+}
+
+/**
+ * Waits for the first of its arms' signals, or its deadline's timer, and goes on with that arm only. BPMN:
+ * event-based gateway → one message (or timer) catch event per arm → the arm's body → a merge gateway.
+ */
+export interface RaceModel extends Common {
+  readonly kind: "race"
+  readonly name?: string
+  readonly arms: ReadonlyArray<{ readonly trigger: SignalModel; readonly body?: ModelNode }>
+  readonly deadline?: { readonly trigger: TimerModel; readonly body?: ModelNode }
 }
 
 /** A named, embedded workflow. BPMN: expanded subprocess. */

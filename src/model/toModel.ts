@@ -1,9 +1,16 @@
 import { createHash } from "node:crypto"
 import { compile } from "../dsl/compile.js"
 import { type Definition, isDefinition } from "../dsl/Definition.js"
-import { absurd, type CompiledArm, type CompiledNode } from "../dsl/CompiledNode.js"
+import { absurd, type CompiledArm, type CompiledNode, type CompiledRaceArm } from "../dsl/CompiledNode.js"
 import { toNode, type Workflow } from "../dsl/Workflow.js"
-import type { BranchArmModel, ModelNode, SequenceModel, WorkflowModel } from "./WorkflowModel.js"
+import type {
+  BranchArmModel,
+  ModelNode,
+  SequenceModel,
+  SignalModel,
+  TimerModel,
+  WorkflowModel
+} from "./WorkflowModel.js"
 
 const describe = (node: { readonly description: string | undefined }) =>
   node.description === undefined ? {} : { description: node.description }
@@ -84,6 +91,20 @@ const visible = (node: CompiledNode): ModelNode | undefined => {
             : { type: node.timer._tag === "Date" ? "date" : "duration", expression: node.timer.label },
         ...describe(node)
       }
+    case "Race": {
+      const arm = <T extends ModelNode>(a: CompiledRaceArm<CompiledNode>) => ({
+        trigger: visible(a.trigger) as T,
+        ...(a.then === undefined ? {} : { body: model(a.then) })
+      })
+      return {
+        kind: "race",
+        id: node.id,
+        ...(node.name === undefined ? {} : { name: node.name }),
+        arms: node.arms.map((a) => arm<SignalModel>(a)),
+        ...(node.deadline === undefined ? {} : { deadline: arm<TimerModel>(node.deadline) }),
+        ...describe(node)
+      }
+    }
     case "Named":
       return { kind: "subworkflow", id: node.id, name: node.name, body: model(node.body), ...describe(node) }
     default:

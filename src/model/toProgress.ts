@@ -11,6 +11,7 @@ export type TraceSummaryEntry =
   | { readonly _tag: "Left"; readonly scope: string; readonly node: string }
   | { readonly _tag: "AttemptFailed"; readonly node: string; readonly attempt: number }
   | { readonly _tag: "TimerStarted"; readonly node: string; readonly at: number }
+  | { readonly _tag: "Raced"; readonly race: string; readonly winner: string }
 
 /** What progress needs from a replay (structurally: the model does not depend on the interpreters). */
 export interface ReplaySummary {
@@ -108,6 +109,10 @@ export const toProgress = (model: WorkflowModel, replay: ReplaySummary): Progres
         break
       case "TimerStarted":
         tally(entry.node).dueAt = entry.at
+        break
+      case "Raced":
+        // The race is decided: the timer of a deadline that lost is no longer due.
+        for (const t of tallies.values()) if (t.last === undefined) t.dueAt = undefined
         break
       default:
         entry satisfies never

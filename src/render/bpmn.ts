@@ -184,6 +184,9 @@ const flowNode = (
         ]
       })
     case "exclusiveGateway":
+      if (node.eventBased === true) {
+        return moddle.create("bpmn:EventBasedGateway", { ...common, gatewayDirection: "Diverging" })
+      }
       return moddle.create("bpmn:ExclusiveGateway", {
         ...common,
         gatewayDirection: node.direction === "split" ? "Diverging" : "Converging"

@@ -67,6 +67,8 @@ export interface ExclusiveGatewayNode extends NodeCommon {
   readonly kind: "exclusiveGateway"
   /** `split` decides between outgoing flows; `join` merges incoming ones. */
   readonly direction: "split" | "join"
+  /** A split decided by which of the events after it happens first (BPMN event-based gateway): a race. */
+  readonly eventBased?: boolean
 }
 
 export interface SubProcessNode extends NodeCommon {

@@ -102,9 +102,11 @@ const shapeGroup = (s: ShapeLayout, colors: Overlay | undefined): string => {
   const what =
     node.kind === "task" && node.service
       ? "service task"
-      : node.kind === "endEvent" && node.terminate
-        ? "terminate end event"
-        : KIND_NAMES[node.kind]
+      : node.kind === "exclusiveGateway" && node.eventBased === true
+        ? "event-based gateway"
+        : node.kind === "endEvent" && node.terminate
+          ? "terminate end event"
+          : KIND_NAMES[node.kind]
   return (
     `<g class="dm-shape dm-${node.kind}${state ? ` dm-${state}` : ""}" data-element-id="${escapeXml(node.id)}">` +
     tooltip(

@@ -35,6 +35,23 @@ export const drawNode = (shape: ShapeLayout, paint: Paint): string => {
       const cx = x + w / 2
       const cy = y + h / 2
       const diamond = `<polygon points="${num(cx)},${num(y)} ${num(x + w)},${num(cy)} ${num(cx)},${num(y + h)} ${num(x)},${num(cy)}" ${style(paint, 2)}/>`
+      if (node.eventBased === true) {
+        // bpmn.io's event-based gateway: two circles around a pentagon.
+        const pentagon = [0, 1, 2, 3, 4]
+          .map((i) => {
+            const a = -Math.PI / 2 + (i * 2 * Math.PI) / 5
+            return `${num(cx + 6 * Math.cos(a))},${num(cy + 6 * Math.sin(a))}`
+          })
+          .join(" ")
+        const line = `fill="none" stroke="${paint.stroke}" stroke-width="1"`
+        return (
+          diamond +
+          `<circle cx="${num(cx)}" cy="${num(cy)}" r="${num(0.26 * w)}" ${line}/>` +
+          `<circle cx="${num(cx)}" cy="${num(cy)}" r="${num(0.22 * w)}" ${line}/>` +
+          `<polygon points="${pentagon}" fill="none" stroke="${paint.stroke}" stroke-width="1.5" stroke-linejoin="round"/>` +
+          label
+        )
+      }
       // bpmn.io's X: thick strokes, about two fifths of the diamond.
       const d = 0.15 * w
       const cross = `<path d="M${num(cx - d)} ${num(cy - d)}L${num(cx + d)} ${num(cy + d)}M${num(cx + d)} ${num(cy - d)}L${num(cx - d)} ${num(cy + d)}" stroke="${paint.stroke}" stroke-width="4" stroke-linecap="square" fill="none"/>`

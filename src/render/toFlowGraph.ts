@@ -162,6 +162,25 @@ class GraphBuilder {
         }
         return [this.pend({ source: c.add(event, incoming) })]
       }
+      case "race": {
+        const split = c.add(
+          {
+            kind: "exclusiveGateway",
+            id: ids.split(node.id),
+            name: label(node.name ?? "", ""),
+            direction: "split",
+            eventBased: true,
+            ...composite(node.id)
+          },
+          incoming
+        )
+        const outs: Array<Pending> = []
+        for (const arm of [...node.arms, ...(node.deadline === undefined ? [] : [node.deadline])]) {
+          const after = this.emit(arm.trigger, [this.pend({ source: split })], c)
+          outs.push(...(arm.body === undefined ? after : this.emit(arm.body, after, c)))
+        }
+        return outs.length > 1 ? [this.pend({ source: c.join(ids.join(node.id), undefined, outs) })] : outs
+      }
       case "sequence": {
         let pending = incoming
         for (const child of node.children) pending = this.emit(child, pending, c)

@@ -4,7 +4,18 @@ import { describe, expect, it } from "vitest"
 import type { ModelNode, WorkflowModel } from "../../src/model/WorkflowModel.js"
 import { toBpmn } from "../../src/render/index.js"
 import { flowElements, reimport } from "./checks.js"
-import { awkward, branching, catching, linear, looping, nested, passThrough, sharedSignals, timed } from "./fixtures.js"
+import {
+  awkward,
+  branching,
+  catching,
+  linear,
+  looping,
+  nested,
+  passThrough,
+  racing,
+  sharedSignals,
+  timed
+} from "./fixtures.js"
 
 const read = async (model: WorkflowModel) => {
   const { rootElement, warnings } = await reimport(await toBpmn(model))
@@ -83,6 +94,36 @@ describe("toBpmn", () => {
       "retry: every 20 s, 5 attempts"
     ])
     expect(get("Activity_remind").loopCharacteristics).toBeUndefined()
+  })
+
+  it("draws a race as an event-based gateway to one catch event per arm, merged after the arms", async () => {
+    const { elements } = await read(racing)
+    expect(elements.filter((e) => e.$type !== "bpmn:SequenceFlow").map(summary)).toEqual([
+      'StartEvent StartEvent "Start"',
+      'ServiceTask Activity_submit "Submit"',
+      'EventBasedGateway Split_decision "Decision"',
+      'IntermediateCatchEvent Event_approved "Approved"',
+      'ServiceTask Activity_pay "Pay out"',
+      'IntermediateCatchEvent Event_rejected "Rejected"',
+      'IntermediateCatchEvent Event_deadline "48 hours"',
+      'ServiceTask Activity_escalate "Escalate"',
+      "ExclusiveGateway Join_decision",
+      'EndEvent EndEvent "End"'
+    ])
+    // No conditions: the event that happens first decides.
+    expect(elements.filter((e) => e.$type === "bpmn:SequenceFlow").map(flow)).toEqual([
+      "Flow_StartEvent_Activity_submit: StartEvent -> Activity_submit",
+      "Flow_Activity_submit_Split_decision: Activity_submit -> Split_decision",
+      "Flow_Split_decision_Event_approved: Split_decision -> Event_approved",
+      "Flow_Event_approved_Activity_pay: Event_approved -> Activity_pay",
+      "Flow_Activity_pay_Join_decision: Activity_pay -> Join_decision",
+      "Flow_Split_decision_Event_rejected: Split_decision -> Event_rejected",
+      "Flow_Event_rejected_Join_decision: Event_rejected -> Join_decision",
+      "Flow_Split_decision_Event_deadline: Split_decision -> Event_deadline",
+      "Flow_Event_deadline_Activity_escalate: Event_deadline -> Activity_escalate",
+      "Flow_Activity_escalate_Join_decision: Activity_escalate -> Join_decision",
+      "Flow_Join_decision_EndEvent: Join_decision -> EndEvent"
+    ])
   })
 
   it("declares one bpmn:Message per distinct signal, shared by the events waiting for it", async () => {

@@ -63,6 +63,27 @@ export const timed = workflow(
   )
 )
 
+/** A race of two signals with a deadline, one arm with more steps after its signal. */
+export const racing = workflow(
+  "racing",
+  seq("root", step("submit", "Submit"), {
+    kind: "race",
+    id: "decision",
+    name: "Decision",
+    arms: [
+      {
+        trigger: { kind: "signal", id: "approved", name: "Approved", signal: "Approve", errors: [] },
+        body: step("pay", "Pay out")
+      },
+      { trigger: { kind: "signal", id: "rejected", name: "Rejected", signal: "Reject", errors: [] } }
+    ],
+    deadline: {
+      trigger: { kind: "timer", id: "deadline", name: "48 hours", timer: { type: "duration", expression: "P2D" } },
+      body: step("escalate", "Escalate")
+    }
+  })
+)
+
 /** A decision with a named otherwise, and one arm that ends the instance. */
 export const branching = workflow(
   "branching",
@@ -285,7 +306,8 @@ export const fixtures: Readonly<Record<string, WorkflowModel>> = {
   sharedSignals,
   nested,
   awkward,
-  timed
+  timed,
+  racing
 }
 
 /**
@@ -347,6 +369,11 @@ export const countNodes = (node: ModelNode): number => {
       return 1 + countNodes(node.body) + countNodes(node.handler)
     case "subworkflow":
       return 1 + countNodes(node.body)
+    case "race":
+      return [...node.arms, ...(node.deadline === undefined ? [] : [node.deadline])].reduce(
+        (n, a) => n + 1 + (a.body === undefined ? 0 : countNodes(a.body)),
+        1
+      )
     case "step":
     case "signal":
     case "transition":

@@ -67,7 +67,26 @@ export interface Timer {
   readonly at: number | undefined
 }
 
-export type Active = Waiting | Timer | InSequence | InCatch | InBranch | InLoop | InNamed
+/**
+ * Race `id` waits for the first of its arms' signals, or its deadline: the deadline's timer is not started yet
+ * (`at` undefined) or due at `at`. Without a deadline `at` stays undefined.
+ */
+export interface Racing {
+  readonly _tag: "Race"
+  readonly id: string
+  readonly state: unknown
+  readonly at: number | undefined
+}
+
+/** The arm of race `id` whose trigger (`winner`: a signal node, or the deadline's timer) won is active. */
+export interface InRaceArm {
+  readonly _tag: "RaceArm"
+  readonly id: string
+  readonly winner: string
+  readonly child: Active
+}
+
+export type Active = Waiting | Timer | Racing | InRaceArm | InSequence | InCatch | InBranch | InLoop | InNamed
 
 export type Position =
   | { readonly _tag: "Active"; readonly active: Active }

@@ -4,6 +4,8 @@
  * Progress overlays and audits read it instead of inferring from the diagram.
  */
 export type TraceEntry =
+  /** Race `race` was won by `winner` (one of its signals, or its deadline's timer): that arm runs. */
+  | { readonly _tag: "Raced"; readonly race: string; readonly winner: string }
   /** Timer `node` was started, due at `at` (ms since the epoch). Its firing is a `Completed`. */
   | { readonly _tag: "TimerStarted"; readonly node: string; readonly at: number }
   /** A step, signal, transition, timer or end completed; or a catch, loop or sub-workflow was left normally. */

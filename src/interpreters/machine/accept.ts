@@ -15,6 +15,8 @@ import {
   type CompiledLoop,
   type CompiledNamed,
   type CompiledNode,
+  type CompiledRace,
+  type CompiledRaceArm,
   type CompiledSequence,
   type CompiledStep
 } from "../../dsl/CompiledNode.js"
@@ -119,6 +121,8 @@ class Run {
         return { _tag: "End", state }
       case "Named":
         return this.named(node, this.enter(node.body, state))
+      case "Race":
+        return { _tag: "Wait", active: { _tag: "Race", id: node.id, state, at: undefined } }
       default:
         return absurd(node)
     }
@@ -149,6 +153,26 @@ class Run {
           return { _tag: "Done", state: active.state }
         }
         return undefined
+      }
+      case "Race": {
+        const node = this.node<CompiledRace>(active.id)
+        const deadline = node.deadline
+        if (deadline !== undefined && input.node === deadline.trigger.id) {
+          if (input._tag === "TimerStarted" && active.at === undefined) {
+            this.t?.({ _tag: "TimerStarted", node: input.node, at: input.at })
+            return { _tag: "Wait", active: { ...active, at: input.at } }
+          }
+          if (input._tag !== "TimerFired" || active.at === undefined) return undefined
+          this.t?.({ _tag: "Completed", node: input.node })
+          return this.won(node, deadline, { _tag: "Done", state: active.state })
+        }
+        const arm = node.arms.find((a) => a.trigger.id === input.node)
+        if (arm === undefined || input._tag !== "Signal") return undefined
+        return this.won(node, arm, this.applied(arm.trigger, active.state, input))
+      }
+      case "RaceArm": {
+        const o = this.advance(active.child, input)
+        return o && this.raceArm(this.node(active.id), active.winner, o)
       }
       case "Sequence": {
         const o = this.advance(active.child, input)
@@ -203,6 +227,20 @@ class Run {
       case "End":
         return o
     }
+  }
+
+  /** The trigger of `arm` won race `node` with outcome `o`: the rest of the arm runs. */
+  private won(node: CompiledRace, arm: CompiledRaceArm<CompiledNode>, o: Outcome): Outcome {
+    this.t?.({ _tag: "Raced", race: node.id, winner: arm.trigger.id })
+    if (o._tag !== "Done" || arm.then === undefined) return this.raceArm(node, arm.trigger.id, o)
+    return this.raceArm(node, arm.trigger.id, this.enter(arm.then, o.state))
+  }
+
+  private raceArm(node: CompiledRace, winner: string, o: Outcome): Outcome {
+    if (o._tag === "Wait") return { _tag: "Wait", active: { _tag: "RaceArm", id: node.id, winner, child: o.active } }
+    if (o._tag === "Raise") this.t?.({ _tag: "Left", scope: node.id, node: o.node })
+    if (o._tag === "Done") this.t?.({ _tag: "Completed", node: node.id })
+    return o
   }
 
   private branch(node: CompiledBranch, arm: string, o: Outcome): Outcome {

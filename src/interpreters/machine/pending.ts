@@ -1,6 +1,12 @@
-import { absurd, type CompiledAwaitSignal, type CompiledSleep, type CompiledStep } from "../../dsl/CompiledNode.js"
+import {
+  absurd,
+  type CompiledAwaitSignal,
+  type CompiledRace,
+  type CompiledSleep,
+  type CompiledStep
+} from "../../dsl/CompiledNode.js"
 import type { Compiled } from "../../dsl/compile.js"
-import type { Active, Position, Timer, Waiting } from "./Position.js"
+import type { Active, Position, Racing, Timer, Waiting } from "./Position.js"
 
 /** A step whose Effect should run now, with the state it runs on. */
 export interface PendingStep {
@@ -69,6 +75,16 @@ export const pending = (workflow: Compiled, position: Position): Pending => {
       case "Timer":
         timers.push({ node: workflow.nodes.get(active.id) as CompiledSleep, state: active.state, at: active.at })
         return
+      case "Race": {
+        const node = workflow.nodes.get(active.id) as CompiledRace
+        for (const arm of node.arms) {
+          signals.push({ node: arm.trigger, state: active.state, signal: arm.trigger.signal.name })
+        }
+        if (node.deadline !== undefined)
+          timers.push({ node: node.deadline.trigger, state: active.state, at: active.at })
+        return
+      }
+      case "RaceArm":
       case "Sequence":
       case "Catch":
       case "Branch":
@@ -88,7 +104,7 @@ export const pending = (workflow: Compiled, position: Position): Pending => {
 export const stateOf = (position: Position): unknown => {
   if (position._tag !== "Active") return position.state
   let active: Active = position.active
-  while (active._tag !== "Step" && active._tag !== "Signal" && active._tag !== "Timer")
-    active = (active as Exclude<Active, Waiting | Timer>).child
+  while (active._tag !== "Step" && active._tag !== "Signal" && active._tag !== "Timer" && active._tag !== "Race")
+    active = (active as Exclude<Active, Waiting | Timer | Racing>).child
   return active.state
 }
