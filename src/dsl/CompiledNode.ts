@@ -11,6 +11,7 @@ import type {
   BranchArm,
   BranchNode,
   CatchNode,
+  InterruptibleNode,
   EndNode,
   LoopNode,
   NamedNode,
@@ -67,6 +68,12 @@ export interface CompiledRace extends WithId<RaceNode, "arms" | "deadline"> {
   readonly deadline: CompiledRaceArm<CompiledSleep> | undefined
 }
 
+export interface CompiledInterruptible extends WithId<InterruptibleNode, "body" | "interruptions" | "timeout"> {
+  readonly body: CompiledNode
+  readonly interruptions: ReadonlyArray<CompiledRaceArm<CompiledAwaitSignal>>
+  readonly timeout: CompiledRaceArm<CompiledSleep> | undefined
+}
+
 export interface CompiledNamed extends WithId<NamedNode, "body"> {
   readonly body: CompiledNode
 }
@@ -83,6 +90,7 @@ export type CompiledNode =
   | CompiledNamed
   | CompiledSleep
   | CompiledRace
+  | CompiledInterruptible
 
 /**
  * The `default` of every switch on node kinds: it only type-checks when every kind has its case, so adding a kind

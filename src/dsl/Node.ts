@@ -23,6 +23,7 @@ export type Node =
   | NamedNode
   | SleepNode
   | RaceNode
+  | InterruptibleNode
 
 /** Fields every node has. `id` is the user's explicit id, or — after `compile` — the assigned one. */
 interface Base {
@@ -156,6 +157,18 @@ export interface RaceNode extends Base {
   readonly name: string | undefined
   readonly arms: ReadonlyArray<Node>
   readonly deadline: Node | undefined
+}
+
+/**
+ * Runs `body` unless one of `interruptions` (each starting with an `awaitSignal`) or the `timeout` (starting with a
+ * `sleep`, started on entry) cuts it short: the body is abandoned and the rest of that interruption runs.
+ */
+export interface InterruptibleNode extends Base {
+  readonly _tag: "Interruptible"
+  readonly name: string
+  readonly body: Node
+  readonly interruptions: ReadonlyArray<Node>
+  readonly timeout: Node | undefined
 }
 
 /** A named sub-workflow: a scope for ids, drawn as a subprocess. */

@@ -6,6 +6,7 @@ import {
   type CompiledLoop,
   type CompiledNamed,
   type CompiledNode,
+  type CompiledInterruptible,
   type CompiledPure,
   type CompiledRace,
   type CompiledSequence
@@ -94,6 +95,16 @@ export const compile = (root: Node): Compiled => {
     return `${prefix}${/^[0-9]/.test(s) ? `${kind}-` : ""}${s}`
   }
 
+  /** A race arm or an interruption: its first node (of kind `tag`) is the trigger, the rest runs after it. */
+  const split = <T extends CompiledNode["_tag"]>(arm: Node, prefix: string, tag: T, problem: string) => {
+    const compiled = visit(arm, prefix)
+    const [trigger, ...rest] = compiled._tag === "Sequence" ? compiled.steps : [compiled]
+    if (trigger?._tag !== tag) throw new InvalidDefinition(problem)
+    const then: CompiledNode | undefined =
+      rest.length === 0 ? undefined : rest.length === 1 ? rest[0] : { ...(compiled as CompiledSequence), steps: rest }
+    return { trigger: trigger as Extract<CompiledNode, { readonly _tag: T }>, then }
+  }
+
   const visit = (node: Node, prefix: string): CompiledNode => {
     // Claim the node's own id before its children so that ids follow reading order.
     switch (node._tag) {
@@ -161,26 +172,50 @@ export const compile = (root: Node): Compiled => {
       case "Race": {
         const copy = { ...node } as unknown as { -readonly [K in keyof CompiledRace]: CompiledRace[K] }
         copy.id = claim(node.id, prefix, fromName(node.name, "race", prefix), copy)
-        const split = <T extends CompiledNode["_tag"]>(arm: Node, tag: T, what: string) => {
-          const compiled = visit(arm, prefix)
-          const [trigger, ...rest] = compiled._tag === "Sequence" ? compiled.steps : [compiled]
-          if (trigger?._tag !== tag) {
-            throw new InvalidDefinition(`race ${JSON.stringify(copy.id)}: ${what}`)
-          }
-          const then: CompiledNode | undefined =
-            rest.length === 0
-              ? undefined
-              : rest.length === 1
-                ? rest[0]
-                : { ...(compiled as CompiledSequence), steps: rest }
-          return { trigger: trigger as Extract<CompiledNode, { readonly _tag: T }>, then }
-        }
         if (node.arms.length === 0) throw new InvalidDefinition(`race ${JSON.stringify(copy.id)} has no arms`)
-        copy.arms = node.arms.map((arm) => split(arm, "AwaitSignal", "every arm must start with Workflow.awaitSignal"))
+        copy.arms = node.arms.map((arm) =>
+          split(
+            arm,
+            prefix,
+            "AwaitSignal",
+            `race ${JSON.stringify(copy.id)}: every arm must start with Workflow.awaitSignal`
+          )
+        )
         copy.deadline =
           node.deadline === undefined
             ? undefined
-            : split(node.deadline, "Sleep", "the deadline must start with Workflow.sleep")
+            : split(
+                node.deadline,
+                prefix,
+                "Sleep",
+                `race ${JSON.stringify(copy.id)}: the deadline must start with Workflow.sleep`
+              )
+        return copy
+      }
+      case "Interruptible": {
+        const copy = { ...node } as unknown as {
+          -readonly [K in keyof CompiledInterruptible]: CompiledInterruptible[K]
+        }
+        const id = claim(node.id, prefix, fromName(node.name, "interruptible", prefix), copy)
+        copy.id = id
+        copy.body = visit(node.body, prefix)
+        copy.interruptions = node.interruptions.map((arm) =>
+          split(
+            arm,
+            prefix,
+            "AwaitSignal",
+            `interruptible ${JSON.stringify(id)}: every interruption must start with Workflow.awaitSignal`
+          )
+        )
+        copy.timeout =
+          node.timeout === undefined
+            ? undefined
+            : split(
+                node.timeout,
+                prefix,
+                "Sleep",
+                `interruptible ${JSON.stringify(id)}: the timeout must start with Workflow.sleep`
+              )
         return copy
       }
       case "Named": {

@@ -152,6 +152,7 @@ export class Fold {
           case "Round":
           case "TimerStarted":
           case "Raced":
+          case "Interrupted":
           case "Caught":
           case "Left":
           case "AttemptFailed":

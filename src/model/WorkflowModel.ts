@@ -21,6 +21,7 @@ export type ModelNode =
   | SubworkflowModel
   | TimerModel
   | RaceModel
+  | InterruptibleModel
 
 interface Common {
   readonly id: string
@@ -133,6 +134,19 @@ export interface RaceModel extends Common {
   readonly name?: string
   readonly arms: ReadonlyArray<{ readonly trigger: SignalModel; readonly body?: ModelNode }>
   readonly deadline?: { readonly trigger: TimerModel; readonly body?: ModelNode }
+}
+
+/**
+ * A section cut short by a signal or a timeout. BPMN: a subprocess around `body` with an interrupting message
+ * boundary event per interruption and a timer boundary event for the timeout, each leading to its `body`; all
+ * paths merge after it.
+ */
+export interface InterruptibleModel extends Common {
+  readonly kind: "interruptible"
+  readonly name: string
+  readonly body: ModelNode
+  readonly interruptions: ReadonlyArray<{ readonly trigger: SignalModel; readonly body?: ModelNode }>
+  readonly timeout?: { readonly trigger: TimerModel; readonly body?: ModelNode }
 }
 
 /** A named, embedded workflow. BPMN: expanded subprocess. */

@@ -91,20 +91,25 @@ const visible = (node: CompiledNode): ModelNode | undefined => {
             : { type: node.timer._tag === "Date" ? "date" : "duration", expression: node.timer.label },
         ...describe(node)
       }
-    case "Race": {
-      const arm = <T extends ModelNode>(a: CompiledRaceArm<CompiledNode>) => ({
-        trigger: visible(a.trigger) as T,
-        ...(a.then === undefined ? {} : { body: model(a.then) })
-      })
+    case "Race":
       return {
         kind: "race",
         id: node.id,
         ...(node.name === undefined ? {} : { name: node.name }),
-        arms: node.arms.map((a) => arm<SignalModel>(a)),
-        ...(node.deadline === undefined ? {} : { deadline: arm<TimerModel>(node.deadline) }),
+        arms: node.arms.map((a) => triggered<SignalModel>(a)),
+        ...(node.deadline === undefined ? {} : { deadline: triggered<TimerModel>(node.deadline) }),
         ...describe(node)
       }
-    }
+    case "Interruptible":
+      return {
+        kind: "interruptible",
+        id: node.id,
+        name: node.name,
+        body: model(node.body),
+        interruptions: node.interruptions.map((a) => triggered<SignalModel>(a)),
+        ...(node.timeout === undefined ? {} : { timeout: triggered<TimerModel>(node.timeout) }),
+        ...describe(node)
+      }
     case "Named":
       return { kind: "subworkflow", id: node.id, name: node.name, body: model(node.body), ...describe(node) }
     default:
@@ -114,6 +119,12 @@ const visible = (node: CompiledNode): ModelNode | undefined => {
 
 /** Always a node: an invisible one becomes an empty sequence (a path that passes straight through). */
 const model = (node: CompiledNode): ModelNode => visible(node) ?? { kind: "sequence", id: node.id, children: [] }
+
+/** A race arm or an interruption: its trigger's model, and the rest when there is one. */
+const triggered = <T extends ModelNode>(a: CompiledRaceArm<CompiledNode>) => ({
+  trigger: visible(a.trigger) as T,
+  ...(a.then === undefined ? {} : { body: model(a.then) })
+})
 
 const arm = (a: CompiledArm): BranchArmModel => ({ id: a.id, condition: a.condition, body: model(a.body) })
 

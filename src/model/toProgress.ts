@@ -12,6 +12,7 @@ export type TraceSummaryEntry =
   | { readonly _tag: "AttemptFailed"; readonly node: string; readonly attempt: number }
   | { readonly _tag: "TimerStarted"; readonly node: string; readonly at: number }
   | { readonly _tag: "Raced"; readonly race: string; readonly winner: string }
+  | { readonly _tag: "Interrupted"; readonly section: string; readonly by: string }
 
 /** What progress needs from a replay (structurally: the model does not depend on the interpreters). */
 export interface ReplaySummary {
@@ -109,6 +110,11 @@ export const toProgress = (model: WorkflowModel, replay: ReplaySummary): Progres
         break
       case "TimerStarted":
         tally(entry.node).dueAt = entry.at
+        break
+      case "Interrupted":
+        // The section is over (cut short, not failed); a timeout that did not fire is no longer due.
+        done(entry.section)
+        for (const t of tallies.values()) if (t.last === undefined) t.dueAt = undefined
         break
       case "Raced":
         // The race is decided: the timer of a deadline that lost is no longer due.

@@ -198,6 +198,28 @@ const flowNode = (
     }
     case "errorBoundaryEvent": {
       const host = siblings.get(node.attachedTo)
+      const interrupt = node.interrupt
+      if (interrupt !== undefined) {
+        return moddle.create("bpmn:BoundaryEvent", {
+          ...common,
+          cancelActivity: true,
+          ...withRef("attachedToRef", host as Of<BpmnActivity> | undefined),
+          eventDefinitions: [
+            interrupt.type === "message"
+              ? moddle.create("bpmn:MessageEventDefinition", {
+                  ...definition,
+                  ...withRef("messageRef", globals.messages.get(interrupt.message))
+                })
+              : moddle.create("bpmn:TimerEventDefinition", {
+                  ...definition,
+                  [interrupt.timer.type === "date" ? "timeDate" : "timeDuration"]: moddle.create(
+                    "bpmn:FormalExpression",
+                    { body: interrupt.timer.expression }
+                  )
+                })
+          ]
+        })
+      }
       return moddle.create("bpmn:BoundaryEvent", {
         ...common,
         ...withRef("attachedToRef", host as Of<BpmnActivity> | undefined),

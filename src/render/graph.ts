@@ -82,6 +82,13 @@ export interface ErrorBoundaryEventNode extends NodeCommon {
   readonly attachedTo: string
   /** The error caught; absent: any error. */
   readonly error?: string
+  /**
+   * Set on an interrupting boundary event that is not an error's: an interruption's signal (message) or a section's
+   * timeout (timer). `error` is then absent.
+   */
+  readonly interrupt?:
+    | { readonly type: "message"; readonly message: string }
+    | { readonly type: "timer"; readonly timer: TimerCatchEventNode["timer"] }
 }
 
 export interface Flow {

@@ -104,9 +104,11 @@ const shapeGroup = (s: ShapeLayout, colors: Overlay | undefined): string => {
       ? "service task"
       : node.kind === "exclusiveGateway" && node.eventBased === true
         ? "event-based gateway"
-        : node.kind === "endEvent" && node.terminate
-          ? "terminate end event"
-          : KIND_NAMES[node.kind]
+        : node.kind === "errorBoundaryEvent" && node.interrupt !== undefined
+          ? `${node.interrupt.type} boundary event`
+          : node.kind === "endEvent" && node.terminate
+            ? "terminate end event"
+            : KIND_NAMES[node.kind]
   return (
     `<g class="dm-shape dm-${node.kind}${state ? ` dm-${state}` : ""}" data-element-id="${escapeXml(node.id)}">` +
     tooltip(

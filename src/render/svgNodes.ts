@@ -70,32 +70,41 @@ export const drawNode = (shape: ShapeLayout, paint: Paint): string => {
   }
 }
 
-/** The glyph inside an event: envelope for messages, bolt for errors a clock for timers; none elsewhere. */
+/** Envelope: 21 × 14, flap to the middle. */
+const envelope = (cx: number, cy: number, line: string): string => {
+  const x0 = cx - 10.5
+  const y0 = cy - 7
+  return `<path d="M${num(x0)} ${num(y0)}h21v14h-21zM${num(x0)} ${num(y0)}L${num(cx)} ${num(cy + 1)}L${num(x0 + 21)} ${num(y0)}" ${line}/>`
+}
+
+/** Clock: a face, twelve ticks, hands at ten past two (bpmn.io's timer). */
+const clock = (cx: number, cy: number, line: string): string => {
+  const ticks: Array<string> = []
+  for (let i = 0; i < 12; i++) {
+    const a = (i * Math.PI) / 6
+    const [sin, cos] = [Math.sin(a), Math.cos(a)]
+    ticks.push(`M${num(cx + 9 * sin)} ${num(cy - 9 * cos)}L${num(cx + 11 * sin)} ${num(cy - 11 * cos)}`)
+  }
+  return (
+    `<circle cx="${num(cx)}" cy="${num(cy)}" r="11" ${line}/>` +
+    `<path d="${ticks.join("")}M${num(cx)} ${num(cy)}L${num(cx + 5)} ${num(cy - 7)}M${num(cx)} ${num(cy)}L${num(cx + 7)} ${num(cy - 1)}" ${line}/>`
+  )
+}
+
+/** The glyph inside an event: envelope for messages, bolt for errors, clock for timers; none elsewhere. */
 const eventIcon = (node: FlowNode, b: Bounds, stroke: string): string => {
   const cx = b.x + b.width / 2
   const cy = b.y + b.height / 2
   const line = `fill="none" stroke="${stroke}" stroke-width="1.5" stroke-linejoin="round"`
   switch (node.kind) {
-    case "messageCatchEvent": {
-      // Envelope: 21 × 14, flap to the middle.
-      const x0 = cx - 10.5
-      const y0 = cy - 7
-      return `<path d="M${num(x0)} ${num(y0)}h21v14h-21zM${num(x0)} ${num(y0)}L${num(cx)} ${num(cy + 1)}L${num(x0 + 21)} ${num(y0)}" ${line}/>`
-    }
-    case "timerCatchEvent": {
-      // Clock: a face, twelve ticks, hands at ten past two (bpmn.io's timer).
-      const ticks: Array<string> = []
-      for (let i = 0; i < 12; i++) {
-        const a = (i * Math.PI) / 6
-        const [sin, cos] = [Math.sin(a), Math.cos(a)]
-        ticks.push(`M${num(cx + 9 * sin)} ${num(cy - 9 * cos)}L${num(cx + 11 * sin)} ${num(cy - 11 * cos)}`)
-      }
-      return (
-        `<circle cx="${num(cx)}" cy="${num(cy)}" r="11" ${line}/>` +
-        `<path d="${ticks.join("")}M${num(cx)} ${num(cy)}L${num(cx + 5)} ${num(cy - 7)}M${num(cx)} ${num(cy)}L${num(cx + 7)} ${num(cy - 1)}" ${line}/>`
-      )
-    }
+    case "messageCatchEvent":
+      return envelope(cx, cy, line)
+    case "timerCatchEvent":
+      return clock(cx, cy, line)
     case "errorBoundaryEvent": {
+      if (node.interrupt !== undefined) {
+        return node.interrupt.type === "message" ? envelope(cx, cy, line) : clock(cx, cy, line)
+      }
       // Lightning bolt, outlined as on catching events.
       const bolt: ReadonlyArray<readonly [number, number]> = [
         [-10, 8],

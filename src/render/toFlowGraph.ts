@@ -270,6 +270,36 @@ class GraphBuilder {
         const outs = [normal, ...this.emit(node.handler, handlerIn, c)]
         return outs.length > 1 ? [this.pend({ source: c.join(ids.join(node.id), undefined, outs) })] : outs
       }
+      case "interruptible": {
+        const sub = this.subProcess(node.id, node.name, node.body, c, incoming, composite(node.id))
+        const outs: Array<Pending> = [this.pend({ source: sub })]
+        const ways = [
+          ...node.interruptions.map((a) => ({
+            ...a,
+            interrupt: { type: "message" as const, message: a.trigger.signal }
+          })),
+          ...(node.timeout === undefined
+            ? []
+            : [{ ...node.timeout, interrupt: { type: "timer" as const, timer: node.timeout.trigger.timer } }])
+        ]
+        for (const way of ways) {
+          if (way.interrupt.type === "message") this.messages.add(way.interrupt.message)
+          const boundary = c.add(
+            {
+              kind: "errorBoundaryEvent",
+              id: ids.event(way.trigger.id),
+              name: label(way.trigger.name, way.trigger.id),
+              attachedTo: sub,
+              interrupt: way.interrupt,
+              progressKey: way.trigger.id
+            },
+            []
+          )
+          const after = [this.pend({ source: boundary })]
+          outs.push(...(way.body === undefined ? after : this.emit(way.body, after, c)))
+        }
+        return outs.length > 1 ? [this.pend({ source: c.join(ids.join(node.id), undefined, outs) })] : outs
+      }
       case "end": {
         c.add(
           {

@@ -12,6 +12,7 @@ import {
   looping,
   nested,
   passThrough,
+  interrupting,
   racing,
   sharedSignals,
   timed
@@ -123,6 +124,29 @@ describe("toBpmn", () => {
       "Flow_Event_deadline_Activity_escalate: Event_deadline -> Activity_escalate",
       "Flow_Activity_escalate_Join_decision: Activity_escalate -> Join_decision",
       "Flow_Join_decision_EndEvent: Join_decision -> EndEvent"
+    ])
+  })
+
+  it("draws an interruptible section as a subprocess with interrupting message and timer boundary events", async () => {
+    const { get } = await read(interrupting)
+    const boundary = (id: string) => {
+      const e = get(id)
+      const d = e.eventDefinitions[0]
+      return [e.$type, e.attachedToRef.id, e.cancelActivity, d.$type, d.messageRef?.id ?? d.timeDuration?.body]
+    }
+    expect(boundary("Event_cancelled")).toEqual([
+      "bpmn:BoundaryEvent",
+      "Activity_checks",
+      true,
+      "bpmn:MessageEventDefinition",
+      "Message_Cancel"
+    ])
+    expect(boundary("Event_timedOut")).toEqual([
+      "bpmn:BoundaryEvent",
+      "Activity_checks",
+      true,
+      "bpmn:TimerEventDefinition",
+      "PT2M"
     ])
   })
 

@@ -84,6 +84,31 @@ export const racing = workflow(
   })
 )
 
+/** A section that a signal or a timeout interrupts. */
+export const interrupting = workflow(
+  "interrupting",
+  seq(
+    "root",
+    {
+      kind: "interruptible",
+      id: "checks",
+      name: "Checks",
+      body: seq("checkBody", step("check", "Run checks"), signal("reviewed", "Reviewed", "Review")),
+      interruptions: [
+        {
+          trigger: { kind: "signal", id: "cancelled", name: "Cancelled", signal: "Cancel", errors: [] },
+          body: step("unlock", "Unlock funds")
+        }
+      ],
+      timeout: {
+        trigger: { kind: "timer", id: "timedOut", name: "2 minutes", timer: { type: "duration", expression: "PT2M" } },
+        body: transition("markTimedOut", "Mark timed out")
+      }
+    },
+    step("release", "Release")
+  )
+)
+
 /** A decision with a named otherwise, and one arm that ends the instance. */
 export const branching = workflow(
   "branching",
@@ -307,7 +332,8 @@ export const fixtures: Readonly<Record<string, WorkflowModel>> = {
   nested,
   awkward,
   timed,
-  racing
+  racing,
+  interrupting
 }
 
 /**
@@ -369,6 +395,11 @@ export const countNodes = (node: ModelNode): number => {
       return 1 + countNodes(node.body) + countNodes(node.handler)
     case "subworkflow":
       return 1 + countNodes(node.body)
+    case "interruptible":
+      return [...node.interruptions, ...(node.timeout === undefined ? [] : [node.timeout])].reduce(
+        (n, a) => n + 1 + (a.body === undefined ? 0 : countNodes(a.body)),
+        1 + countNodes(node.body)
+      )
     case "race":
       return [...node.arms, ...(node.deadline === undefined ? [] : [node.deadline])].reduce(
         (n, a) => n + 1 + (a.body === undefined ? 0 : countNodes(a.body)),

@@ -86,7 +86,37 @@ export interface InRaceArm {
   readonly child: Active
 }
 
-export type Active = Waiting | Timer | Racing | InRaceArm | InSequence | InCatch | InBranch | InLoop | InNamed
+/**
+ * The body of interruptible section `id` is active (`child`); its timeout's timer is not started yet (`at`
+ * undefined) or due at `at`. Its interruptions' signals are accepted meanwhile.
+ */
+export interface InInterruptible {
+  readonly _tag: "Interruptible"
+  readonly id: string
+  readonly at: number | undefined
+  readonly child: Active
+}
+
+/** Section `id` was interrupted by `winner` (a signal node, or the timeout's timer): the rest of that runs. */
+export interface InInterrupted {
+  readonly _tag: "Interrupted"
+  readonly id: string
+  readonly winner: string
+  readonly child: Active
+}
+
+export type Active =
+  | Waiting
+  | Timer
+  | Racing
+  | InRaceArm
+  | InInterruptible
+  | InInterrupted
+  | InSequence
+  | InCatch
+  | InBranch
+  | InLoop
+  | InNamed
 
 export type Position =
   | { readonly _tag: "Active"; readonly active: Active }

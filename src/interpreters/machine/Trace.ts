@@ -6,6 +6,8 @@
 export type TraceEntry =
   /** Race `race` was won by `winner` (one of its signals, or its deadline's timer): that arm runs. */
   | { readonly _tag: "Raced"; readonly race: string; readonly winner: string }
+  /** Section `section` was interrupted by `by` (one of its signals, or its timeout's timer): its body is abandoned. */
+  | { readonly _tag: "Interrupted"; readonly section: string; readonly by: string }
   /** Timer `node` was started, due at `at` (ms since the epoch). Its firing is a `Completed`. */
   | { readonly _tag: "TimerStarted"; readonly node: string; readonly at: number }
   /** A step, signal, transition, timer or end completed; or a catch, loop or sub-workflow was left normally. */

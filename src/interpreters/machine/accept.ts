@@ -12,6 +12,7 @@ import {
   type CompiledAwaitSignal,
   type CompiledBranch,
   type CompiledCatch,
+  type CompiledInterruptible,
   type CompiledLoop,
   type CompiledNamed,
   type CompiledNode,
@@ -22,6 +23,7 @@ import {
 } from "../../dsl/CompiledNode.js"
 import type { Compiled } from "../../dsl/compile.js"
 import { isFailure } from "../../dsl/Failure.js"
+import { innermostState } from "./pending.js"
 import type { Active, Input, Position } from "./Position.js"
 import type { Trace } from "./Trace.js"
 
@@ -123,6 +125,8 @@ class Run {
         return this.named(node, this.enter(node.body, state))
       case "Race":
         return { _tag: "Wait", active: { _tag: "Race", id: node.id, state, at: undefined } }
+      case "Interruptible":
+        return this.interruptible(node, undefined, this.enter(node.body, state))
       default:
         return absurd(node)
     }
@@ -169,6 +173,30 @@ class Run {
         const arm = node.arms.find((a) => a.trigger.id === input.node)
         if (arm === undefined || input._tag !== "Signal") return undefined
         return this.won(node, arm, this.applied(arm.trigger, active.state, input))
+      }
+      case "Interruptible": {
+        const node = this.node<CompiledInterruptible>(active.id)
+        const timeout = node.timeout
+        if (timeout !== undefined && input.node === timeout.trigger.id) {
+          if (input._tag === "TimerStarted" && active.at === undefined) {
+            this.t?.({ _tag: "TimerStarted", node: input.node, at: input.at })
+            return { _tag: "Wait", active: { ...active, at: input.at } }
+          }
+          if (input._tag !== "TimerFired" || active.at === undefined) return undefined
+          this.t?.({ _tag: "Completed", node: input.node })
+          return this.interrupted(node, timeout, { _tag: "Done", state: innermostState(active.child) })
+        }
+        const by = node.interruptions.find((a) => a.trigger.id === input.node)
+        if (by !== undefined) {
+          if (input._tag !== "Signal") return undefined
+          return this.interrupted(node, by, this.applied(by.trigger, innermostState(active.child), input))
+        }
+        const o = this.advance(active.child, input)
+        return o && this.interruptible(node, active.at, o)
+      }
+      case "Interrupted": {
+        const o = this.advance(active.child, input)
+        return o && this.afterInterruption(this.node(active.id), active.winner, o)
       }
       case "RaceArm": {
         const o = this.advance(active.child, input)
@@ -227,6 +255,36 @@ class Run {
       case "End":
         return o
     }
+  }
+
+  private interruptible(node: CompiledInterruptible, at: number | undefined, o: Outcome): Outcome {
+    switch (o._tag) {
+      case "Wait":
+        return { _tag: "Wait", active: { _tag: "Interruptible", id: node.id, at, child: o.active } }
+      case "Done":
+        this.t?.({ _tag: "Completed", node: node.id })
+        return o
+      case "Raise":
+        this.t?.({ _tag: "Left", scope: node.id, node: o.node })
+        return o
+      case "End":
+        return o
+    }
+  }
+
+  /** `by` interrupted section `node` with outcome `o` (of its trigger): the body is abandoned, the rest of `by` runs. */
+  private interrupted(node: CompiledInterruptible, by: CompiledRaceArm<CompiledNode>, o: Outcome): Outcome {
+    this.t?.({ _tag: "Interrupted", section: node.id, by: by.trigger.id })
+    if (o._tag !== "Done" || by.then === undefined) return this.afterInterruption(node, by.trigger.id, o)
+    return this.afterInterruption(node, by.trigger.id, this.enter(by.then, o.state))
+  }
+
+  private afterInterruption(node: CompiledInterruptible, winner: string, o: Outcome): Outcome {
+    if (o._tag === "Wait") {
+      return { _tag: "Wait", active: { _tag: "Interrupted", id: node.id, winner, child: o.active } }
+    }
+    if (o._tag === "Raise") this.t?.({ _tag: "Left", scope: node.id, node: o.node })
+    return o
   }
 
   /** The trigger of `arm` won race `node` with outcome `o`: the rest of the arm runs. */

@@ -1,6 +1,7 @@
 import {
   absurd,
   type CompiledAwaitSignal,
+  type CompiledInterruptible,
   type CompiledRace,
   type CompiledSleep,
   type CompiledStep
@@ -84,6 +85,17 @@ export const pending = (workflow: Compiled, position: Position): Pending => {
           timers.push({ node: node.deadline.trigger, state: active.state, at: active.at })
         return
       }
+      case "Interruptible": {
+        collect(active.child)
+        const node = workflow.nodes.get(active.id) as CompiledInterruptible
+        const state = innermostState(active.child)
+        for (const by of node.interruptions) {
+          signals.push({ node: by.trigger, state, signal: by.trigger.signal.name })
+        }
+        if (node.timeout !== undefined) timers.push({ node: node.timeout.trigger, state, at: active.at })
+        return
+      }
+      case "Interrupted":
       case "RaceArm":
       case "Sequence":
       case "Catch":
@@ -101,10 +113,13 @@ export const pending = (workflow: Compiled, position: Position): Pending => {
 }
 
 /** The innermost state of a position: the state its (first) waiting node holds, or the final state. */
-export const stateOf = (position: Position): unknown => {
-  if (position._tag !== "Active") return position.state
-  let active: Active = position.active
-  while (active._tag !== "Step" && active._tag !== "Signal" && active._tag !== "Timer" && active._tag !== "Race")
-    active = (active as Exclude<Active, Waiting | Timer | Racing>).child
-  return active.state
+export const stateOf = (position: Position): unknown =>
+  position._tag !== "Active" ? position.state : innermostState(position.active)
+
+/** The state the (first) waiting node of an active tree holds. */
+export const innermostState = (active: Active): unknown => {
+  let a = active
+  while (a._tag !== "Step" && a._tag !== "Signal" && a._tag !== "Timer" && a._tag !== "Race")
+    a = (a as Exclude<Active, Waiting | Timer | Racing>).child
+  return a.state
 }

@@ -143,6 +143,8 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           force: false,
           lastRun: undefined,
           lastFailure: undefined,
+          running: undefined,
+          interrupted: false,
           idlePasses: 0,
           users: 0
         }
@@ -312,20 +314,43 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       fold: Fold,
       node: CompiledStep,
       state: unknown
-    ): Effect.Effect<"ran" | "failed" | "moved", StoreError> =>
+    ): Effect.Effect<"ran" | "failed" | "moved" | "interrupted", StoreError> =>
       Effect.gen(function* () {
         const stream = fold.stream
         const step = node.id
         const expected = fold.revision
         const attempt = (fold.incident(step)?.attempts ?? 0) + 1
         const occurrence = fold.occurrence(step)
-        const exit = yield* Effect.exit(
+        // In its own fiber, so that an interruption of the section it is in (a signal, a timeout) can cut it short.
+        const fiber = yield* Effect.forkChild(
           Effect.suspend(() => node.run(state, contextOf(fold, actor, step, attempt))).pipe(
             Effect.provideContext(actor.registration.services)
           ) as Effect.Effect<unknown, unknown>
         )
-        if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
+        actor.running = fiber
+        actor.interrupted = false
+        const timeout = Machine.nextWakeUp(fold.pending())
+        const started = yield* Clock.currentTimeMillis
+        const exit = yield* (
+          timeout === undefined
+            ? Fiber.await(fiber)
+            : Effect.raceFirst(
+                Fiber.await(fiber),
+                Effect.sleep(Math.max(0, timeout - started)).pipe(
+                  Effect.andThen(Fiber.interrupt(fiber)),
+                  Effect.andThen(Fiber.await(fiber))
+                )
+              )
+        ).pipe(
+          Effect.ensuring(Fiber.interrupt(fiber)),
+          Effect.onExit(() => Effect.sync(() => (actor.running = undefined)))
+        )
         const now = yield* Clock.currentTimeMillis
+        // An interruption that is due wins over the step's result, which is discarded (nothing is recorded).
+        if (actor.interrupted || (timeout !== undefined && timeout <= now) || interruptionWaits(actor, fold)) {
+          return "interrupted" as const
+        }
+        if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
         const at = isoOf(now)
         const revision = expected + 1
         const position = fold.position!
@@ -540,6 +565,15 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         )
       })
 
+    /** Whether a signal that interrupts the position (one it accepts while a step is pending) waits in the mailbox. */
+    const interruptionWaits = (actor: Actor, fold: Fold): boolean => {
+      const accepted = fold.pending().signals
+      return (
+        accepted.length > 0 &&
+        actor.mailbox.some((c) => c._tag === "Signal" && accepted.some((s) => s.signal === c.signal))
+      )
+    }
+
     /**
      * Run steps and move timers until nothing is runnable now, the instance is parked on an incident, or another
      * process holds it.
@@ -580,6 +614,11 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           }
           if (step === undefined) return
           const outcome = yield* runStep(actor, fold, step.node, step.state)
+          if (outcome === "interrupted") {
+            // The interrupting signal is delivered next (by the drain); a due timeout fires on the next round.
+            if (interruptionWaits(actor, fold)) return
+            continue
+          }
           actor.lastRun = outcome
           if (outcome === "moved") fold = yield* load(actor)
           if (outcome === "failed") {
@@ -709,9 +748,12 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
             yield* runSteps(actor).pipe(Effect.catch((error) => Effect.logWarning(`${actor.stream}: ${error.message}`)))
             continue
           }
-          // Run what is runnable first: the signal then meets the instance where it waits.
+          // Run what is runnable first: the signal then meets the instance where it waits — unless it is accepted
+          // now (it interrupts the section the pending steps are in).
           if (options.retryOnSignal === true) actor.force = true
-          yield* Effect.ignore(runSteps(actor))
+          if (!(actor.fold?.pending().signals.some((s) => s.signal === command.signal) ?? false)) {
+            yield* Effect.ignore(runSteps(actor))
+          }
           const exit = yield* Effect.exit(deliver(actor, command))
           yield* Deferred.done(command.reply, exit)
         }
@@ -831,6 +873,17 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       if (actor.settled === undefined) actor.settled = Deferred.makeUnsafe<void>()
       const settled = actor.settled
       actor.mailbox.push(command)
+      // A signal that interrupts the section a running step is in: the step's fiber is interrupted, its result dropped.
+      const running = actor.running
+      if (
+        running !== undefined &&
+        command._tag === "Signal" &&
+        actor.fold !== undefined &&
+        interruptionWaits(actor, actor.fold)
+      ) {
+        actor.interrupted = true
+        Effect.runForkWith(context)(Fiber.interrupt(running))
+      }
       startDrain(actor)
       return Deferred.await(settled)
     }
