@@ -148,26 +148,19 @@ class Run {
       }
       case "Timer": {
         if (active.id !== input.node) return undefined
-        if (input._tag === "TimerStarted" && active.at === undefined) {
-          this.t?.({ _tag: "TimerStarted", node: active.id, at: input.at })
-          return { _tag: "Wait", active: { ...active, at: input.at } }
-        }
-        if (input._tag === "TimerFired" && active.at !== undefined) {
-          this.t?.({ _tag: "Completed", node: active.id })
-          return { _tag: "Done", state: active.state }
-        }
-        return undefined
+        const timer = this.timer(active.at, input)
+        if (timer === undefined) return undefined
+        return timer === "fired"
+          ? { _tag: "Done", state: active.state }
+          : { _tag: "Wait", active: { ...active, at: timer } }
       }
       case "Race": {
         const node = this.node<CompiledRace>(active.id)
         const deadline = node.deadline
         if (deadline !== undefined && input.node === deadline.trigger.id) {
-          if (input._tag === "TimerStarted" && active.at === undefined) {
-            this.t?.({ _tag: "TimerStarted", node: input.node, at: input.at })
-            return { _tag: "Wait", active: { ...active, at: input.at } }
-          }
-          if (input._tag !== "TimerFired" || active.at === undefined) return undefined
-          this.t?.({ _tag: "Completed", node: input.node })
+          const timer = this.timer(active.at, input)
+          if (timer === undefined) return undefined
+          if (timer !== "fired") return { _tag: "Wait", active: { ...active, at: timer } }
           return this.won(node, deadline, { _tag: "Done", state: active.state })
         }
         const arm = node.arms.find((a) => a.trigger.id === input.node)
@@ -178,12 +171,9 @@ class Run {
         const node = this.node<CompiledInterruptible>(active.id)
         const timeout = node.timeout
         if (timeout !== undefined && input.node === timeout.trigger.id) {
-          if (input._tag === "TimerStarted" && active.at === undefined) {
-            this.t?.({ _tag: "TimerStarted", node: input.node, at: input.at })
-            return { _tag: "Wait", active: { ...active, at: input.at } }
-          }
-          if (input._tag !== "TimerFired" || active.at === undefined) return undefined
-          this.t?.({ _tag: "Completed", node: input.node })
+          const timer = this.timer(active.at, input)
+          if (timer === undefined) return undefined
+          if (timer !== "fired") return { _tag: "Wait", active: { ...active, at: timer } }
           return this.interrupted(node, timeout, { _tag: "Done", state: innermostState(active.child) })
         }
         const by = node.interruptions.find((a) => a.trigger.id === input.node)
@@ -257,26 +247,35 @@ class Run {
     }
   }
 
-  private interruptible(node: CompiledInterruptible, at: number | undefined, o: Outcome): Outcome {
-    switch (o._tag) {
-      case "Wait":
-        return { _tag: "Wait", active: { _tag: "Interruptible", id: node.id, at, child: o.active } }
-      case "Done":
-        this.t?.({ _tag: "Completed", node: node.id })
-        return o
-      case "Raise":
-        this.t?.({ _tag: "Left", scope: node.id, node: o.node })
-        return o
-      case "End":
-        return o
+  /**
+   * A timer's event (`input`, for the timer's own node) on a timer that is not started (`at` undefined) or due at
+   * `at`: its release time once started, `fired`, or undefined when the event does not fit.
+   */
+  private timer(at: number | undefined, input: Input): number | "fired" | undefined {
+    if (input._tag === "TimerStarted" && at === undefined) {
+      this.t?.({ _tag: "TimerStarted", node: input.node, at: input.at })
+      return input.at
     }
+    if (input._tag === "TimerFired" && at !== undefined) {
+      this.t?.({ _tag: "Completed", node: input.node })
+      return "fired"
+    }
+    return undefined
+  }
+
+  /** The outcome of a race arm's or an interruption's trigger `o`, followed by the rest of it. */
+  private rest(arm: CompiledRaceArm<CompiledNode>, o: Outcome): Outcome {
+    return o._tag !== "Done" || arm.then === undefined ? o : this.enter(arm.then, o.state)
+  }
+
+  private interruptible(node: CompiledInterruptible, at: number | undefined, o: Outcome): Outcome {
+    return this.scope(node.id, o, (child) => ({ _tag: "Interruptible", id: node.id, at, child }))
   }
 
   /** `by` interrupted section `node` with outcome `o` (of its trigger): the body is abandoned, the rest of `by` runs. */
   private interrupted(node: CompiledInterruptible, by: CompiledRaceArm<CompiledNode>, o: Outcome): Outcome {
     this.t?.({ _tag: "Interrupted", section: node.id, by: by.trigger.id })
-    if (o._tag !== "Done" || by.then === undefined) return this.afterInterruption(node, by.trigger.id, o)
-    return this.afterInterruption(node, by.trigger.id, this.enter(by.then, o.state))
+    return this.afterInterruption(node, by.trigger.id, this.rest(by, o))
   }
 
   private afterInterruption(node: CompiledInterruptible, winner: string, o: Outcome): Outcome {
@@ -290,8 +289,7 @@ class Run {
   /** The trigger of `arm` won race `node` with outcome `o`: the rest of the arm runs. */
   private won(node: CompiledRace, arm: CompiledRaceArm<CompiledNode>, o: Outcome): Outcome {
     this.t?.({ _tag: "Raced", race: node.id, winner: arm.trigger.id })
-    if (o._tag !== "Done" || arm.then === undefined) return this.raceArm(node, arm.trigger.id, o)
-    return this.raceArm(node, arm.trigger.id, this.enter(arm.then, o.state))
+    return this.raceArm(node, arm.trigger.id, this.rest(arm, o))
   }
 
   private raceArm(node: CompiledRace, winner: string, o: Outcome): Outcome {
@@ -331,14 +329,19 @@ class Run {
   }
 
   private named(node: CompiledNamed, o: Outcome): Outcome {
+    return this.scope(node.id, o, (child) => ({ _tag: "Named", id: node.id, child }))
+  }
+
+  /** A scope (`id`) around `o`: `wrap` holds a waiting child; completing or raising leaves the scope. */
+  private scope(id: string, o: Outcome, wrap: (child: Active) => Active): Outcome {
     switch (o._tag) {
       case "Wait":
-        return { _tag: "Wait", active: { _tag: "Named", id: node.id, child: o.active } }
+        return { _tag: "Wait", active: wrap(o.active) }
       case "Done":
-        this.t?.({ _tag: "Completed", node: node.id })
+        this.t?.({ _tag: "Completed", node: id })
         return o
       case "Raise":
-        this.t?.({ _tag: "Left", scope: node.id, node: o.node })
+        this.t?.({ _tag: "Left", scope: id, node: o.node })
         return o
       case "End":
         return o

@@ -1,19 +1,17 @@
-import { Context, Effect, Layer, Result, Schema, Stream } from "effect"
+import { Context, Effect, Layer, Result, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import {
-  EventStore,
+  type EventStore,
   MemoryStore,
   replay,
   Signal,
   type StoredEvent,
   toModel,
-  Workflow,
-  Worker
+  Workflow
 } from "../../../src/index.js"
+import { events, iso, settle, T0, withClockedWorker } from "./clocked.js"
 
-const T0 = Date.parse("2026-01-01T00:00:00.000Z")
-const iso = (ms: number) => new Date(ms).toISOString()
 const MINUTE = 60_000
 
 const Cancel = Signal.make("Cancel", { request: Schema.Struct({ by: Schema.String }), response: Schema.Void })
@@ -85,33 +83,6 @@ const checks = (ms: number) => {
   return { calls, layer }
 }
 
-const OPTIONS = { pollIntervalMs: 365 * 86_400_000, leaseTtlMs: 3_600_000 }
-
-const withWorker = <A, E>(
-  store: EventStore["Service"],
-  services: Layer.Layer<Checks>,
-  f: (worker: Worker["Service"]) => Effect.Effect<A, E>
-): Promise<A> =>
-  Effect.runPromise(
-    Effect.gen(function* () {
-      yield* TestClock.setTime(T0)
-      return yield* Effect.scoped(
-        Effect.gen(function* () {
-          const worker = yield* Worker
-          yield* worker.register(guarded, services)
-          return yield* f(worker)
-        }).pipe(Effect.provide(Worker.layer(OPTIONS).pipe(Layer.provide(Layer.succeed(EventStore, store)))))
-      )
-    }).pipe(Effect.provide(TestClock.layer()))
-  )
-
-const settle = Effect.gen(function* () {
-  for (let i = 0; i < 200; i++) yield* Effect.yieldNow
-})
-
-const events = (store: EventStore["Service"], stream: string): Promise<ReadonlyArray<StoredEvent>> =>
-  Effect.runPromise(Stream.runCollect(store.read(stream)))
-
 const journal = (history: ReadonlyArray<StoredEvent>) =>
   history.map((e) => [e.type, (e.metadata as { step: string }).step, (e.metadata as { at: string }).at])
 
@@ -125,7 +96,7 @@ describe("Workflow.interruptible", () => {
   it("a timeout started on entry interrupts a running step: its fiber is interrupted, its result discarded", async () => {
     const store = MemoryStore.make()
     const { calls, layer } = checks(10 * MINUTE)
-    const seen = await withWorker(store, layer, (worker) =>
+    const seen = await withClockedWorker(store, T0, [guarded], layer, (worker) =>
       Effect.gen(function* () {
         const c = yield* worker.start(guarded, { id: "1", input: { id: "1" }, wait: false })
         yield* settle
@@ -153,7 +124,7 @@ describe("Workflow.interruptible", () => {
   it("a signal interrupts a running step; its handler's event is recorded and the interruption's path runs", async () => {
     const store = MemoryStore.make()
     const { calls, layer } = checks(10 * MINUTE)
-    const state = await withWorker(store, layer, (worker) =>
+    const state = await withClockedWorker(store, T0, [guarded], layer, (worker) =>
       Effect.gen(function* () {
         const c = yield* worker.start(guarded, { id: "1", input: { id: "1" }, wait: false })
         yield* settle
@@ -177,7 +148,7 @@ describe("Workflow.interruptible", () => {
   it("a body that completes first disarms the interruptions: the timeout no longer fires, Cancel is refused", async () => {
     const store = MemoryStore.make()
     const { calls, layer } = checks(10_000)
-    const seen = await withWorker(store, layer, (worker) =>
+    const seen = await withClockedWorker(store, T0, [guarded], layer, (worker) =>
       Effect.gen(function* () {
         const c = yield* worker.start(guarded, { id: "1", input: { id: "1" }, wait: false })
         yield* settle
@@ -215,7 +186,7 @@ describe("Workflow.interruptible", () => {
   it("when the step's result and the timeout are due at once, the interruption wins", async () => {
     const store = MemoryStore.make()
     const { layer } = checks(2 * MINUTE)
-    const state = await withWorker(store, layer, (worker) =>
+    const state = await withClockedWorker(store, T0, [guarded], layer, (worker) =>
       Effect.gen(function* () {
         const c = yield* worker.start(guarded, { id: "1", input: { id: "1" }, wait: false })
         yield* settle

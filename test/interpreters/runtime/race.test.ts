@@ -1,20 +1,17 @@
-import { Context, Effect, Exit, Layer, Result, Schema, Stream } from "effect"
+import { Context, Effect, Exit, Layer, Result, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import {
-  EventStore,
   InvalidDefinition,
   MemoryStore,
   replay,
   Signal,
   type StoredEvent,
   toModel,
-  Workflow,
-  Worker
+  Workflow
 } from "../../../src/index.js"
+import { events, iso, settle, T0, withClockedWorker } from "./clocked.js"
 
-const T0 = Date.parse("2026-01-01T00:00:00.000Z")
-const iso = (ms: number) => new Date(ms).toISOString()
 const HOUR = 3_600_000
 
 const Approve = Signal.make("Approve", { request: Schema.Struct({ by: Schema.String }), response: Schema.Void })
@@ -69,34 +66,6 @@ const desk = () => {
   return { calls, layer: Layer.succeed(Desk, { escalate: () => Effect.sync(() => `manager-${++calls.n}`) }) }
 }
 
-const OPTIONS = { pollIntervalMs: 365 * 86_400_000, leaseTtlMs: 3_600_000 }
-
-const withWorker = <A, E>(
-  store: EventStore["Service"],
-  now: number,
-  services: Layer.Layer<Desk>,
-  f: (worker: Worker["Service"]) => Effect.Effect<A, E>
-): Promise<A> =>
-  Effect.runPromise(
-    Effect.gen(function* () {
-      yield* TestClock.setTime(now)
-      return yield* Effect.scoped(
-        Effect.gen(function* () {
-          const worker = yield* Worker
-          for (const d of [decision, noDeadline]) yield* worker.register(d, services)
-          return yield* f(worker)
-        }).pipe(Effect.provide(Worker.layer(OPTIONS).pipe(Layer.provide(Layer.succeed(EventStore, store)))))
-      )
-    }).pipe(Effect.provide(TestClock.layer()))
-  )
-
-const settle = Effect.gen(function* () {
-  for (let i = 0; i < 200; i++) yield* Effect.yieldNow
-})
-
-const events = (store: EventStore["Service"], stream: string): Promise<ReadonlyArray<StoredEvent>> =>
-  Effect.runPromise(Stream.runCollect(store.read(stream)))
-
 const journal = (history: ReadonlyArray<StoredEvent>) =>
   history.map((e) => {
     const m = e.metadata as { step: string; at: string; status: string; wakeAt: number | null }
@@ -107,7 +76,7 @@ describe("Workflow.race", () => {
   it("waits for every arm's signal and the deadline at once; the first signal wins and its arm runs on", async () => {
     const store = MemoryStore.make()
     const { calls, layer } = desk()
-    const seen = await withWorker(store, T0, layer, (worker) =>
+    const seen = await withClockedWorker(store, T0, [decision, noDeadline], layer, (worker) =>
       Effect.gen(function* () {
         const d = yield* worker.start(decision, { id: "1", input: { id: "1" } })
         const waiting = yield* d.status
@@ -136,7 +105,7 @@ describe("Workflow.race", () => {
   it("when the deadline passes first, its arm runs and the signals are no longer accepted", async () => {
     const store = MemoryStore.make()
     const { calls, layer } = desk()
-    const seen = await withWorker(store, T0, layer, (worker) =>
+    const seen = await withClockedWorker(store, T0, [decision, noDeadline], layer, (worker) =>
       Effect.gen(function* () {
         const d = yield* worker.start(decision, { id: "1", input: { id: "1" } })
         yield* TestClock.adjust(48 * HOUR)
@@ -172,8 +141,10 @@ describe("Workflow.race", () => {
   it("without a deadline it only waits for the signals; a restart keeps it waiting for both", async () => {
     const store = MemoryStore.make()
     const { layer } = desk()
-    await withWorker(store, T0, layer, (worker) => worker.start(noDeadline, { id: "1", input: { id: "1" } }))
-    const seen = await withWorker(store, T0 + HOUR, layer, (worker) =>
+    await withClockedWorker(store, T0, [decision, noDeadline], layer, (worker) =>
+      worker.start(noDeadline, { id: "1", input: { id: "1" } })
+    )
+    const seen = await withClockedWorker(store, T0 + HOUR, [decision, noDeadline], layer, (worker) =>
       Effect.gen(function* () {
         const before = yield* worker.status(noDeadline, "1")
         yield* worker.signal(noDeadline, "1", Reject, { reason: "no budget" })

@@ -1,21 +1,18 @@
-import { Context, Duration, Effect, Layer, Result, Schedule, Schema, Stream } from "effect"
+import { Context, Duration, Effect, Layer, Result, Schedule, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import {
-  EventStore,
   MemoryStore,
   RetriesExhausted,
   type RetryInput,
   replay,
   type StoredEvent,
   toModel,
-  Workflow,
-  Worker
+  Workflow
 } from "../../../src/index.js"
+import { events, iso, settle, T0, withClockedWorker } from "./clocked.js"
 import { nextDelay } from "../../../src/interpreters/runtime/retryDelay.js"
 
-const T0 = Date.parse("2026-01-01T00:00:00.000Z")
-const iso = (ms: number) => new Date(ms).toISOString()
 const MINUTE = 60_000
 
 class Executed extends Schema.TaggedClass<Executed>()("Executed", { ref: Schema.String }) {}
@@ -91,34 +88,6 @@ const bank = (answers: ReadonlyArray<"ok" | "down" | "refused">) => {
   return { calls, layer }
 }
 
-const OPTIONS = { pollIntervalMs: 365 * 86_400_000, leaseTtlMs: 3_600_000 }
-
-const withWorker = <A, E>(
-  store: EventStore["Service"],
-  now: number,
-  services: Layer.Layer<Bank>,
-  f: (worker: Worker["Service"]) => Effect.Effect<A, E>
-): Promise<A> =>
-  Effect.runPromise(
-    Effect.gen(function* () {
-      yield* TestClock.setTime(now)
-      return yield* Effect.scoped(
-        Effect.gen(function* () {
-          const worker = yield* Worker
-          for (const d of [every2, backoff]) yield* worker.register(d, services)
-          return yield* f(worker)
-        }).pipe(Effect.provide(Worker.layer(OPTIONS).pipe(Layer.provide(Layer.succeed(EventStore, store)))))
-      )
-    }).pipe(Effect.provide(TestClock.layer()))
-  )
-
-const settle = Effect.gen(function* () {
-  for (let i = 0; i < 200; i++) yield* Effect.yieldNow
-})
-
-const events = (store: EventStore["Service"], stream: string): Promise<ReadonlyArray<StoredEvent>> =>
-  Effect.runPromise(Stream.runCollect(store.read(stream)))
-
 const attempts = (history: ReadonlyArray<StoredEvent>) =>
   history.slice(1).map((e) => {
     const m = e.metadata as { at: string; status: string; wakeAt: number | null }
@@ -129,7 +98,7 @@ describe("Workflow.retry", () => {
   it("records each failed attempt with its next attempt time, sleeps without a fiber, succeeds on the third", async () => {
     const store = MemoryStore.make()
     const { calls, layer } = bank(["down", "down", "ok"])
-    const seen = await withWorker(store, T0, layer, (worker) =>
+    const seen = await withClockedWorker(store, T0, [every2, backoff], layer, (worker) =>
       Effect.gen(function* () {
         const p = yield* worker.start(every2, { id: "1", input: { amount: 5 } })
         const first = yield* p.status
@@ -192,7 +161,7 @@ describe("Workflow.retry", () => {
   it("when the attempts run out, RetriesExhausted is the step's failure and reaches catch", async () => {
     const store = MemoryStore.make()
     const { calls, layer } = bank(["down", "down", "down", "ok"])
-    const state = await withWorker(store, T0, layer, (worker) =>
+    const state = await withClockedWorker(store, T0, [every2, backoff], layer, (worker) =>
       Effect.gen(function* () {
         const p = yield* worker.start(every2, { id: "1", input: { amount: 5 } })
         yield* TestClock.adjust(2 * MINUTE)
@@ -238,7 +207,7 @@ describe("Workflow.retry", () => {
     const store = MemoryStore.make()
     // Attempt 1 at T0 fails (next in 1 s), attempt 2 at T0 + 1 s fails (next in 2 s); then the worker stops.
     const first = bank(["down", "down"])
-    await withWorker(store, T0, first.layer, (worker) =>
+    await withClockedWorker(store, T0, [every2, backoff], first.layer, (worker) =>
       Effect.gen(function* () {
         yield* worker.start(backoff, { id: "1", input: { amount: 5 } })
         yield* TestClock.adjust(1000)
@@ -248,7 +217,7 @@ describe("Workflow.retry", () => {
     expect(first.calls.n).toBe(2)
     // A new worker, 1.5 s later: attempt 3 is due at T0 + 3 s, not 1 s after the restart; it fails, next in 3 s (cap).
     const second = bank(["down", "ok"])
-    const seen = await withWorker(store, T0 + 1500, second.layer, (worker) =>
+    const seen = await withClockedWorker(store, T0 + 1500, [every2, backoff], second.layer, (worker) =>
       Effect.gen(function* () {
         yield* settle
         const before = second.calls.n
@@ -282,7 +251,7 @@ describe("Workflow.retry", () => {
   it("a policy that is a function of the error: a refusal is not retried", async () => {
     const store = MemoryStore.make()
     const { calls, layer } = bank(["down", "refused", "ok"])
-    const state = await withWorker(store, T0, layer, (worker) =>
+    const state = await withClockedWorker(store, T0, [every2, backoff], layer, (worker) =>
       Effect.gen(function* () {
         const p = yield* worker.start(backoff, { id: "1", input: { amount: 5 } })
         yield* TestClock.adjust(1000)

@@ -5,7 +5,7 @@ import { Context, Effect, Layer, Result, Schema, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import {
-  EventStore,
+  type EventStore,
   HistoryError,
   MemoryStore,
   replay,
@@ -13,13 +13,10 @@ import {
   type StoredEvent,
   toModel,
   toProgress,
-  Workflow,
-  Worker
+  Workflow
 } from "../../../src/index.js"
+import { events, iso, settle, T0, withClockedWorker } from "./clocked.js"
 import { SqliteStore } from "../../../src/sqlite.js"
-
-const T0 = Date.parse("2026-01-01T00:00:00.000Z")
-const iso = (ms: number) => new Date(ms).toISOString()
 
 class Sent extends Schema.TaggedClass<Sent>()("Sent", { n: Schema.Number }) {}
 
@@ -61,49 +58,6 @@ const mailer = () => {
   return { calls, layer: Layer.succeed(Mailer, { send: () => Effect.sync(() => ++calls.n) }) }
 }
 
-/** Polling is off (a year): only the worker's armed wake-up may fire a timer. */
-const OPTIONS = { pollIntervalMs: 365 * 86_400_000, leaseTtlMs: 3_600_000 }
-
-/** Run `f` with a fresh worker over `store`, the test clock at `now`; the worker shuts down after `f`. */
-const withWorker = <A, E>(
-  store: EventStore["Service"] | Layer.Layer<EventStore, StoreError>,
-  now: number,
-  services: Layer.Layer<Mailer>,
-  f: (worker: Worker["Service"]) => Effect.Effect<A, E>
-): Promise<A> =>
-  Effect.runPromise(
-    Effect.gen(function* () {
-      // Before the worker starts: its polling and lease renewal are scheduled from the time it starts at.
-      yield* TestClock.setTime(now)
-      return yield* Effect.scoped(
-        Effect.gen(function* () {
-          const worker = yield* Worker
-          for (const d of [fixed, computed, until]) yield* worker.register(d, services)
-          return yield* f(worker)
-        }).pipe(Effect.provide(Worker.layer(OPTIONS).pipe(Layer.provide(storeLayer(store)))))
-      )
-    }).pipe(Effect.provide(TestClock.layer()))
-  )
-
-/** Let the worker's forked fibers run (no time passes: the clock is the test clock). */
-const settle = Effect.gen(function* () {
-  for (let i = 0; i < 200; i++) yield* Effect.yieldNow
-})
-
-const storeLayer = (store: EventStore["Service"] | Layer.Layer<EventStore, StoreError>) =>
-  "append" in store ? Layer.succeed(EventStore, store) : store
-
-const events = (
-  store: EventStore["Service"] | Layer.Layer<EventStore, StoreError>,
-  stream: string
-): Promise<ReadonlyArray<StoredEvent>> =>
-  Effect.runPromise(
-    Effect.gen(function* () {
-      const s = yield* EventStore
-      return yield* Stream.runCollect(s.read(stream))
-    }).pipe(Effect.provide(storeLayer(store)))
-  )
-
 const summary = (history: ReadonlyArray<StoredEvent>) =>
   history.map((e) => ({ type: e.type, data: e.data, metadata: e.metadata }))
 
@@ -113,7 +67,7 @@ describe("Workflow.sleep", () => {
   it("records the timer's start with its release time, sleeps, fires when the test clock passes it, runs on", async () => {
     const store = MemoryStore.make()
     const { calls, layer } = mailer()
-    const seen = await withWorker(store, T0, layer, (worker) =>
+    const seen = await withClockedWorker(store, T0, [fixed, computed, until], layer, (worker) =>
       Effect.gen(function* () {
         const r = yield* worker.start(fixed, { id: "1", input: { delayMs: 0 } })
         const asleep = yield* r.status
@@ -170,7 +124,7 @@ describe("Workflow.sleep", () => {
   it("computes the duration from the state, or sleeps until a date", async () => {
     const store = MemoryStore.make()
     const { layer } = mailer()
-    const seen = await withWorker(store, T0, layer, (worker) =>
+    const seen = await withClockedWorker(store, T0, [fixed, computed, until], layer, (worker) =>
       Effect.gen(function* () {
         const a = yield* worker.start(computed, { id: "a", input: { delayMs: 1500 } })
         const b = yield* worker.start(until, { id: "b", input: { delayMs: 0 } })
@@ -204,7 +158,7 @@ describe("Workflow.sleep", () => {
     async (_, open) => {
       const store: EventStore["Service"] | Layer.Layer<EventStore, StoreError> = open()
       const first = mailer()
-      await withWorker(store, T0, first.layer, (worker) =>
+      await withClockedWorker(store, T0, [fixed, computed, until], first.layer, (worker) =>
         Effect.gen(function* () {
           yield* worker.start(computed, { id: "due", input: { delayMs: 1000 } })
           yield* worker.start(computed, { id: "later", input: { delayMs: 10_000 } })
@@ -213,7 +167,7 @@ describe("Workflow.sleep", () => {
       expect(first.calls.n).toBe(0)
       // The worker was down from T0 to T0 + 5 s.
       const second = mailer()
-      const seen = await withWorker(store, T0 + 5000, second.layer, (worker) =>
+      const seen = await withClockedWorker(store, T0 + 5000, [fixed, computed, until], second.layer, (worker) =>
         Effect.gen(function* () {
           yield* settle
           const afterRestart = [
@@ -248,7 +202,7 @@ describe("Workflow.sleep", () => {
   it("replays a sleeping and a woken instance to the same states; a timer fired before it started is refused", async () => {
     const store = MemoryStore.make()
     const { layer } = mailer()
-    await withWorker(store, T0, layer, (worker) =>
+    await withClockedWorker(store, T0, [fixed, computed, until], layer, (worker) =>
       Effect.gen(function* () {
         yield* worker.start(fixed, { id: "1", input: { delayMs: 0 } })
         yield* TestClock.adjust(DAY)
