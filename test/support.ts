@@ -1,7 +1,7 @@
 /** Shared test helpers: run an Effect against a given store with a fixed clock. */
 import { Effect, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { EventStore, MemoryStore, type StoredEvent, WorkflowRuntime } from "../src/index.js"
+import { EventStore, MemoryStore, type StoredEvent, Worker, type WorkerOptions, WorkflowRuntime } from "../src/index.js"
 
 /** The time every test event is recorded at. */
 export const NOW = "2026-01-01T00:00:00.000Z"
@@ -28,3 +28,18 @@ export const runOn = <A, E>(
 /** The raw events of a stream. */
 export const readStream = (store: EventStore["Service"], stream: string): Promise<ReadonlyArray<StoredEvent>> =>
   Effect.runPromise(Stream.runCollect(store.read(stream)))
+
+/**
+ * Run `f` with a Worker over `store` on the real clock (its retries and polls sleep), with fast retries and polls;
+ * the worker's scope closes (draining running steps) when `f` ends.
+ */
+export const runWorker = <A, E>(
+  store: EventStore["Service"],
+  f: (worker: Worker["Service"]) => Effect.Effect<A, E>,
+  options: WorkerOptions = { retryDelayMs: 1, pollIntervalMs: 20, leaseTtlMs: 500 }
+): Promise<A> =>
+  Effect.runPromise(
+    Effect.scoped(Effect.flatMap(Worker, f)).pipe(
+      Effect.provide(Worker.layer(options).pipe(Layer.provide(Layer.succeed(EventStore, store))))
+    )
+  )

@@ -13,11 +13,11 @@
  */
 import { spawn } from "node:child_process"
 import * as Fs from "node:fs"
-import { createRequire } from "node:module"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { bundleChild, prng } from "./children.js"
 import { checkRound, type Reference, readLog, readStore, referenceRun } from "./check.js"
 import type { KillPoint, WorkerArgs } from "./worker.js"
 import type { Input } from "./workflow.js"
@@ -40,38 +40,16 @@ const SELF_KILLS: ReadonlyArray<KillPoint> = [
   "ticks"
 ]
 
-/** mulberry32: a small seeded PRNG, so a schedule can be replayed. */
-const prng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-
 let scratch = ""
 let workerFile = ""
 
 /**
- * The worker, bundled into one file with esbuild (tsx's own dependency): a child then starts in ~0.1 s instead of
- * ~0.8 s through tsx, which is what makes dozens of rounds affordable. Same sources, `source` condition included.
+ * The worker, bundled into one file (see `bundleChild`).
  */
 beforeAll(async () => {
   scratch = Fs.mkdtempSync(Path.join(Os.tmpdir(), "durable-monad-crash-"))
   workerFile = Path.join(scratch, "worker.mjs")
-  const esbuild = createRequire(createRequire(import.meta.url).resolve("tsx"))("esbuild") as {
-    build(options: object): Promise<unknown>
-  }
-  await esbuild.build({
-    entryPoints: [Path.join(here, "worker.ts")],
-    outfile: workerFile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    conditions: ["source"],
-    external: ["better-sqlite3"],
-    logLevel: "error"
-  })
+  await bundleChild(Path.join(here, "worker.ts"), workerFile)
 })
 
 afterAll(() => {

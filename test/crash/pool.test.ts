@@ -9,12 +9,12 @@
  */
 import { spawn } from "node:child_process"
 import * as Fs from "node:fs"
-import { createRequire } from "node:module"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Result } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { bundleChild, prng } from "./children.js"
 import { replay } from "../../src/index.js"
 import { readStore, referenceRun } from "./check.js"
 import type { PoolArgs } from "./pool.js"
@@ -25,33 +25,13 @@ const root = Path.resolve(here, "../..")
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 2 ** 31)
 const KILLS = 8
 
-const prng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-
 let scratch = ""
 let poolFile = ""
 
 beforeAll(async () => {
   scratch = Fs.mkdtempSync(Path.join(Os.tmpdir(), "durable-monad-pool-"))
   poolFile = Path.join(scratch, "pool.mjs")
-  const esbuild = createRequire(createRequire(import.meta.url).resolve("tsx"))("esbuild") as {
-    build(options: object): Promise<unknown>
-  }
-  await esbuild.build({
-    entryPoints: [Path.join(here, "pool.ts")],
-    outfile: poolFile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    conditions: ["source"],
-    external: ["better-sqlite3"],
-    logLevel: "error"
-  })
+  await bundleChild(Path.join(here, "pool.ts"), poolFile)
 })
 
 afterAll(() => {

@@ -12,7 +12,7 @@ import {
   Submitted
 } from "../../examples/expense-report.js"
 import { type EventStore, InvalidSignalPayload, WorkflowRuntime } from "../../src/index.js"
-import { memoryStore, runOn } from "../support.js"
+import { memoryStore, readStream, runOn, runWorker } from "../support.js"
 
 const services = () => {
   const calls: Array<string> = []
@@ -151,5 +151,64 @@ describe("expense-report example", () => {
       error: new PolicyViolation({ violations: ["over the 10,000 limit"] })
     })
     expect(result.state).toEqual(report("eve", 99_999))
+  })
+
+  it("on a Worker: payments down is a recorded, retried attempt; a new worker finishes the payout by itself", async () => {
+    const store = memoryStore()
+    const calls: Array<string> = []
+    let down = true
+    const payments = (label: string) =>
+      Layer.mergeAll(
+        Layer.succeed(Policy, { check: () => Effect.succeed([]) }),
+        Layer.succeed(Payments, {
+          schedule: (_employee, _amount, key) =>
+            Effect.suspend(() => {
+              calls.push(`${label} schedule ${key}`)
+              return down ? Effect.die(new Error("payments API down")) : Effect.succeed("PAY-9")
+            }),
+          notify: () => Effect.void
+        })
+      )
+    const parked = await runWorker(
+      store,
+      (worker) =>
+        Effect.gen(function* () {
+          yield* worker.register(expenseReport, payments("first"))
+          yield* worker.start(expenseReport, { id: "5", input: report("fay", 70) })
+          return yield* worker.status(expenseReport, "5")
+        }),
+      { maxAttempts: 2, retryDelayMs: 1, pollIntervalMs: 60_000 }
+    )
+    expect(parked).toEqual({
+      _tag: "Running",
+      step: "payout.schedule-payment",
+      lastError: "payments API down",
+      attempts: 2
+    })
+    down = false
+    const done = await runWorker(store, (worker) =>
+      Effect.gen(function* () {
+        // Registration finds the parked instance in the registry and runs it: nobody calls resume.
+        yield* worker.register(expenseReport, payments("second"))
+        for (let i = 0; i < 400; i++) {
+          const status = yield* worker.status(expenseReport, "5")
+          if (status._tag !== "Running") return { status, state: yield* (yield* worker.get(expenseReport, "5")).state }
+          yield* Effect.sleep(5)
+        }
+        return yield* Effect.die(new Error("not recovered"))
+      })
+    )
+    expect(done.status).toEqual({ _tag: "Completed" })
+    expect(done.state).toEqual(new Paid({ employee: "fay", amount: 70, payment: "PAY-9" }))
+    const key = "expenseReport/5/payout.schedule-payment/0"
+    expect(calls).toEqual([`first schedule ${key}`, `first schedule ${key}`, `second schedule ${key}`])
+    expect((await readStream(store, "expenseReport-5")).map((e) => e.type)).toEqual([
+      "WorkflowStarted",
+      "PolicyChecked",
+      "AttemptFailed",
+      "AttemptFailed",
+      "PaymentScheduled",
+      "EmployeeNotified"
+    ])
   })
 })

@@ -24,7 +24,7 @@ import {
   UnexpectedSignal,
   WorkflowRuntime
 } from "../../src/index.js"
-import { memoryStore, NOW, runOn } from "../support.js"
+import { memoryStore, NOW, readStream, runOn, runWorker } from "../support.js"
 
 /** A pipeline that answers from `results` and counts its calls (with their idempotency keys). */
 const pipeline = (results: (commit: string) => string | Error = () => "all 12 checks passed") => {
@@ -349,5 +349,31 @@ describe("pull-request example", () => {
       reviewed(true, 4)
     ])
     expect(healthy.calls).toEqual([{ commit: "abc", key: "pullRequest/14/run-pipeline/0" }])
+  })
+
+  it("on a Worker: CI bound at registration; a webhook delivered twice with one key is one signal", async () => {
+    const store = memoryStore()
+    const ci = pipeline()
+    const result = await runWorker(store, (worker) =>
+      Effect.gen(function* () {
+        yield* worker.register(pullRequest, ci.layer)
+        yield* worker.start(pullRequest, { id: "15", input: new Empty() })
+        // At-least-once webhooks: the same delivery arrives twice.
+        yield* worker.signal(pullRequest, "15", CreatePR, { commit: "abc" }, { idempotencyKey: "gh-delivery-1" })
+        yield* worker.signal(pullRequest, "15", CreatePR, { commit: "abc" }, { idempotencyKey: "gh-delivery-1" })
+        yield* worker.signal(pullRequest, "15", ReviewPR, { approve: true }, { idempotencyKey: "gh-delivery-2" })
+        const pr = yield* worker.get(pullRequest, "15")
+        return { status: yield* pr.status, state: yield* pr.state }
+      })
+    )
+    expect(result).toEqual({ status: { _tag: "Completed" }, state: new Merged({ commit: "abc" }) })
+    expect(ci.calls).toEqual([{ commit: "abc", key: "pullRequest/15/run-pipeline/0" }])
+    const events = await readStream(store, "pullRequest-15")
+    expect(events.map((e) => [e.type, (e.metadata as { sender?: string }).sender])).toEqual([
+      ["WorkflowStarted", undefined],
+      ["PRCreated", "key:gh-delivery-1"],
+      ["PipelineFinished", undefined],
+      ["PRReviewed", "key:gh-delivery-2"]
+    ])
   })
 })

@@ -7,7 +7,9 @@ export {
   type PendingTimer,
   nextWakeUp,
   pending,
-  stateOf
+  stateOf,
+  statusTag,
+  wakeUpOf
 } from "./pending.js"
 export type { Active, Input, Position } from "./Position.js"
 export type { Trace, TraceEntry } from "./Trace.js"

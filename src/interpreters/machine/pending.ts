@@ -123,3 +123,70 @@ export const innermostState = (active: Active): unknown => {
     a = (a as Exclude<Active, Waiting | Timer | Racing>).child
   return a.state
 }
+
+/**
+ * The `Status` tag of a position without listing what it waits for: `Running` while a step is pending, `Waiting`
+ * while only signals are, else `Completed` / `Failed`. It goes into every event's metadata, so it allocates nothing.
+ */
+export const statusTag = (workflow: Compiled, position: Position): "Running" | "Waiting" | "Completed" | "Failed" => {
+  if (position._tag !== "Active") return position._tag
+  const any = (active: Active): boolean => {
+    switch (active._tag) {
+      case "Step":
+        return true
+      case "Signal":
+        return false
+      // A timer not started yet is work to do now: its release time is recorded next.
+      case "Timer":
+        return active.at === undefined
+      case "Race":
+        return active.at === undefined && (workflow.nodes.get(active.id) as CompiledRace).deadline !== undefined
+      case "Interruptible":
+        return (
+          any(active.child) ||
+          (active.at === undefined && (workflow.nodes.get(active.id) as CompiledInterruptible).timeout !== undefined)
+        )
+      case "Interrupted":
+      case "RaceArm":
+      case "Sequence":
+      case "Catch":
+      case "Branch":
+      case "Loop":
+      case "Named":
+        return any(active.child)
+      default:
+        return absurd(active)
+    }
+  }
+  return any(position.active) ? "Running" : "Waiting"
+}
+
+/** The earliest release time of a position's started timers, without listing what it waits for. */
+export const wakeUpOf = (position: Position): number | undefined => {
+  if (position._tag !== "Active") return undefined
+  const earliest = (a: number | undefined, b: number | undefined) =>
+    a === undefined || (b !== undefined && b < a) ? b : a
+  const of = (active: Active): number | undefined => {
+    switch (active._tag) {
+      case "Step":
+      case "Signal":
+        return undefined
+      case "Timer":
+      case "Race":
+        return active.at
+      case "Interruptible":
+        return earliest(active.at, of(active.child))
+      case "Interrupted":
+      case "RaceArm":
+      case "Sequence":
+      case "Catch":
+      case "Branch":
+      case "Loop":
+      case "Named":
+        return of(active.child)
+      default:
+        return absurd(active)
+    }
+  }
+  return of(position.active)
+}

@@ -198,19 +198,14 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       )
 
     /**
-     * The projected metadata of an event that leads to `position`: `Running` while a step or a timer's start is to
-     * be done now, and the wake-up of its earliest started timer (or `wakeAt`, a failed attempt's retry).
+     * The projected metadata of an event that leads to `position` (what the registry reads): `Running` while a step
+     * or a timer's start is to be done now, and the wake-up of its earliest started timer (or `wakeAt`, a failed
+     * attempt's retry).
      */
-    const projected = (fold: Fold, position: Machine.Position, wakeAt?: number) => {
-      const pending = Machine.pending(fold.workflow, position)
-      const tag =
-        position._tag !== "Active"
-          ? position._tag
-          : pending.steps.length > 0 || pending.timers.some((t) => t.at === undefined)
-            ? "Running"
-            : ("Waiting" as const)
-      return { status: tag, wakeAt: wakeAt ?? Machine.nextWakeUp(pending) ?? null }
-    }
+    const projected = (fold: Fold, position: Machine.Position, wakeAt?: number | null) => ({
+      status: Machine.statusTag(fold.workflow, position),
+      wakeAt: wakeAt ?? Machine.wakeUpOf(position) ?? null
+    })
 
     /**
      * Append one event at the fold's next revision and commit it. Holds `foldLock`; `expected` is the revision the

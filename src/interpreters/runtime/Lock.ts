@@ -29,10 +29,17 @@ export class Lock {
 
   /** Run `effect` holding the lock. */
   with<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
-    return Effect.acquireUseRelease(
-      this.acquire,
-      () => effect,
-      () => this.release
-    )
+    return Effect.suspend(() => {
+      // Free (nearly always): take it at once, without the acquire machinery.
+      if (!this.held) {
+        this.held = true
+        return Effect.ensuring(effect, this.release)
+      }
+      return Effect.acquireUseRelease(
+        this.acquire,
+        () => effect,
+        () => this.release
+      )
+    })
   }
 }
