@@ -15,6 +15,7 @@ import { disposeHistory, replayHistory } from "./replay.js"
 import { sequential } from "./sequential.js"
 import { statusDuringStep } from "./status.js"
 import { subscription } from "./subscription.js"
+import { timers } from "./timers.js"
 import { type Figure, median, type Workload } from "./support.js"
 
 const render: Workload = {
@@ -48,6 +49,7 @@ const workloads: ReadonlyArray<Workload> = [
   idleInstances("sqlite", "default"),
   idleInstances("memory", "all"),
   recovery,
+  timers,
   render
 ]
 
