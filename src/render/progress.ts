@@ -16,6 +16,8 @@ export interface Overlay {
   readonly counts: ReadonlyMap<string, number>
   /** By BPMN element id, when above 1: how many attempts a step took (from `attempts`). */
   readonly attempts: ReadonlyMap<string, number>
+  /** By BPMN element id: when the timer the instance sleeps on is due (ISO time, from `dueAt`). */
+  readonly dues: ReadonlyMap<string, string>
 }
 
 /**
@@ -172,16 +174,23 @@ export const overlay = (graph: FlowGraph, progress: Progress): Overlay => {
   }
   const counts = new Map<string, number>()
   const attempts = new Map<string, number>()
+  const dues = new Map<string, string>()
   for (const n of nodes) {
     const e = entry(n.progressKey)
     if (e === undefined) continue
     const isLoopDecision =
       n.kind === "exclusiveGateway" && n.direction === "split" && graph.loops.has(n.progressKey ?? "")
-    const times = isLoopDecision ? e.rounds : n.kind === "task" || n.kind === "messageCatchEvent" ? e.count : undefined
+    const times = isLoopDecision
+      ? e.rounds
+      : n.kind === "task" || n.kind === "messageCatchEvent" || n.kind === "timerCatchEvent"
+        ? e.count
+        : undefined
     if (times !== undefined && times > 1) counts.set(n.id, times)
     if (n.kind === "task" && e.attempts !== undefined && e.attempts > 1) attempts.set(n.id, e.attempts)
+    // A timer the instance sleeps on: the catch event, or the boundary of the section it times out.
+    if (e.dueAt !== undefined && e.state === "current" && states.get(n.id) === "current") dues.set(n.id, e.dueAt)
   }
-  return { instance: progress.instance, status: progress.status, states, counts, attempts }
+  return { instance: progress.instance, status: progress.status, states, counts, attempts, dues }
 }
 
 const group = (flows: ReadonlyArray<Flow>, key: (f: Flow) => string): Map<string, Array<Flow>> => {

@@ -101,7 +101,7 @@ describe("toBpmn", () => {
   it("draws a race as an event-based gateway to one catch event per arm, merged after the arms", async () => {
     const { elements } = await read(racing)
     expect(elements.filter((e) => e.$type !== "bpmn:SequenceFlow").map(summary)).toEqual([
-      'StartEvent StartEvent "Start"',
+      'StartEvent StartEvent "Racing started"',
       'ServiceTask Activity_submit "Submit"',
       'EventBasedGateway Split_decision "Decision"',
       'IntermediateCatchEvent Event_approved "Approved"',
@@ -110,7 +110,7 @@ describe("toBpmn", () => {
       'IntermediateCatchEvent Event_deadline "48 hours"',
       'ServiceTask Activity_escalate "Escalate"',
       "ExclusiveGateway Join_decision",
-      'EndEvent EndEvent "End"'
+      'EndEvent EndEvent "Racing completed"'
     ])
     // No conditions: the event that happens first decides.
     expect(elements.filter((e) => e.$type === "bpmn:SequenceFlow").map(flow)).toEqual([

@@ -14,6 +14,7 @@ import {
   toMermaid,
   toSvg
 } from "../../src/render/index.js"
+import { isBoundaryEvent } from "../../src/render/graph.js"
 import {
   armOrderProblems,
   aspectProblems,
@@ -148,9 +149,7 @@ describe.each(Object.keys(cases))("%s", (name) => {
   it("writes Mermaid with exactly the graph's nodes and flows", () => {
     const graph = toFlowGraph(model())
     const text = toMermaid(model())
-    const nodes = allNodes(graph.root).filter(
-      (n) => n.kind !== "subProcess" && n.kind !== "errorBoundaryEvent" && n.kind !== "escalationBoundaryEvent"
-    )
+    const nodes = allNodes(graph.root).filter((n) => n.kind !== "subProcess" && !isBoundaryEvent(n))
     const subgraphs = allNodes(graph.root).filter((n) => n.kind === "subProcess")
     expect(text.match(/^\s+n_\w+[([{]/gm)?.length ?? 0).toBe(nodes.length)
     expect(text.match(/^\s+subgraph /gm)?.length ?? 0).toBe(subgraphs.length)
