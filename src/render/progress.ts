@@ -70,9 +70,13 @@ export const overlay = (graph: FlowGraph, progress: Progress): Overlay => {
   const isLoopExit = (f: Flow) => f.loopExit !== undefined
   const loopFinished = (f: Flow) => entry(f.loopExit)?.state === "done" || progress.status === "completed"
   const armDone = (f: Flow) => f.arm !== undefined && entry(f.arm)?.state === "done"
+  /** A section cut short: one of its interrupt boundaries fired, so it was not left through its normal way out. */
+  const interrupted = (subProcess: string) =>
+    nodes.some((n) => n.kind === "interruptBoundaryEvent" && n.attachedTo === subProcess && own(n) === "done")
   /** Flows that cannot have been taken, whatever else happened. */
   const excluded = (f: Flow): boolean => {
     if (f.arm !== undefined) return !armDone(f)
+    if (byId.get(f.source)?.kind === "subProcess" && interrupted(f.source)) return true
     // A branch's pass-through is the way when the branch took none of its arms.
     if (f.passThrough !== undefined) return (outgoing.get(f.source) ?? []).some(armDone)
     if (f.ok !== undefined) {
@@ -141,8 +145,8 @@ export const overlay = (graph: FlowGraph, progress: Progress): Overlay => {
     for (const sp of subProcesses) {
       const normalNext = (outgoing.get(sp.id) ?? []).some((f) => states.has(f.target))
       // Reached what follows it: it completed, so its end events were reached — unless the trace says it was left
-      // through its error boundary (what follows was then reached through the handler).
-      if (normalNext && own(sp) !== "failed")
+      // through its error boundary or cut short by an interruption (what follows was then reached through it).
+      if (normalNext && own(sp) !== "failed" && !interrupted(sp.id))
         for (const end of sp.container.nodes)
           if (end.kind === "endEvent" && !end.terminate && end.error === undefined && end.escalation === undefined)
             mark(end.id, "done")

@@ -570,6 +570,16 @@ export const countNodes = (node: ModelNode): number => {
   }
 }
 
+/** Progress of an instance of {@link timed} sleeping on its first timer. */
+export const timedProgress: Progress = {
+  instance: "9",
+  status: "waiting",
+  nodes: {
+    ordered: { state: "done", count: 1 },
+    cool: { state: "current", count: 0, dueAt: "2026-12-02T07:00:20.000Z" }
+  }
+}
+
 /** Progress of an instance of {@link nested} that paid by card after one declined attempt and now waits for delivery. */
 export const nestedProgress: Progress = {
   instance: "42",

@@ -31,7 +31,17 @@ import {
 } from "./checks.js"
 import { exampleModels } from "../../docs/diagrams.js"
 import { GAP, MAX_ROW_WIDTH, ROW_GAP } from "../../src/render/layout.js"
-import { countNodes, edgeCases, fixtures, generated, nested, nestedProgress, randomWorkflow } from "./fixtures.js"
+import {
+  countNodes,
+  edgeCases,
+  fixtures,
+  generated,
+  nested,
+  nestedProgress,
+  randomWorkflow,
+  timed,
+  timedProgress
+} from "./fixtures.js"
 
 interface Rendered {
   readonly diagram: Diagram
@@ -46,7 +56,8 @@ const cases: Record<string, { model: WorkflowModel; progress?: typeof nestedProg
   ...Object.fromEntries(Object.entries(fixtures).map(([name, model]) => [name, { model }])),
   ...Object.fromEntries(Object.entries(edgeCases).map(([name, model]) => [`edge-${name}`, { model }])),
   generated: { model: generated() },
-  nestedWithProgress: { model: nested, progress: nestedProgress }
+  nestedWithProgress: { model: nested, progress: nestedProgress },
+  timedWithProgress: { model: timed, progress: timedProgress }
 }
 
 // The examples, as the library models them, bare and with a scripted instance's progress.
