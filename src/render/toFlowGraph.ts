@@ -265,6 +265,16 @@ class GraphBuilder {
         return { outs: [this.pend({ source: id })], block: { kind: "node", id } }
       }
       case "race": {
+        const all = [...node.arms, ...(node.deadline === undefined ? [] : [node.deadline])]
+        // A race of one is a wait for it: a lone event-based gateway would be invalid (bpmnlint: at least two ways).
+        const [only] = all
+        if (all.length <= 1) {
+          if (only === undefined) return { outs: incoming, block: EMPTY }
+          const trigger = this.emit(only.trigger, incoming, c)
+          if (only.body === undefined) return trigger
+          const body = this.emit(only.body, trigger.outs, c)
+          return { outs: body.outs, block: { kind: "sequence", items: [trigger.block, body.block] } }
+        }
         // The event that happens first decides: no conditions on the flows, each arm starts with its catch event.
         const split = c.add(
           {
@@ -279,7 +289,7 @@ class GraphBuilder {
         )
         const outs: Array<Pending> = []
         const arms: Array<{ flow: Pending; body: RawBlock }> = []
-        for (const arm of [...node.arms, ...(node.deadline === undefined ? [] : [node.deadline])]) {
+        for (const arm of all) {
           const first = this.pend({ source: split })
           const trigger = this.emit(arm.trigger, [first], c)
           const body =

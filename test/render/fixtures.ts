@@ -668,7 +668,36 @@ export const randomWorkflow = (seed: number, depth = 4): WorkflowModel => {
         body: node(level - 1),
         handler: node(level - 1)
       }
-    return { kind: "subworkflow", id: next("w"), name: `Sub ${n}`, body: node(level - 1) }
+    if (r < 0.94) return { kind: "subworkflow", id: next("w"), name: `Sub ${n}`, body: node(level - 1) }
+    // Durable time: timers, races (arms with and without steps, a deadline or none), interruptible sections.
+    const maybe = () => (random() < 0.5 ? { body: node(level - 1) } : {})
+    if (r < 0.96) return timer(next("z"), `Sleep ${n}`, "duration", `PT${n}S`)
+    if (r < 0.98)
+      return {
+        kind: "race",
+        id: next("r"),
+        name: `Race ${n}?`,
+        arms: Array.from({ length: 1 + Math.floor(random() * 2) }, () => ({
+          trigger: trigger(next("k"), `Got ${n}`, `Sig${n}`),
+          ...maybe()
+        })),
+        ...(random() < 0.6
+          ? { deadline: { trigger: timer(next("d"), `Deadline ${n}`, "duration", "PT1H"), ...maybe() } }
+          : {})
+      }
+    return {
+      kind: "interruptible",
+      id: next("i"),
+      name: `Section ${n}`,
+      body: node(level - 1),
+      interruptions: Array.from({ length: Math.floor(random() * 3) }, () => ({
+        trigger: trigger(next("u"), `Stop ${n}`, `Stop${n}`),
+        ...maybe()
+      })),
+      ...(random() < 0.6
+        ? { timeout: { trigger: timer(next("o"), `Timeout ${n}`, "duration", "PT5M"), ...maybe() } }
+        : {})
+    }
   }
   return workflow(`random${seed}`, seq("root", node(depth), node(depth - 1)))
 }
