@@ -342,19 +342,7 @@ class GraphBuilder {
           outs.push(...way.outs)
           return { boundary, body: way.block }
         })
-        const escalations = scope.escalate()
-        const block = (join?: string): RawBlock => ({
-          kind: "scope",
-          id: scope.id,
-          boundaries: [],
-          ways,
-          ...(join !== undefined ? { join } : {}),
-          escalations,
-          ...(scope.after ? { after: scope.after } : {})
-        })
-        if (outs.length <= 1) return { outs, block: block() }
-        const join = c.join(ids.join(node.id), undefined, outs)
-        return { outs: [this.pend({ source: join })], block: block(join) }
+        return this.closeScope(node.id, scope, { boundaries: [], ways, escalations: scope.escalate() }, outs, c)
       }
       case "sequence": {
         let pending = incoming
@@ -494,21 +482,13 @@ class GraphBuilder {
         const merge = boundaries.length > 1 ? c.join(ids.handlerJoin(node.id), undefined, fromBoundaries) : undefined
         const handlerIn = merge !== undefined ? [this.pend({ source: merge })] : fromBoundaries
         const handler = this.emit(node.handler, handlerIn, c)
-        const escalations = scope.escalate()
-        const outs = [...scope.outs, ...handler.outs]
-        const block = (join?: string): RawBlock => ({
-          kind: "scope",
-          id: scope.id,
+        const parts = {
           boundaries,
           ...(merge !== undefined ? { merge } : {}),
           handler: handler.block,
-          ...(join !== undefined ? { join } : {}),
-          escalations,
-          ...(scope.after ? { after: scope.after } : {})
-        })
-        if (outs.length <= 1) return { outs, block: block() }
-        const join = c.join(ids.join(node.id), undefined, outs)
-        return { outs: [this.pend({ source: join })], block: block(join) }
+          escalations: scope.escalate()
+        }
+        return this.closeScope(node.id, scope, parts, [...scope.outs, ...handler.outs], c)
       }
       case "end":
         return { outs: [], block: this.end(node.id, node.name, node.description, incoming, c) }
@@ -533,6 +513,26 @@ class GraphBuilder {
         // A model kind added without a drawing fails the build here.
         return node satisfies never
     }
+  }
+
+  /** A subprocess with what hangs off its border: the paths that leave it merged after it when there are several. */
+  private closeScope(
+    modelId: string,
+    scope: { readonly id: string; readonly after?: RawBlock },
+    parts: Omit<Extract<RawBlock, { kind: "scope" }>, "kind" | "id" | "join" | "after">,
+    outs: ReadonlyArray<Pending>,
+    c: ContainerBuilder
+  ): Emitted {
+    const block = (join?: string): RawBlock => ({
+      kind: "scope",
+      id: scope.id,
+      ...parts,
+      ...(join !== undefined ? { join } : {}),
+      ...(scope.after ? { after: scope.after } : {})
+    })
+    if (outs.length <= 1) return { outs, block: block() }
+    const join = c.join(ids.join(modelId), undefined, outs)
+    return { outs: [this.pend({ source: join })], block: block(join) }
   }
 
   /**
