@@ -58,7 +58,9 @@ export const toMermaid = (model: WorkflowModel, options: RenderOptions = {}): st
   for (const node of allNodes(graph.root))
     if (isBoundaryEvent(node)) {
       hostOf.set(node.id, node.attachedTo)
-      boundaryName.set(node.id, node.name)
+      // An interruption says what it waits for, as the catch events do.
+      const icon = node.kind === "interruptBoundaryEvent" ? (node.trigger.type === "message" ? "✉ " : "⏱ ") : ""
+      boundaryName.set(node.id, icon + node.name)
     }
   for (const flow of flows) out.push(`  ${edge(flow, names, hostOf, boundaryName)}`)
 
