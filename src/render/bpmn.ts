@@ -213,7 +213,7 @@ const flowNode = (
         ...(node.retry !== undefined
           ? {
               loopCharacteristics: moddle.create("bpmn:StandardLoopCharacteristics", {
-                id: `${node.id}_retry`,
+                id: ids.retry(node.id),
                 loopCondition: moddle.create("bpmn:FormalExpression", { body: `retry: ${node.retry}` })
               })
             }
