@@ -16,6 +16,7 @@ import { disposeHistory, replayHistory } from "./replay.js"
 import { sequential } from "./sequential.js"
 import { statusDuringStep } from "./status.js"
 import { subscription } from "./subscription.js"
+import { timers } from "./timers.js"
 import { type Figure, median, type Workload } from "./support.js"
 
 const render: Workload = {
@@ -51,6 +52,7 @@ const workloads: ReadonlyArray<Workload> = [
   recovery,
   // The adapter over the in-process wire-compatible test server: they measure the adapter, not EventStoreDB.
   ...eventStoreDBWorkloads,
+  timers,
   render
 ]
 

@@ -11,10 +11,13 @@ import type {
   BranchArm,
   BranchNode,
   CatchNode,
+  InterruptibleNode,
   EndNode,
   LoopNode,
   NamedNode,
   PureNode,
+  RaceNode,
+  SleepNode,
   StepNode
 } from "./Node.js"
 
@@ -24,6 +27,7 @@ export interface CompiledStep extends WithId<StepNode> {}
 export interface CompiledAwaitSignal extends WithId<AwaitSignalNode> {}
 export interface CompiledPure extends WithId<PureNode> {}
 export interface CompiledEnd extends WithId<EndNode> {}
+export interface CompiledSleep extends WithId<SleepNode> {}
 
 export interface CompiledSequence {
   readonly _tag: "Sequence"
@@ -52,6 +56,24 @@ export interface CompiledLoop extends WithId<LoopNode, "body" | "restart"> {
   readonly restart: CompiledNode | undefined
 }
 
+/** One way out of a race: the event that wins it (a signal, or the deadline's timer), then the rest of the arm. */
+export interface CompiledRaceArm<Trigger> {
+  readonly trigger: Trigger
+  /** What runs after the trigger; undefined when the arm is the trigger alone. */
+  readonly then: CompiledNode | undefined
+}
+
+export interface CompiledRace extends WithId<RaceNode, "arms" | "deadline"> {
+  readonly arms: ReadonlyArray<CompiledRaceArm<CompiledAwaitSignal>>
+  readonly deadline: CompiledRaceArm<CompiledSleep> | undefined
+}
+
+export interface CompiledInterruptible extends WithId<InterruptibleNode, "body" | "interruptions" | "timeout"> {
+  readonly body: CompiledNode
+  readonly interruptions: ReadonlyArray<CompiledRaceArm<CompiledAwaitSignal>>
+  readonly timeout: CompiledRaceArm<CompiledSleep> | undefined
+}
+
 export interface CompiledNamed extends WithId<NamedNode, "body"> {
   readonly body: CompiledNode
 }
@@ -66,6 +88,9 @@ export type CompiledNode =
   | CompiledLoop
   | CompiledEnd
   | CompiledNamed
+  | CompiledSleep
+  | CompiledRace
+  | CompiledInterruptible
 
 /**
  * The `default` of every switch on node kinds: it only type-checks when every kind has its case, so adding a kind

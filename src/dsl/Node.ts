@@ -6,7 +6,7 @@
  * Nodes are deliberately untyped here (state is `unknown`): the typed face is `Workflow<In, Out, E, R, S>` in
  * `Workflow.ts`, whose constructors are the only way to build nodes with consistent types.
  */
-import type { Effect } from "effect"
+import type { Effect, Schedule } from "effect"
 import { pipeArguments } from "effect/Pipeable"
 import type { PlainCodec, Signal } from "./Signal.js"
 import type { StepContext } from "./StepContext.js"
@@ -21,6 +21,9 @@ export type Node =
   | LoopNode
   | EndNode
   | NamedNode
+  | SleepNode
+  | RaceNode
+  | InterruptibleNode
 
 /** Fields every node has. `id` is the user's explicit id, or — after `compile` — the assigned one. */
 interface Base {
@@ -41,6 +44,17 @@ export interface StepNode extends Base {
   readonly errorSchemas: ReadonlyArray<PlainCodec<unknown>>
   readonly run: (state: unknown, context: StepContext) => Effect.Effect<unknown, unknown, unknown>
   readonly apply: (state: unknown, event: unknown) => unknown
+  /** A durable retry policy (`Workflow.retry`); without one, failed attempts are retried by the worker's options. */
+  readonly retry: RetryPolicy | undefined
+}
+
+/** A step's durable retry policy: see `Workflow.retry`. */
+export interface RetryPolicy {
+  readonly schedule: Schedule.Schedule<
+    unknown,
+    { readonly attempt: number; readonly error: string; readonly tag: string | undefined }
+  >
+  readonly label: string
 }
 
 /** Waits for `signal`; `handle` turns the request into an event, `apply` folds it, `respond` answers the sender. */
@@ -108,6 +122,53 @@ export interface LoopNode extends Base {
 export interface EndNode extends Base {
   readonly _tag: "End"
   readonly name: string
+}
+
+/** How a timer's release time is given: for the diagram and the fingerprint (the function is in `release`). */
+export type TimerSpec =
+  /** A fixed duration, as an ISO 8601 duration (`PT20S`). */
+  | { readonly _tag: "Duration"; readonly iso: string }
+  /** A duration computed from the state, described by `label`. */
+  | { readonly _tag: "ComputedDuration"; readonly label: string }
+  /** A date computed from the state, described by `label`. */
+  | { readonly _tag: "Date"; readonly label: string }
+
+/**
+ * A durable timer: "timer started" is recorded with the release time `release(state, now)`, "timer fired" once it
+ * has passed; the state passes through unchanged.
+ */
+export interface SleepNode extends Base {
+  readonly _tag: "Sleep"
+  readonly name: string
+  readonly timer: TimerSpec
+  /**
+   * The release time (ms since the epoch) of the timer started at `now` with `state`. Runs once, when the timer
+   * starts: the result is recorded, so replay never calls it.
+   */
+  readonly release: (state: unknown, now: number) => number
+}
+
+/**
+ * Waits for whichever of several signals arrives first (each arm starts with an `awaitSignal`), or for the deadline
+ * (a workflow starting with a `sleep`), and continues with the rest of that arm only. BPMN: event-based gateway.
+ */
+export interface RaceNode extends Base {
+  readonly _tag: "Race"
+  readonly name: string | undefined
+  readonly arms: ReadonlyArray<Node>
+  readonly deadline: Node | undefined
+}
+
+/**
+ * Runs `body` unless one of `interruptions` (each starting with an `awaitSignal`) or the `timeout` (starting with a
+ * `sleep`, started on entry) cuts it short: the body is abandoned and the rest of that interruption runs.
+ */
+export interface InterruptibleNode extends Base {
+  readonly _tag: "Interruptible"
+  readonly name: string
+  readonly body: Node
+  readonly interruptions: ReadonlyArray<Node>
+  readonly timeout: Node | undefined
 }
 
 /** A named sub-workflow: a scope for ids, drawn as a subprocess. */

@@ -10,6 +10,10 @@ import { loop } from "./loop.js"
 import { isNode, type Node } from "./Node.js"
 import { named } from "./named.js"
 import { pure } from "./pure.js"
+import { interruptible } from "./interruptible.js"
+import { race } from "./race.js"
+import { retry } from "./retry.js"
+import { sleep } from "./sleep.js"
 import { step } from "./step.js"
 
 declare const WorkflowTypes: unique symbol
@@ -83,7 +87,10 @@ export const fromNode = <In, Out, E, R, S>(node: Node): Workflow<In, Out, E, R, 
  * The constructors and combinators of workflows.
  *
  * - `step` runs an Effect and persists its event; `awaitSignal` waits for a typed signal;
- *   `pure` is a pure transition; `end` ends the instance;
+ *   `pure` is a pure transition; `end` ends the instance; `sleep` is a durable timer;
+ *   `retry` gives a step a durable retry policy (a `Schedule`);
+ *   `race` waits for the first of several signals, optionally with a deadline;
+ *   `interruptible` is a section a signal or a timeout cuts short;
  * - `andThen` sequences; `catch`/`catchTag` handle typed errors; `branch` (+ `when`) chooses; `loop` repeats;
  * - `named` makes a sub-workflow; `define` names a top-level workflow and its input Schema for the runtime;
  * - `fail` is a typed failure, returned from `apply` or a pure transition;
@@ -94,6 +101,10 @@ export const Workflow = {
   awaitSignal,
   pure,
   end,
+  sleep,
+  retry,
+  race,
+  interruptible,
   andThen,
   catch: catchAll,
   catchTag,

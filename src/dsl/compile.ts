@@ -6,7 +6,10 @@ import {
   type CompiledLoop,
   type CompiledNamed,
   type CompiledNode,
-  type CompiledPure
+  type CompiledInterruptible,
+  type CompiledPure,
+  type CompiledRace,
+  type CompiledSequence
 } from "./CompiledNode.js"
 import { InvalidDefinition } from "./InvalidDefinition.js"
 import type { BranchArm, Node } from "./Node.js"
@@ -92,6 +95,16 @@ export const compile = (root: Node): Compiled => {
     return `${prefix}${/^[0-9]/.test(s) ? `${kind}-` : ""}${s}`
   }
 
+  /** A race arm or an interruption: its first node (of kind `tag`) is the trigger, the rest runs after it. */
+  const split = <T extends CompiledNode["_tag"]>(arm: Node, prefix: string, tag: T, problem: string) => {
+    const compiled = visit(arm, prefix)
+    const [trigger, ...rest] = compiled._tag === "Sequence" ? compiled.steps : [compiled]
+    if (trigger?._tag !== tag) throw new InvalidDefinition(problem)
+    const then: CompiledNode | undefined =
+      rest.length === 0 ? undefined : rest.length === 1 ? rest[0] : { ...(compiled as CompiledSequence), steps: rest }
+    return { trigger: trigger as Extract<CompiledNode, { readonly _tag: T }>, then }
+  }
+
   const visit = (node: Node, prefix: string): CompiledNode => {
     // Claim the node's own id before its children so that ids follow reading order.
     switch (node._tag) {
@@ -100,6 +113,11 @@ export const compile = (root: Node): Compiled => {
       case "End": {
         const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
         copy.id = claim(node.id, prefix, fromName(node.name, "step", prefix), copy as CompiledNode)
+        return copy as CompiledNode
+      }
+      case "Sleep": {
+        const copy = { ...node } as { -readonly [K in keyof typeof node]: (typeof node)[K] }
+        copy.id = claim(node.id, prefix, fromName(node.name, "timer", prefix), copy as CompiledNode)
         return copy as CompiledNode
       }
       case "Pure": {
@@ -149,6 +167,55 @@ export const compile = (root: Node): Compiled => {
         copy.id = claim(node.id, prefix, fromName(node.name, "loop", prefix), copy)
         copy.body = visit(node.body, prefix)
         copy.restart = node.restart === undefined ? undefined : visit(node.restart, prefix)
+        return copy
+      }
+      case "Race": {
+        const copy = { ...node } as unknown as { -readonly [K in keyof CompiledRace]: CompiledRace[K] }
+        copy.id = claim(node.id, prefix, fromName(node.name, "race", prefix), copy)
+        if (node.arms.length === 0) throw new InvalidDefinition(`race ${JSON.stringify(copy.id)} has no arms`)
+        copy.arms = node.arms.map((arm) =>
+          split(
+            arm,
+            prefix,
+            "AwaitSignal",
+            `race ${JSON.stringify(copy.id)}: every arm must start with Workflow.awaitSignal`
+          )
+        )
+        copy.deadline =
+          node.deadline === undefined
+            ? undefined
+            : split(
+                node.deadline,
+                prefix,
+                "Sleep",
+                `race ${JSON.stringify(copy.id)}: the deadline must start with Workflow.sleep`
+              )
+        return copy
+      }
+      case "Interruptible": {
+        const copy = { ...node } as unknown as {
+          -readonly [K in keyof CompiledInterruptible]: CompiledInterruptible[K]
+        }
+        const id = claim(node.id, prefix, fromName(node.name, "interruptible", prefix), copy)
+        copy.id = id
+        copy.body = visit(node.body, prefix)
+        copy.interruptions = node.interruptions.map((arm) =>
+          split(
+            arm,
+            prefix,
+            "AwaitSignal",
+            `interruptible ${JSON.stringify(id)}: every interruption must start with Workflow.awaitSignal`
+          )
+        )
+        copy.timeout =
+          node.timeout === undefined
+            ? undefined
+            : split(
+                node.timeout,
+                prefix,
+                "Sleep",
+                `interruptible ${JSON.stringify(id)}: the timeout must start with Workflow.sleep`
+              )
         return copy
       }
       case "Named": {

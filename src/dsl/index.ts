@@ -1,5 +1,7 @@
 export type { Definition, DefineOptions } from "./Definition.js"
 export { InvalidDefinition } from "./InvalidDefinition.js"
+export { RetriesExhausted, type RetryInput } from "./RetriesExhausted.js"
+export type { RetryOptions } from "./retry.js"
 export type { Failure } from "./Failure.js"
 export * as Signal from "./Signal.js"
 export type { StepContext } from "./StepContext.js"

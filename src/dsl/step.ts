@@ -67,6 +67,7 @@ export const step = <In, Ev, Ret, R = never>(
       ),
       event: options.event as PlainCodec<unknown>,
       run: options.run as StepNode["run"],
-      apply: options.apply as StepNode["apply"]
+      apply: options.apply as StepNode["apply"],
+      retry: undefined
     })
   )

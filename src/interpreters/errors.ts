@@ -3,7 +3,17 @@ import { Cause, Data } from "effect"
 /** A cause in one line: the failure's or defect's message, not a dump of the Cause structure. */
 export const describeCause = (cause: Cause.Cause<unknown>): string => {
   const error = Cause.squash(cause)
-  if (error instanceof Error) return error.message
+  if (error instanceof Error) {
+    const tag = (error as { readonly _tag?: unknown })._tag
+    if (error.message !== "" || typeof tag !== "string") return error.message
+    // A tagged error without a message (Schema.TaggedError): its tag and fields say what happened.
+    try {
+      const { _tag, ...fields } = { ...error } as Record<string, unknown>
+      return Object.keys(fields).length === 0 ? tag : `${tag}: ${JSON.stringify(fields)}`
+    } catch {
+      return tag
+    }
+  }
   try {
     return String(error)
   } catch {

@@ -115,12 +115,22 @@ export const eventType = (schema: PlainCodec<unknown>, event: unknown): string =
 }
 
 /** Why an event that is not a step's own event was recorded (metadata `kind`); absent for a step's event. */
-export type EventKind = "attempt" | "raised"
+export type EventKind = "attempt" | "raised" | "timer" | "exhausted"
 
 /** Type of the event that records a failed attempt of a step's Effect (a technical failure, retried). */
 export const ATTEMPT_FAILED = "AttemptFailed"
 /** Type of the event that records a business error (one the step declares) escaping a step's Effect. */
 export const STEP_RAISED = "StepRaised"
+
+/**
+ * Types of a timer's two events (metadata `kind: "timer"`): started, with its release time, and fired. Both carry
+ * `{ until }`, the release time as an ISO time.
+ */
+export const TIMER_STARTED = "TimerStarted"
+export const TIMER_FIRED = "TimerFired"
+
+/** Type of the event that records the last failed attempt of a step whose retry policy gave up (`kind: "exhausted"`). */
+export const RETRIES_EXHAUSTED = "RetriesExhausted"
 
 /** `sender` of a signal sent with the caller's idempotency key (else `nonce:<random>`). */
 export const KEY_PREFIX = "key:"

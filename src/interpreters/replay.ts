@@ -9,6 +9,7 @@ import { Result } from "effect"
 import type { CompiledNode } from "../dsl/CompiledNode.js"
 import { type Compiled, compile } from "../dsl/compile.js"
 import type { Definition } from "../dsl/Definition.js"
+import { RetriesExhausted } from "../dsl/RetriesExhausted.js"
 import { toNode } from "../dsl/Workflow.js"
 import { fingerprint, toModel } from "../model/toModel.js"
 import { EventDecodeError, HistoryError, NonDeterminismError, type ReplayError } from "./errors.js"
@@ -21,9 +22,13 @@ import {
   recordedAt,
   recordedStep,
   START_STEP,
-  STARTED
+  RETRIES_EXHAUSTED,
+  STARTED,
+  TIMER_FIRED,
+  TIMER_STARTED
 } from "./journal.js"
 import * as Machine from "./machine/index.js"
+import type { RecordedAttempt } from "./runtime/retryDelay.js"
 import { type Incident, type Status, statusOf } from "./Status.js"
 import { decodeDeclared } from "./stepErrors.js"
 import type { Json, StoredEvent } from "./store/EventStore.js"
@@ -104,6 +109,8 @@ export class Fold {
   /** Signals recorded with an idempotency key, by sender. */
   private keyedSignals: Map<string, KeyedSignal> | undefined
   private visits: Map<string, { done: number; failed: number }> | undefined
+  /** The failed attempts of pending steps with a retry policy, oldest first: their Schedule is stepped with them. */
+  private retries: Map<string, Array<RecordedAttempt>> | undefined
   readonly timeline: Array<TimelineEntry> | undefined
   /** Every trace entry, in order (when asked for). */
   readonly traced: Array<Machine.TraceEntry> | undefined
@@ -144,6 +151,9 @@ export class Fold {
             visit(entry.node).failed++
             break
           case "Round":
+          case "TimerStarted":
+          case "Raced":
+          case "Interrupted":
           case "Caught":
           case "Left":
           case "AttemptFailed":
@@ -183,6 +193,11 @@ export class Fold {
   }
 
   /** The signal recorded from `sender` (a `key:` sender), if any. */
+  /** The recorded failed attempts of step `step` (with a retry policy) since it last completed, oldest first. */
+  retriesOf(step: string): ReadonlyArray<RecordedAttempt> {
+    return this.retries?.get(step) ?? []
+  }
+
   keyedSignal(sender: string): KeyedSignal | undefined {
     return this.keyedSignals?.get(sender)
   }
@@ -212,32 +227,64 @@ export class Fold {
       return
     }
     const meta = (event.metadata ?? {}) as Partial<EventMetadata>
-    const { steps, signals } = this.pending()
+    const { steps, signals, timers } = this.pending()
     const stepNode = steps.find((s) => s.node.id === step)?.node
     const signalNode = stepNode === undefined ? signals.find((s) => s.node.id === step)?.node : undefined
     const notPending = () =>
       new NonDeterminismError({
         stream: this.stream,
         revision,
-        expected: [...steps.map((s) => s.node.id), ...signals.map((s) => s.node.id)],
+        expected: [...steps.map((s) => s.node.id), ...signals.map((s) => s.node.id), ...timers.map((t) => t.node.id)],
         found: step
       })
     switch (meta.kind) {
+      case "timer": {
+        const timer = timers.find((t) => t.node.id === step)
+        if (timer === undefined) throw notPending()
+        const until = Date.parse((event.data as { readonly until?: unknown } | null)?.until as string)
+        if (Number.isNaN(until)) {
+          throw new EventDecodeError({
+            stream: this.stream,
+            revision,
+            step,
+            issue: "a timer event needs `until`, an ISO time"
+          })
+        }
+        let input: Machine.Input
+        if (event.type === TIMER_STARTED && timer.at === undefined)
+          input = { _tag: "TimerStarted", node: step, at: until }
+        else if (event.type === TIMER_FIRED && timer.at === until) input = { _tag: "TimerFired", node: step }
+        else {
+          throw new HistoryError({
+            stream: this.stream,
+            revision,
+            reason:
+              timer.at === undefined
+                ? `timer ${step} has not started: expected ${TIMER_STARTED}, found ${event.type}`
+                : `timer ${step} is due at ${new Date(timer.at).toISOString()}: expected ${TIMER_FIRED} of that time, found ${event.type} of ${new Date(until).toISOString()}`
+          })
+        }
+        this.advance(event, step, event.data, () => Machine.accept(this.workflow, position, input, this.trace)!)
+        return
+      }
       case "attempt": {
         if (stepNode === undefined) throw notPending()
-        const failure = event.data as { readonly attempt?: unknown; readonly error?: unknown } | null
-        const attempt = typeof failure?.attempt === "number" ? failure.attempt : 1
-        const error = typeof failure?.error === "string" ? failure.error : "unknown error"
-        this.trace?.({ _tag: "AttemptFailed", node: step, attempt, error })
-        this.commit({
-          revision,
+        const failure = attemptOf(event)
+        this.trace?.({ _tag: "AttemptFailed", node: step, attempt: failure.attempt, error: failure.error })
+        this.commit({ revision, step, type: event.type, event: event.data, at: event, position, attempt: failure })
+        return
+      }
+      case "exhausted": {
+        if (stepNode === undefined || event.type !== RETRIES_EXHAUSTED) throw notPending()
+        const failure = attemptOf(event)
+        this.trace?.({ _tag: "AttemptFailed", node: step, attempt: failure.attempt, error: failure.error })
+        const error = new RetriesExhausted({ step, attempts: failure.attempt, error: failure.error })
+        this.advance(
+          event,
           step,
-          type: event.type,
-          event: failure,
-          at: event,
-          position,
-          attempt: { attempt, error }
-        })
+          error,
+          () => Machine.accept(this.workflow, position, { _tag: "Raised", node: step, error }, this.trace)!
+        )
         return
       }
       case "raised": {
@@ -340,7 +387,7 @@ export class Fold {
     readonly at: string | StoredEvent
     readonly position: Machine.Position
     /** For an attempt event: which attempt failed, and why. */
-    readonly attempt?: { readonly attempt: number; readonly error: string }
+    readonly attempt?: AttemptFailure
   }): void {
     this.position = entry.position
     this.revision = entry.revision
@@ -349,10 +396,22 @@ export class Fold {
         this.occurrences ??= new Map()
         this.occurrences.set(entry.step, (this.occurrences.get(entry.step) ?? 0) + 1)
         this.incidents?.delete(entry.step)
+        this.retries?.delete(entry.step)
       }
     } else {
+      const { attempt, error, tag, nextAttemptAt, failedAt } = entry.attempt
       this.incidents ??= new Map()
-      this.incidents.set(entry.step, { attempts: entry.attempt.attempt, error: entry.attempt.error })
+      this.incidents.set(entry.step, {
+        attempts: attempt,
+        error,
+        ...(nextAttemptAt === undefined ? {} : { nextAttemptAt })
+      })
+      if (nextAttemptAt !== undefined) {
+        this.retries ??= new Map()
+        const list = this.retries.get(entry.step) ?? []
+        list.push({ at: failedAt, input: { attempt, error, tag } })
+        this.retries.set(entry.step, list)
+      }
     }
     this.timeline?.push({
       revision: entry.revision,
@@ -379,6 +438,35 @@ export class Fold {
       visits: this.visits ?? new Map(),
       trace: this.traced ?? []
     }
+  }
+}
+
+/** A failed attempt as recorded (`AttemptFailed` / `RetriesExhausted` data, and the event's time). */
+export interface AttemptFailure {
+  readonly attempt: number
+  readonly error: string
+  /** The error's `_tag`, when it had one. */
+  readonly tag: string | undefined
+  /** When the next attempt runs (ms), for a step with a retry policy that goes on. */
+  readonly nextAttemptAt: number | undefined
+  /** When the attempt failed (ms). */
+  readonly failedAt: number
+}
+
+const attemptOf = (event: StoredEvent): AttemptFailure => {
+  const data = event.data as {
+    readonly attempt?: unknown
+    readonly error?: unknown
+    readonly tag?: unknown
+    readonly nextAttemptAt?: unknown
+  } | null
+  const next = typeof data?.nextAttemptAt === "string" ? Date.parse(data.nextAttemptAt) : Number.NaN
+  return {
+    attempt: typeof data?.attempt === "number" ? data.attempt : 1,
+    error: typeof data?.error === "string" ? data.error : "unknown error",
+    tag: typeof data?.tag === "string" ? data.tag : undefined,
+    nextAttemptAt: Number.isNaN(next) ? undefined : next,
+    failedAt: recordedAt(event).getTime()
   }
 }
 

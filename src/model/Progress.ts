@@ -28,4 +28,6 @@ export interface NodeProgress {
   readonly attempts?: number
   /** For a failed step: the name of the typed error it raised (picks the error end event that fired). */
   readonly error?: string
+  /** For a started timer the instance sleeps on (`current`): when it is due, as an ISO time. */
+  readonly dueAt?: string
 }

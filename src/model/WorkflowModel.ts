@@ -19,6 +19,9 @@ export type ModelNode =
   | CatchModel
   | EndModel
   | SubworkflowModel
+  | TimerModel
+  | RaceModel
+  | InterruptibleModel
 
 interface Common {
   readonly id: string
@@ -31,6 +34,8 @@ export interface StepModel extends Common {
   readonly name: string
   /** Names of the typed errors its `apply` may raise, when the definition declares them. */
   readonly errors: ReadonlyArray<string>
+  /** Its durable retry policy, as the definition states it. BPMN: a loop marker, the policy as its condition. */
+  readonly retry?: string
 }
 
 /** Waits for a signal, persists the handler's event. BPMN: message intermediate catch event (+ bpmn:Message). */
@@ -107,6 +112,41 @@ export interface CatchModel extends Common {
 export interface EndModel extends Common {
   readonly kind: "end"
   readonly name: string
+}
+
+/**
+ * A durable timer; the state passes through. BPMN: timer intermediate catch event, its `timer` written as a
+ * `timeDuration` (`type: "duration"`) or `timeDate` (`type: "date"`) expression: an ISO 8601 duration (`PT20S`)
+ * for a fixed duration, else the definition's label of how it is computed.
+ */
+export interface TimerModel extends Common {
+  readonly kind: "timer"
+  readonly name: string
+  readonly timer: { readonly type: "duration" | "date"; readonly expression: string }
+}
+
+/**
+ * Waits for the first of its arms' signals, or its deadline's timer, and goes on with that arm only. BPMN:
+ * event-based gateway → one message (or timer) catch event per arm → the arm's body → a merge gateway.
+ */
+export interface RaceModel extends Common {
+  readonly kind: "race"
+  readonly name?: string
+  readonly arms: ReadonlyArray<{ readonly trigger: SignalModel; readonly body?: ModelNode }>
+  readonly deadline?: { readonly trigger: TimerModel; readonly body?: ModelNode }
+}
+
+/**
+ * A section cut short by a signal or a timeout. BPMN: a subprocess around `body` with an interrupting message
+ * boundary event per interruption and a timer boundary event for the timeout, each leading to its `body`; all
+ * paths merge after it.
+ */
+export interface InterruptibleModel extends Common {
+  readonly kind: "interruptible"
+  readonly name: string
+  readonly body: ModelNode
+  readonly interruptions: ReadonlyArray<{ readonly trigger: SignalModel; readonly body?: ModelNode }>
+  readonly timeout?: { readonly trigger: TimerModel; readonly body?: ModelNode }
 }
 
 /** A named, embedded workflow. BPMN: expanded subprocess. */

@@ -1,9 +1,16 @@
 import { createHash } from "node:crypto"
 import { compile } from "../dsl/compile.js"
 import { type Definition, isDefinition } from "../dsl/Definition.js"
-import { absurd, type CompiledArm, type CompiledNode } from "../dsl/CompiledNode.js"
+import { absurd, type CompiledArm, type CompiledNode, type CompiledRaceArm } from "../dsl/CompiledNode.js"
 import { toNode, type Workflow } from "../dsl/Workflow.js"
-import type { BranchArmModel, ModelNode, SequenceModel, WorkflowModel } from "./WorkflowModel.js"
+import type {
+  BranchArmModel,
+  ModelNode,
+  SequenceModel,
+  SignalModel,
+  TimerModel,
+  WorkflowModel
+} from "./WorkflowModel.js"
 
 const describe = (node: { readonly description: string | undefined }) =>
   node.description === undefined ? {} : { description: node.description }
@@ -12,7 +19,14 @@ const describe = (node: { readonly description: string | undefined }) =>
 const visible = (node: CompiledNode): ModelNode | undefined => {
   switch (node._tag) {
     case "Step":
-      return { kind: "step", id: node.id, name: node.name, errors: node.errors, ...describe(node) }
+      return {
+        kind: "step",
+        id: node.id,
+        name: node.name,
+        errors: node.errors,
+        ...(node.retry === undefined ? {} : { retry: node.retry.label }),
+        ...describe(node)
+      }
     case "AwaitSignal":
       return {
         kind: "signal",
@@ -66,6 +80,36 @@ const visible = (node: CompiledNode): ModelNode | undefined => {
       }
     case "End":
       return { kind: "end", id: node.id, name: node.name, ...describe(node) }
+    case "Sleep":
+      return {
+        kind: "timer",
+        id: node.id,
+        name: node.name,
+        timer:
+          node.timer._tag === "Duration"
+            ? { type: "duration", expression: node.timer.iso }
+            : { type: node.timer._tag === "Date" ? "date" : "duration", expression: node.timer.label },
+        ...describe(node)
+      }
+    case "Race":
+      return {
+        kind: "race",
+        id: node.id,
+        ...(node.name === undefined ? {} : { name: node.name }),
+        arms: node.arms.map((a) => triggered<SignalModel>(a)),
+        ...(node.deadline === undefined ? {} : { deadline: triggered<TimerModel>(node.deadline) }),
+        ...describe(node)
+      }
+    case "Interruptible":
+      return {
+        kind: "interruptible",
+        id: node.id,
+        name: node.name,
+        body: model(node.body),
+        interruptions: node.interruptions.map((a) => triggered<SignalModel>(a)),
+        ...(node.timeout === undefined ? {} : { timeout: triggered<TimerModel>(node.timeout) }),
+        ...describe(node)
+      }
     case "Named":
       return { kind: "subworkflow", id: node.id, name: node.name, body: model(node.body), ...describe(node) }
     default:
@@ -75,6 +119,12 @@ const visible = (node: CompiledNode): ModelNode | undefined => {
 
 /** Always a node: an invisible one becomes an empty sequence (a path that passes straight through). */
 const model = (node: CompiledNode): ModelNode => visible(node) ?? { kind: "sequence", id: node.id, children: [] }
+
+/** A race arm or an interruption: its trigger's model, and the rest when there is one. */
+const triggered = <T extends ModelNode>(a: CompiledRaceArm<CompiledNode>) => ({
+  trigger: visible(a.trigger) as T,
+  ...(a.then === undefined ? {} : { body: model(a.then) })
+})
 
 const arm = (a: CompiledArm): BranchArmModel => ({ id: a.id, condition: a.condition, body: model(a.body) })
 

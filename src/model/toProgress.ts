@@ -10,6 +10,9 @@ export type TraceSummaryEntry =
   | { readonly _tag: "Caught"; readonly catch: string; readonly node: string }
   | { readonly _tag: "Left"; readonly scope: string; readonly node: string }
   | { readonly _tag: "AttemptFailed"; readonly node: string; readonly attempt: number }
+  | { readonly _tag: "TimerStarted"; readonly node: string; readonly at: number }
+  | { readonly _tag: "Raced"; readonly race: string; readonly winner: string }
+  | { readonly _tag: "Interrupted"; readonly section: string; readonly by: string }
 
 /** What progress needs from a replay (structurally: the model does not depend on the interpreters). */
 export interface ReplaySummary {
@@ -34,6 +37,8 @@ interface Tally {
   attempts: number
   /** The tag of the error the node last raised. */
   error?: string | undefined
+  /** The release time of the timer's last start (ms), until it fires. */
+  dueAt: number | undefined
 }
 
 /**
@@ -41,7 +46,8 @@ interface Tally {
  * when its last pass completed, `failed` when its last pass raised an error or — for a catch, loop or sub-workflow
  * — was left by one (a catch whose boundary fired is failed: its body did not complete, its handler ran);
  * `current` where the instance waits or runs next, `incident` there when the last attempt of that step failed.
- * Loops carry their number of `rounds`; steps with failed attempts their number of `attempts`. Nodes absent from
+ * Loops carry their number of `rounds`; steps with failed attempts their number of `attempts`; the timer an
+ * instance sleeps on its `dueAt`. Nodes absent from
  * the trace were not reached; ids the model does not know (the journal's `start`, anonymous transitions) are left
  * out.
  *
@@ -72,13 +78,14 @@ export const toProgress = (model: WorkflowModel, replay: ReplaySummary): Progres
   const tallies = new Map<string, Tally>()
   const tally = (id: string): Tally => {
     let t = tallies.get(id)
-    if (t === undefined) tallies.set(id, (t = { count: 0, last: undefined, rounds: 0, attempts: 0 }))
+    if (t === undefined) tallies.set(id, (t = { count: 0, last: undefined, rounds: 0, attempts: 0, dueAt: undefined }))
     return t
   }
   const done = (id: string) => {
     const t = tally(id)
     t.count++
     t.last = "done"
+    t.dueAt = undefined
   }
   for (const entry of replay.trace) {
     switch (entry._tag) {
@@ -108,6 +115,18 @@ export const toProgress = (model: WorkflowModel, replay: ReplaySummary): Progres
       case "AttemptFailed":
         tally(entry.node).attempts++
         break
+      case "TimerStarted":
+        tally(entry.node).dueAt = entry.at
+        break
+      case "Interrupted":
+        // The section is over (cut short, not failed); a timeout that did not fire is no longer due.
+        done(entry.section)
+        for (const t of tallies.values()) if (t.last === undefined) t.dueAt = undefined
+        break
+      case "Raced":
+        // The race is decided: the timer of a deadline that lost is no longer due.
+        for (const t of tallies.values()) if (t.last === undefined) t.dueAt = undefined
+        break
       default:
         entry satisfies never
     }
@@ -130,7 +149,8 @@ export const toProgress = (model: WorkflowModel, replay: ReplaySummary): Progres
     nodes[status.step] = {
       state: status._tag === "Running" && status.lastError !== undefined ? "incident" : "current",
       count: t.count,
-      ...extras(t)
+      ...extras(t),
+      ...(t.dueAt === undefined ? {} : { dueAt: new Date(t.dueAt).toISOString() })
     }
   }
   return { instance: replay.stream, status: STATUS[status._tag], nodes }

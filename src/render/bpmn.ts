@@ -3,7 +3,7 @@ import type { Progress } from "../model/Progress.js"
 import type { WorkflowModel } from "../model/WorkflowModel.js"
 import { importOptional } from "../package/optionalDependency.js"
 import { colorsFor, containerFill, legendEntries, notReached } from "./colors.js"
-import type { Container, FlowNode } from "./graph.js"
+import type { Container, FlowNode, TimerDefinition } from "./graph.js"
 import { IdAllocator, ids } from "./ids.js"
 import { type Bounds, type Diagram, type Label, layout } from "./layout.js"
 import { type DrawState, type Overlay, overlay, takenLast } from "./progress.js"
@@ -180,6 +180,16 @@ const flowNode = (
       ...definition,
       ...withRef("errorRef", name !== undefined ? globals.errors.get(name) : undefined)
     })
+  const timer = (t: TimerDefinition) =>
+    moddle.create("bpmn:TimerEventDefinition", {
+      ...definition,
+      [t.type === "date" ? "timeDate" : "timeDuration"]: moddle.create("bpmn:FormalExpression", { body: t.expression })
+    })
+  const message = (name: string) =>
+    moddle.create("bpmn:MessageEventDefinition", {
+      ...definition,
+      ...withRef("messageRef", globals.messages.get(name))
+    })
   switch (node.kind) {
     case "startEvent":
       return moddle.create("bpmn:StartEvent", common)
@@ -196,19 +206,28 @@ const flowNode = (
         ...(eventDefinition !== undefined ? { eventDefinitions: [eventDefinition] } : {})
       })
     }
-    case "task":
-      return node.service ? moddle.create("bpmn:ServiceTask", common) : moddle.create("bpmn:Task", common)
-    case "messageCatchEvent":
-      return moddle.create("bpmn:IntermediateCatchEvent", {
+    case "task": {
+      // A retried step runs again until it succeeds or its policy gives up: the loop marker, the policy its condition.
+      const task = {
         ...common,
-        eventDefinitions: [
-          moddle.create("bpmn:MessageEventDefinition", {
-            ...definition,
-            ...withRef("messageRef", globals.messages.get(node.message))
-          })
-        ]
-      })
+        ...(node.retry !== undefined
+          ? {
+              loopCharacteristics: moddle.create("bpmn:StandardLoopCharacteristics", {
+                id: ids.retry(node.id),
+                loopCondition: moddle.create("bpmn:FormalExpression", { body: `retry: ${node.retry}` })
+              })
+            }
+          : {})
+      }
+      return node.service ? moddle.create("bpmn:ServiceTask", task) : moddle.create("bpmn:Task", task)
+    }
+    case "messageCatchEvent":
+      return moddle.create("bpmn:IntermediateCatchEvent", { ...common, eventDefinitions: [message(node.message)] })
+    case "timerCatchEvent":
+      return moddle.create("bpmn:IntermediateCatchEvent", { ...common, eventDefinitions: [timer(node.timer)] })
     case "exclusiveGateway":
+      if (node.eventBased === true)
+        return moddle.create("bpmn:EventBasedGateway", { ...common, gatewayDirection: "Diverging" })
       return moddle.create("bpmn:ExclusiveGateway", {
         ...common,
         gatewayDirection: node.direction === "split" ? "Diverging" : "Converging"
@@ -224,6 +243,13 @@ const flowNode = (
         ...common,
         ...withRef("attachedToRef", siblings.get(node.attachedTo) as Of<BpmnActivity> | undefined),
         eventDefinitions: [node.kind === "escalationBoundaryEvent" ? escalation(node.escalation) : error(node.error)]
+      })
+    case "interruptBoundaryEvent":
+      return moddle.create("bpmn:BoundaryEvent", {
+        ...common,
+        cancelActivity: true,
+        ...withRef("attachedToRef", siblings.get(node.attachedTo) as Of<BpmnActivity> | undefined),
+        eventDefinitions: [node.trigger.type === "message" ? message(node.trigger.message) : timer(node.trigger.timer)]
       })
   }
 }
@@ -254,11 +280,16 @@ const statusText = (diagram: Diagram, colors: Overlay): string => {
     })
   const repeated = named(colors.counts, "×")
   const attempts = named(colors.attempts, "↻")
+  const sleeping = diagram.shapes.flatMap((s) => {
+    const due = colors.dues.get(s.node.id)
+    return due !== undefined ? [`${s.node.name} until ${due}`] : []
+  })
   return [
     `Instance ${colors.instance}: ${colors.status}`,
     legend.join(" · "),
     ...(repeated.length > 0 ? [`Repeated: ${repeated.join(", ")}`] : []),
-    ...(attempts.length > 0 ? [`Attempts: ${attempts.join(", ")}`] : [])
+    ...(attempts.length > 0 ? [`Attempts: ${attempts.join(", ")}`] : []),
+    ...(sleeping.length > 0 ? [`Sleeping: ${sleeping.join(", ")}`] : [])
   ].join("\n")
 }
 
@@ -283,7 +314,7 @@ const shape = (
     ...withRef("bpmnElement", elements.get(node.id)),
     bounds: bounds(moddle, s.bounds),
     ...(node.kind === "subProcess" ? { isExpanded: true } : {}),
-    ...(node.kind === "exclusiveGateway" ? { isMarkerVisible: true } : {}),
+    ...(node.kind === "exclusiveGateway" && node.eventBased !== true ? { isMarkerVisible: true } : {}),
     ...bpmnLabel(moddle, s.label)
   })
   const state = colors?.states.get(node.id)

@@ -11,10 +11,12 @@ export type FlowNode =
   | EndEventNode
   | TaskNode
   | MessageCatchEventNode
+  | TimerCatchEventNode
   | ExclusiveGatewayNode
   | SubProcessNode
   | ErrorBoundaryEventNode
   | EscalationBoundaryEventNode
+  | InterruptBoundaryEventNode
 
 interface NodeCommon {
   /** BPMN element id (see `ids.ts`). */
@@ -53,6 +55,8 @@ export interface TaskNode extends NodeCommon {
   readonly service: boolean
   /** Typed errors it may raise: tells which error boundary fired when it failed. */
   readonly errors: ReadonlyArray<string>
+  /** A step's durable retry policy, as the definition states it: a loop marker, the policy as its condition. */
+  readonly retry?: string
 }
 
 export interface MessageCatchEventNode extends NodeCommon {
@@ -62,12 +66,29 @@ export interface MessageCatchEventNode extends NodeCommon {
   readonly errors: ReadonlyArray<string>
 }
 
+/** A timer expression: an ISO 8601 duration or date, else the definition's label of how it is computed. */
+export interface TimerDefinition {
+  readonly type: "duration" | "date"
+  readonly expression: string
+}
+
+/** A durable timer (`Workflow.sleep`, a race's deadline): written as `timeDuration` or `timeDate`. */
+export interface TimerCatchEventNode extends NodeCommon {
+  readonly kind: "timerCatchEvent"
+  readonly timer: TimerDefinition
+}
+
 export interface ExclusiveGatewayNode extends NodeCommon {
   readonly kind: "exclusiveGateway"
   /** `split` decides between outgoing flows; `join` merges incoming ones. */
   readonly direction: "split" | "join"
   /** The outcome of a step that may raise typed errors (model id): on, or to an error end event per error. */
   readonly outcomeOf?: string
+  /**
+   * A split decided by whichever of the catch events right after it happens first (a race): BPMN's event-based
+   * gateway, drawn with the same geometry as an exclusive one.
+   */
+  readonly eventBased?: boolean
 }
 
 export interface SubProcessNode extends NodeCommon {
@@ -89,6 +110,18 @@ export interface EscalationBoundaryEventNode extends NodeCommon {
   readonly attachedTo: string
   /** The escalation caught: the id of the `end` node that throws it. */
   readonly escalation: string
+}
+
+/**
+ * Cuts an interruptible section short (interrupting, `cancelActivity`): a signal (message boundary event) or the
+ * section's timeout (timer boundary event). What it leads to runs instead of the rest of the section.
+ */
+export interface InterruptBoundaryEventNode extends NodeCommon {
+  readonly kind: "interruptBoundaryEvent"
+  readonly attachedTo: string
+  readonly trigger:
+    | { readonly type: "message"; readonly message: string }
+    | { readonly type: "timer"; readonly timer: TimerDefinition }
 }
 
 export interface Flow {
@@ -163,6 +196,11 @@ export type Block<ArmFlow = string> =
       readonly escalations: ReadonlyArray<{ readonly boundary: string; readonly after: Block<ArmFlow> }>
       /** When every path inside ends the instance: the end its normal way out leads to, right after it. */
       readonly after?: Block<ArmFlow>
+      /**
+       * Interrupt boundaries (right of the error boundaries on the border), each with its own path below the
+       * subprocess, in order, each rejoining at the scope's join (or leaving as an exit when there is none).
+       */
+      readonly ways?: ReadonlyArray<{ readonly boundary: string; readonly body: Block<ArmFlow> }>
     }
 
 export interface FlowGraph {
@@ -182,6 +220,14 @@ export interface FlowGraph {
   /** For each loop id, the model ids inside its body and restart: a repeat shows as a count above 1 there. */
   readonly loops: ReadonlyMap<string, ReadonlyArray<string>>
 }
+
+export type BoundaryEventNode = ErrorBoundaryEventNode | EscalationBoundaryEventNode | InterruptBoundaryEventNode
+
+/** An event on a subprocess' border (drawn on top of it, a dotted link in Mermaid). */
+export const isBoundaryEvent = (node: FlowNode): node is BoundaryEventNode =>
+  node.kind === "errorBoundaryEvent" ||
+  node.kind === "escalationBoundaryEvent" ||
+  node.kind === "interruptBoundaryEvent"
 
 /** Every node of a container and of the containers nested in it, depth first, containers before their children. */
 export const allNodes = (container: Container): Array<FlowNode> => {

@@ -18,9 +18,9 @@ export const ids = {
   processEnd: "EndEvent",
   /** step, transition, catch and subworkflow (tasks and subprocesses) */
   activity: (modelId: string) => `Activity_${modelId}`,
-  /** signal and end nodes */
+  /** signal, timer and end nodes; a race's arms and an interruptible's boundaries (by their trigger's id) */
   event: (modelId: string) => `Event_${modelId}`,
-  /** start and end events inside the subprocess of a catch or subworkflow */
+  /** start and end events inside the subprocess of a catch, subworkflow or interruptible */
   subStart: (modelId: string) => `Start_${modelId}`,
   subEnd: (modelId: string) => `End_${modelId}`,
   /** gateway after a step that may raise typed errors */
@@ -32,9 +32,9 @@ export const ids = {
   /** escalation boundary catching it on the subprocess' border */
   escalated: (modelId: string) => `Escalated_${modelId}`,
   escalation: (modelId: string) => `Escalation_${modelId}`,
-  /** diverging gateway of a branch or loop */
+  /** diverging gateway of a branch, loop or race (event-based) */
   split: (modelId: string) => `Split_${modelId}`,
-  /** converging gateway of a branch, loop or catch */
+  /** converging gateway of a branch, loop, catch, race or interruptible */
   join: (modelId: string) => `Join_${modelId}`,
   /** error boundary of a catch; with several caught errors, one per error: `Boundary_<catch>_<n>` */
   boundary: (modelId: string) => `Boundary_${modelId}`,
@@ -47,6 +47,8 @@ export const ids = {
   message: (signal: string) => `Message_${slug(signal)}`,
   error: (error: string) => `Error_${slug(error)}`,
   eventDefinition: (eventId: string) => `EventDefinition_${eventId}`,
+  /** standard loop characteristics of a retried step's task */
+  retry: (taskId: string) => `${taskId}_retry`,
   /** diagram interchange element of a BPMN element */
   di: (elementId: string) => `DI_${elementId}`
 } as const

@@ -634,8 +634,10 @@ class Layouter {
     this.texts.set(node.id, title?.lines ?? [])
     const top = title ? Math.ceil(INNER_PADDING + title.height + 16) : SUB_PADDING
     const escalations = b?.escalations ?? []
-    // On the border, left to right: escalations first (their ends hang lowest), then error boundaries.
-    const border = [...escalations.map((e) => e.boundary), ...boundaries]
+    const ways = b?.ways ?? []
+    // On the border, left to right: escalations first (their ends hang lowest), then error boundaries, then
+    // interruptions (their paths hang right below the box, the rightmost highest).
+    const border = [...escalations.map((e) => e.boundary), ...boundaries, ...ways.map((w) => w.boundary)]
     const boundaryBoxes = border.map((id) => {
       const box = labelled(this.node(id).name)
       if (box) this.labels.set(id, box)
@@ -682,7 +684,7 @@ class Layouter {
     let floor = boxBottom + labelDepth + ROW_GAP
 
     // The handler row: boundaries (merged first when several) → handler → the scope's join.
-    const errorBorder = placedBorder.slice(escalations.length)
+    const errorBorder = placedBorder.slice(escalations.length, escalations.length + boundaries.length)
     const handlerExits: Array<Exit> = []
     let handlerRight = width
     if (errorBorder.length > 0 && b !== undefined) {
@@ -734,6 +736,38 @@ class Layouter {
       floor = out.box.maxY + ROW_GAP
     }
 
+    // Interruptions: each to its own path, a row each, the rightmost highest so no two cross; they rejoin below.
+    const wayBorder = placedBorder.slice(escalations.length + boundaries.length)
+    const wayExits: Array<Exit> = []
+    for (let k = ways.length - 1; k >= 0; k--) {
+      const w = ways[k] as { boundary: string; body: Block }
+      const wb = wayBorder[k] as { id: string; cx: number }
+      const then = this.block(w.body)
+      if (then.empty) {
+        const y = floor + 8
+        wayExits.push({
+          source: wb.id,
+          points: [
+            { x: wb.cx, y: bottomOut },
+            { x: wb.cx, y }
+          ]
+        })
+        handlerRight = Math.max(handlerRight, wb.cx)
+        floor = y + ROW_GAP
+        continue
+      }
+      const y = floor - then.box.minY
+      const x = wb.cx + GAP - Math.min(0, then.box.minX)
+      out.edge(this.flow(wb.id, then.entry as string).id, [
+        { x: wb.cx, y: bottomOut },
+        { x: wb.cx, y },
+        { x, y }
+      ])
+      wayExits.push(...out.place(then, x, y))
+      handlerRight = Math.max(handlerRight, x + then.box.maxX)
+      floor = out.box.maxY + ROW_GAP
+    }
+
     // Escalations: each to the end it stands for, the leftmost lowest so no two cross.
     const escalationBorder = placedBorder.slice(0, escalations.length)
     for (let k = escalations.length - 1; k >= 0; k--) {
@@ -757,7 +791,7 @@ class Layouter {
     if (b?.join !== undefined) {
       const jx = Math.max(
         Math.max(width, handlerRight, out.box.maxX) + GAP,
-        ...[...exits, ...handlerExits].map((e) => this.reach(e))
+        ...[...exits, ...handlerExits, ...wayExits].map((e) => this.reach(e))
       )
       out.place(this.leaf(b.join), jx, 0)
       const jcx = jx + GATEWAY / 2
@@ -765,19 +799,23 @@ class Layouter {
         const flow = this.flowOf(exit, b.join)
         out.edge(flow.id, [...exit.points, { x: jx, y: 0 }], this.exitLabel(flow, exit))
       }
-      for (const exit of handlerExits) {
+      // From below, the highest leftmost (it turns up first), mirrored as a branch's arms enter its join.
+      const below = [...handlerExits, ...wayExits]
+      const offsets = spread(below.length)
+      for (const [i, exit] of below.entries()) {
         const flow = this.flowOf(exit, b.join)
         const last = exit.points[exit.points.length - 1] as Point
+        const d = offsets[i] as number
         out.edge(
           flow.id,
-          [...exit.points, { x: jcx, y: last.y }, { x: jcx, y: GATEWAY / 2 }],
+          [...exit.points, { x: jcx - d, y: last.y }, { x: jcx - d, y: GATEWAY / 2 - Math.abs(d) }],
           this.exitLabel(flow, exit)
         )
       }
       out.exits = [{ source: b.join, points: [{ x: jx + GATEWAY, y: 0 }] }]
     } else {
       const right = out.box.maxX
-      out.exits = [...exits, ...handlerExits].map((e) => {
+      out.exits = [...exits, ...handlerExits, ...wayExits].map((e) => {
         const last = e.points[e.points.length - 1] as Point
         return { ...e, points: [...e.points, { x: right, y: last.y }] }
       })

@@ -1,7 +1,15 @@
 import type { WorkflowModel } from "../model/WorkflowModel.js"
 import type { RenderOptions } from "./bpmn.js"
 import { badgeText, colorsFor, containerFill, notReached } from "./colors.js"
-import { allFlows, allNodes, type Container, type Flow, type FlowGraph, type FlowNode } from "./graph.js"
+import {
+  allFlows,
+  allNodes,
+  type Container,
+  type Flow,
+  type FlowGraph,
+  type FlowNode,
+  isBoundaryEvent
+} from "./graph.js"
 import { IdAllocator } from "./ids.js"
 import { type DrawState, overlay } from "./progress.js"
 import { toFlowGraph } from "./toFlowGraph.js"
@@ -48,9 +56,11 @@ export const toMermaid = (model: WorkflowModel, options: RenderOptions = {}): st
   const hostOf = new Map<string, string>()
   const boundaryName = new Map<string, string>()
   for (const node of allNodes(graph.root))
-    if (node.kind === "errorBoundaryEvent" || node.kind === "escalationBoundaryEvent") {
+    if (isBoundaryEvent(node)) {
       hostOf.set(node.id, node.attachedTo)
-      boundaryName.set(node.id, node.name)
+      // An interruption says what it waits for, as the catch events do.
+      const icon = node.kind === "interruptBoundaryEvent" ? (node.trigger.type === "message" ? "✉ " : "⏱ ") : ""
+      boundaryName.set(node.id, icon + node.name)
     }
   for (const flow of flows) out.push(`  ${edge(flow, names, hostOf, boundaryName)}`)
 
@@ -101,6 +111,8 @@ const nodeShape = (node: FlowNode, badge: string): string | undefined => {
       return `((${quoteLines(text, 14)}))`
     case "messageCatchEvent":
       return `([${quote(`✉ ${text}`)}])`
+    case "timerCatchEvent":
+      return `([${quote(`⏱ ${text}`)}])`
     case "exclusiveGateway":
       return `{${quote(text.length > 0 ? text : " ")}}`
     case "task":
@@ -108,6 +120,7 @@ const nodeShape = (node: FlowNode, badge: string): string | undefined => {
     case "subProcess":
     case "errorBoundaryEvent":
     case "escalationBoundaryEvent":
+    case "interruptBoundaryEvent":
       return undefined
   }
 }
@@ -134,7 +147,7 @@ const mermaidIds = (graph: FlowGraph): Map<string, string> => {
   const alloc = new IdAllocator()
   const names = new Map<string, string>()
   for (const node of allNodes(graph.root)) {
-    if (node.kind === "errorBoundaryEvent" || node.kind === "escalationBoundaryEvent") continue
+    if (isBoundaryEvent(node)) continue
     const prefix = node.kind === "subProcess" ? "s_" : "n_"
     names.set(node.id, alloc.take(prefix + node.id.replace(/[^A-Za-z0-9_]/g, "_")))
   }

@@ -16,6 +16,8 @@ export interface Overlay {
   readonly counts: ReadonlyMap<string, number>
   /** By BPMN element id, when above 1: how many attempts a step took (from `attempts`). */
   readonly attempts: ReadonlyMap<string, number>
+  /** By BPMN element id: when the timer the instance sleeps on is due (ISO time, from `dueAt`). */
+  readonly dues: ReadonlyMap<string, string>
 }
 
 /**
@@ -68,9 +70,13 @@ export const overlay = (graph: FlowGraph, progress: Progress): Overlay => {
   const isLoopExit = (f: Flow) => f.loopExit !== undefined
   const loopFinished = (f: Flow) => entry(f.loopExit)?.state === "done" || progress.status === "completed"
   const armDone = (f: Flow) => f.arm !== undefined && entry(f.arm)?.state === "done"
+  /** A section cut short: one of its interrupt boundaries fired, so it was not left through its normal way out. */
+  const interrupted = (subProcess: string) =>
+    nodes.some((n) => n.kind === "interruptBoundaryEvent" && n.attachedTo === subProcess && own(n) === "done")
   /** Flows that cannot have been taken, whatever else happened. */
   const excluded = (f: Flow): boolean => {
     if (f.arm !== undefined) return !armDone(f)
+    if (byId.get(f.source)?.kind === "subProcess" && interrupted(f.source)) return true
     // A branch's pass-through is the way when the branch took none of its arms.
     if (f.passThrough !== undefined) return (outgoing.get(f.source) ?? []).some(armDone)
     if (f.ok !== undefined) {
@@ -139,8 +145,8 @@ export const overlay = (graph: FlowGraph, progress: Progress): Overlay => {
     for (const sp of subProcesses) {
       const normalNext = (outgoing.get(sp.id) ?? []).some((f) => states.has(f.target))
       // Reached what follows it: it completed, so its end events were reached — unless the trace says it was left
-      // through its error boundary (what follows was then reached through the handler).
-      if (normalNext && own(sp) !== "failed")
+      // through its error boundary or cut short by an interruption (what follows was then reached through it).
+      if (normalNext && own(sp) !== "failed" && !interrupted(sp.id))
         for (const end of sp.container.nodes)
           if (end.kind === "endEvent" && !end.terminate && end.error === undefined && end.escalation === undefined)
             mark(end.id, "done")
@@ -172,16 +178,23 @@ export const overlay = (graph: FlowGraph, progress: Progress): Overlay => {
   }
   const counts = new Map<string, number>()
   const attempts = new Map<string, number>()
+  const dues = new Map<string, string>()
   for (const n of nodes) {
     const e = entry(n.progressKey)
     if (e === undefined) continue
     const isLoopDecision =
       n.kind === "exclusiveGateway" && n.direction === "split" && graph.loops.has(n.progressKey ?? "")
-    const times = isLoopDecision ? e.rounds : n.kind === "task" || n.kind === "messageCatchEvent" ? e.count : undefined
+    const times = isLoopDecision
+      ? e.rounds
+      : n.kind === "task" || n.kind === "messageCatchEvent" || n.kind === "timerCatchEvent"
+        ? e.count
+        : undefined
     if (times !== undefined && times > 1) counts.set(n.id, times)
     if (n.kind === "task" && e.attempts !== undefined && e.attempts > 1) attempts.set(n.id, e.attempts)
+    // A timer the instance sleeps on: the catch event, or the boundary of the section it times out.
+    if (e.dueAt !== undefined && e.state === "current" && states.get(n.id) === "current") dues.set(n.id, e.dueAt)
   }
-  return { instance: progress.instance, status: progress.status, states, counts, attempts }
+  return { instance: progress.instance, status: progress.status, states, counts, attempts, dues }
 }
 
 const group = (flows: ReadonlyArray<Flow>, key: (f: Flow) => string): Map<string, Array<Flow>> => {

@@ -1,6 +1,7 @@
 import type { Progress } from "../model/Progress.js"
 import { type RenderInput, type RenderOptions, toDiagram } from "./bpmn.js"
 import { colorsFor, containerFill, defaultColors, legendEntries, notReached } from "./colors.js"
+import { isBoundaryEvent } from "./graph.js"
 import { slug } from "./ids.js"
 import type { Diagram, EdgeLayout, Point, ShapeLayout } from "./layout.js"
 import { type Overlay, overlay, takenLast } from "./progress.js"
@@ -51,8 +52,7 @@ const svgDocument = (diagram: Diagram, progress: Progress | undefined): string =
     .join("")
 
   const containers = diagram.shapes.filter((s) => s.node.kind === "subProcess")
-  const isBoundary = (s: ShapeLayout) =>
-    s.node.kind === "errorBoundaryEvent" || s.node.kind === "escalationBoundaryEvent"
+  const isBoundary = (s: ShapeLayout) => isBoundaryEvent(s.node)
   const boundaries = diagram.shapes.filter(isBoundary)
   const others = diagram.shapes.filter((s) => s.node.kind !== "subProcess" && !isBoundary(s))
   const name = diagram.graph.name
@@ -90,7 +90,8 @@ const stateLine = (id: string, state: string | undefined, colors: Overlay | unde
   if (state === undefined || colors === undefined) return colors ? "not reached" : undefined
   const times = colors.counts.get(id)
   const attempts = colors.attempts.get(id)
-  return `${state}${times !== undefined ? ` ×${times}` : ""}${attempts !== undefined ? ` (${attempts} attempts)` : ""}`
+  const due = colors.dues.get(id)
+  return `${state}${times !== undefined ? ` ×${times}` : ""}${attempts !== undefined ? ` (${attempts} attempts)` : ""}${due !== undefined ? ` (due ${due})` : ""}`
 }
 
 /** What a reader sees on hover: name, what it is, and how far the instance got. */
@@ -102,10 +103,28 @@ const KIND_NAMES: Readonly<Record<ShapeLayout["node"]["kind"], string>> = {
   endEvent: "end event",
   task: "task",
   messageCatchEvent: "message event",
+  timerCatchEvent: "timer event",
   exclusiveGateway: "exclusive gateway",
   subProcess: "subprocess",
   errorBoundaryEvent: "error boundary event",
-  escalationBoundaryEvent: "escalation boundary event"
+  escalationBoundaryEvent: "escalation boundary event",
+  interruptBoundaryEvent: "interrupting boundary event"
+}
+
+/** What the shape does not show in words: a timer's expression, a step's retry policy, the description. */
+const details = (node: ShapeLayout["node"]): string | undefined => {
+  const timer =
+    node.kind === "timerCatchEvent"
+      ? node.timer
+      : node.kind === "interruptBoundaryEvent" && node.trigger.type === "timer"
+        ? node.trigger.timer
+        : undefined
+  const lines = [
+    ...(timer !== undefined ? [`${timer.type === "date" ? "until" : "after"}: ${timer.expression}`] : []),
+    ...(node.kind === "task" && node.retry !== undefined ? [`retry: ${node.retry}`] : []),
+    ...(node.description !== undefined ? [node.description] : [])
+  ]
+  return lines.length > 0 ? lines.join("\n") : undefined
 }
 
 const shapeGroup = (s: ShapeLayout, colors: Overlay | undefined): string => {
@@ -114,16 +133,20 @@ const shapeGroup = (s: ShapeLayout, colors: Overlay | undefined): string => {
   const what =
     node.kind === "task" && node.service
       ? "service task"
-      : node.kind === "endEvent" && node.terminate
-        ? "terminate end event"
-        : node.kind === "endEvent" && node.escalation !== undefined
-          ? "escalation end event"
-          : node.kind === "endEvent" && node.error !== undefined
-            ? "error end event"
-            : KIND_NAMES[node.kind]
+      : node.kind === "exclusiveGateway" && node.eventBased === true
+        ? "event-based gateway"
+        : node.kind === "interruptBoundaryEvent"
+          ? `interrupting ${node.trigger.type} boundary event`
+          : node.kind === "endEvent" && node.terminate
+            ? "terminate end event"
+            : node.kind === "endEvent" && node.escalation !== undefined
+              ? "escalation end event"
+              : node.kind === "endEvent" && node.error !== undefined
+                ? "error end event"
+                : KIND_NAMES[node.kind]
   return (
     `<g class="dm-shape dm-${node.kind}${state ? ` dm-${state}` : ""}" data-element-id="${escapeXml(node.id)}">` +
-    tooltip(node.name, what, stateLine(node.id, state, colors), node.description) +
+    tooltip(node.name, what, stateLine(node.id, state, colors), details(node)) +
     drawNode(s, shapePaint(s, colors)) +
     (colors ? badge(s, colors, shapePaint(s, colors).stroke) : "") +
     "</g>"

@@ -32,9 +32,11 @@ const badgeCentre = (s: ShapeLayout): { x: number; y: number } | undefined => {
     case "subProcess":
       return { x: b.x + b.width - 14, y: b.y + 14 }
     case "messageCatchEvent":
+    case "timerCatchEvent":
     case "endEvent":
     case "errorBoundaryEvent":
     case "escalationBoundaryEvent":
+    case "interruptBoundaryEvent":
       // Top left: flow labels sit right of an event, its name below.
       return { x: b.x + 4, y: b.y + 4 }
     case "startEvent":

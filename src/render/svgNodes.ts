@@ -11,7 +11,7 @@ export interface Paint {
 /**
  * SVG of one flow node in bpmn.io's visual language (sizes, stroke widths, icon placement), drawn by us so no
  * browser is needed. One exhaustive switch: a new kind of node does not compile until it has a drawing. Timer
- * events will put a clock where message and error events put their icons ({@link eventIcon}).
+ * events put a clock where message and error events put their icons ({@link eventIcon}).
  */
 export const drawNode = (shape: ShapeLayout, paint: Paint): string => {
   const node = shape.node
@@ -29,14 +29,33 @@ export const drawNode = (shape: ShapeLayout, paint: Paint): string => {
         label
       )
     case "messageCatchEvent":
+    case "timerCatchEvent":
     case "errorBoundaryEvent":
     case "escalationBoundaryEvent":
+    case "interruptBoundaryEvent":
       return circle(b, 18, paint, 1.5) + circle(b, 15, paint, 1.5) + eventIcon(node, b, paint.stroke) + label
     case "exclusiveGateway": {
       const { x, y, width: w, height: h } = b
       const cx = x + w / 2
       const cy = y + h / 2
       const diamond = `<polygon points="${num(cx)},${num(y)} ${num(x + w)},${num(cy)} ${num(cx)},${num(y + h)} ${num(x)},${num(cy)}" ${style(paint, 2)}/>`
+      if (node.eventBased === true) {
+        // bpmn.io's event-based gateway: two circles around a pentagon.
+        const pentagon = [0, 1, 2, 3, 4]
+          .map((i) => {
+            const a = -Math.PI / 2 + (i * 2 * Math.PI) / 5
+            return `${num(cx + 6 * Math.cos(a))},${num(cy + 6 * Math.sin(a))}`
+          })
+          .join(" ")
+        const line = `fill="none" stroke="${paint.stroke}" stroke-width="1"`
+        return (
+          diamond +
+          `<circle cx="${num(cx)}" cy="${num(cy)}" r="${num(0.26 * w)}" ${line}/>` +
+          `<circle cx="${num(cx)}" cy="${num(cy)}" r="${num(0.22 * w)}" ${line}/>` +
+          `<polygon points="${pentagon}" fill="none" stroke="${paint.stroke}" stroke-width="1.5" stroke-linejoin="round"/>` +
+          label
+        )
+      }
       // bpmn.io's X: thick strokes, about two fifths of the diamond.
       const d = 0.15 * w
       const cross = `<path d="M${num(cx - d)} ${num(cy - d)}L${num(cx + d)} ${num(cy + d)}M${num(cx + d)} ${num(cy - d)}L${num(cx - d)} ${num(cy + d)}" stroke="${paint.stroke}" stroke-width="4" stroke-linecap="square" fill="none"/>`
@@ -46,6 +65,7 @@ export const drawNode = (shape: ShapeLayout, paint: Paint): string => {
       return (
         rect(b, paint, 2) +
         (node.service ? gear(b.x + 15, b.y + 15, paint) : "") +
+        (node.retry !== undefined ? loopMarker(b.x + b.width / 2, b.y + b.height - 10, paint.stroke) : "") +
         innerText(shape.text, b, "middle", paint.stroke) +
         label
       )
@@ -54,18 +74,18 @@ export const drawNode = (shape: ShapeLayout, paint: Paint): string => {
   }
 }
 
-/** The glyph inside an event: envelope for messages, bolt for errors (a clock for timers, later); none elsewhere. */
+/** The glyph inside an event: envelope for messages, bolt for errors, clock for timers; none elsewhere. */
 const eventIcon = (node: FlowNode, b: Bounds, stroke: string): string => {
   const cx = b.x + b.width / 2
   const cy = b.y + b.height / 2
   const line = `fill="none" stroke="${stroke}" stroke-width="1.5" stroke-linejoin="round"`
   switch (node.kind) {
-    case "messageCatchEvent": {
-      // Envelope: 21 × 14, flap to the middle.
-      const x0 = cx - 10.5
-      const y0 = cy - 7
-      return `<path d="M${num(x0)} ${num(y0)}h21v14h-21zM${num(x0)} ${num(y0)}L${num(cx)} ${num(cy + 1)}L${num(x0 + 21)} ${num(y0)}" ${line}/>`
-    }
+    case "messageCatchEvent":
+      return envelope(cx, cy, line)
+    case "timerCatchEvent":
+      return clock(cx, cy, line)
+    case "interruptBoundaryEvent":
+      return node.trigger.type === "message" ? envelope(cx, cy, line) : clock(cx, cy, line)
     case "escalationBoundaryEvent":
       return escalationArrow(cx, cy, line)
     case "endEvent":
@@ -81,6 +101,31 @@ const eventIcon = (node: FlowNode, b: Bounds, stroke: string): string => {
       return ""
   }
 }
+
+/** Envelope: 21 × 14, flap to the middle. */
+const envelope = (cx: number, cy: number, line: string): string => {
+  const x0 = cx - 10.5
+  const y0 = cy - 7
+  return `<path d="M${num(x0)} ${num(y0)}h21v14h-21zM${num(x0)} ${num(y0)}L${num(cx)} ${num(cy + 1)}L${num(x0 + 21)} ${num(y0)}" ${line}/>`
+}
+
+/** Clock: a face, twelve ticks, hands at ten past two (bpmn.io's timer). */
+const clock = (cx: number, cy: number, line: string): string => {
+  const ticks: Array<string> = []
+  for (let i = 0; i < 12; i++) {
+    const a = (i * Math.PI) / 6
+    const [sin, cos] = [Math.sin(a), Math.cos(a)]
+    ticks.push(`M${num(cx + 9 * sin)} ${num(cy - 9 * cos)}L${num(cx + 11 * sin)} ${num(cy - 11 * cos)}`)
+  }
+  return (
+    `<circle cx="${num(cx)}" cy="${num(cy)}" r="11" ${line}/>` +
+    `<path d="${ticks.join("")}M${num(cx)} ${num(cy)}L${num(cx + 5)} ${num(cy - 7)}M${num(cx)} ${num(cy)}L${num(cx + 7)} ${num(cy - 1)}" ${line}/>`
+  )
+}
+
+/** bpmn.io's standard loop marker: an open circle with an arrow head, centred at the bottom of a task. */
+const loopMarker = (cx: number, cy: number, stroke: string): string =>
+  `<path d="M${num(cx - 3)} ${num(cy + 5)}A6 6 0 1 1 ${num(cx + 3)} ${num(cy + 5)}M${num(cx + 3)} ${num(cy + 1)}L${num(cx + 3)} ${num(cy + 5)}L${num(cx + 7)} ${num(cy + 5)}" fill="none" stroke="${stroke}" stroke-width="1.5" stroke-linecap="round"/>`
 
 const filled = (stroke: string) => `fill="${stroke}" stroke="${stroke}" stroke-width="1.5" stroke-linejoin="round"`
 

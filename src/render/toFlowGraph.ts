@@ -175,11 +175,14 @@ class ContainerBuilder {
       case "loop":
         return { ...block, body: this.resolve(block.body), restart: this.resolve(block.restart) }
       case "scope": {
-        const { handler, escalations, after, ...rest } = block
+        const { handler, escalations, after, ways, ...rest } = block
         return {
           ...rest,
           ...(handler !== undefined ? { handler: this.resolve(handler) } : {}),
           ...(after !== undefined ? { after: this.resolve(after) } : {}),
+          ...(ways !== undefined
+            ? { ways: ways.map((w) => ({ boundary: w.boundary, body: this.resolve(w.body) })) }
+            : {}),
           escalations: escalations.map((e) => ({ boundary: e.boundary, after: this.resolve(e.after) }))
         }
       }
@@ -233,6 +236,7 @@ class GraphBuilder {
           name: label(node.name, node.id),
           service: node.kind === "step",
           errors: node.errors,
+          ...(node.kind === "step" && node.retry !== undefined ? { retry: node.retry } : {}),
           ...common(node.id)
         }
         return this.raising(node.id, node.name, node.errors, c.add(task, incoming), c)
@@ -248,6 +252,97 @@ class GraphBuilder {
           ...common(node.id)
         }
         return this.raising(node.id, node.name, node.errors, c.add(event, incoming), c)
+      }
+      case "timer": {
+        const event: FlowNode = {
+          kind: "timerCatchEvent",
+          id: ids.event(node.id),
+          name: label(node.name, node.id),
+          timer: node.timer,
+          ...common(node.id)
+        }
+        const id = c.add(event, incoming)
+        return { outs: [this.pend({ source: id })], block: { kind: "node", id } }
+      }
+      case "race": {
+        const all = [...node.arms, ...(node.deadline === undefined ? [] : [node.deadline])]
+        // A race of one is a wait for it: a lone event-based gateway would be invalid (bpmnlint: at least two ways).
+        const [only] = all
+        if (all.length <= 1) {
+          if (only === undefined) return { outs: incoming, block: EMPTY }
+          const trigger = this.emit(only.trigger, incoming, c)
+          if (only.body === undefined) return trigger
+          const body = this.emit(only.body, trigger.outs, c)
+          return { outs: body.outs, block: { kind: "sequence", items: [trigger.block, body.block] } }
+        }
+        // The event that happens first decides: no conditions on the flows, each arm starts with its catch event.
+        const split = c.add(
+          {
+            kind: "exclusiveGateway",
+            id: ids.split(node.id),
+            name: label(node.name ?? "", "Whichever first"),
+            direction: "split",
+            eventBased: true,
+            ...composite(node.id)
+          },
+          incoming
+        )
+        const outs: Array<Pending> = []
+        const arms: Array<{ flow: Pending; body: RawBlock }> = []
+        for (const arm of all) {
+          const first = this.pend({ source: split })
+          const trigger = this.emit(arm.trigger, [first], c)
+          const body =
+            arm.body === undefined ? { outs: trigger.outs, block: EMPTY } : this.emit(arm.body, trigger.outs, c)
+          arms.push({ flow: first, body: { kind: "sequence", items: [trigger.block, body.block] } })
+          outs.push(...body.outs)
+        }
+        if (outs.length <= 1) return { outs, block: { kind: "branch", split, arms } }
+        const join = c.join(ids.join(node.id), undefined, outs)
+        return { outs: [this.pend({ source: join })], block: { kind: "branch", split, arms, join } }
+      }
+      case "interruptible": {
+        const scope = this.subProcess(node.id, label(node.name, node.id), node.body, c, incoming, composite(node.id))
+        const triggered = [
+          ...node.interruptions.map((a) => ({
+            model: a.trigger,
+            body: a.body,
+            trigger: { type: "message" as const, message: a.trigger.signal }
+          })),
+          ...(node.timeout === undefined
+            ? []
+            : [
+                {
+                  model: node.timeout.trigger,
+                  body: node.timeout.body,
+                  trigger: { type: "timer" as const, timer: node.timeout.trigger.timer }
+                }
+              ])
+        ]
+        // The boundaries first, as a catch places its own: they sit on the border, their paths hang below.
+        const boundaries = triggered.map((t) => {
+          if (t.trigger.type === "message") this.messages.add(t.trigger.message)
+          return c.add(
+            {
+              kind: "interruptBoundaryEvent",
+              id: ids.event(t.model.id),
+              name: label(t.model.name, t.model.id),
+              attachedTo: scope.id,
+              trigger: t.trigger,
+              ...common(t.model.id)
+            },
+            []
+          )
+        })
+        const outs: Array<Pending> = [...scope.outs]
+        const ways = triggered.map((t, i) => {
+          const boundary = boundaries[i] as string
+          const from = [this.pend({ source: boundary })]
+          const way = t.body === undefined ? { outs: from, block: EMPTY } : this.emit(t.body, from, c)
+          outs.push(...way.outs)
+          return { boundary, body: way.block }
+        })
+        return this.closeScope(node.id, scope, { boundaries: [], ways, escalations: scope.escalate() }, outs, c)
       }
       case "sequence": {
         let pending = incoming
@@ -387,21 +482,13 @@ class GraphBuilder {
         const merge = boundaries.length > 1 ? c.join(ids.handlerJoin(node.id), undefined, fromBoundaries) : undefined
         const handlerIn = merge !== undefined ? [this.pend({ source: merge })] : fromBoundaries
         const handler = this.emit(node.handler, handlerIn, c)
-        const escalations = scope.escalate()
-        const outs = [...scope.outs, ...handler.outs]
-        const block = (join?: string): RawBlock => ({
-          kind: "scope",
-          id: scope.id,
+        const parts = {
           boundaries,
           ...(merge !== undefined ? { merge } : {}),
           handler: handler.block,
-          ...(join !== undefined ? { join } : {}),
-          escalations,
-          ...(scope.after ? { after: scope.after } : {})
-        })
-        if (outs.length <= 1) return { outs, block: block() }
-        const join = c.join(ids.join(node.id), undefined, outs)
-        return { outs: [this.pend({ source: join })], block: block(join) }
+          escalations: scope.escalate()
+        }
+        return this.closeScope(node.id, scope, parts, [...scope.outs, ...handler.outs], c)
       }
       case "end":
         return { outs: [], block: this.end(node.id, node.name, node.description, incoming, c) }
@@ -426,6 +513,26 @@ class GraphBuilder {
         // A model kind added without a drawing fails the build here.
         return node satisfies never
     }
+  }
+
+  /** A subprocess with what hangs off its border: the paths that leave it merged after it when there are several. */
+  private closeScope(
+    modelId: string,
+    scope: { readonly id: string; readonly after?: RawBlock },
+    parts: Omit<Extract<RawBlock, { kind: "scope" }>, "kind" | "id" | "join" | "after">,
+    outs: ReadonlyArray<Pending>,
+    c: ContainerBuilder
+  ): Emitted {
+    const block = (join?: string): RawBlock => ({
+      kind: "scope",
+      id: scope.id,
+      ...parts,
+      ...(join !== undefined ? { join } : {}),
+      ...(scope.after ? { after: scope.after } : {})
+    })
+    if (outs.length <= 1) return { outs, block: block() }
+    const join = c.join(ids.join(modelId), undefined, outs)
+    return { outs: [this.pend({ source: join })], block: block(join) }
   }
 
   /**
@@ -596,7 +703,19 @@ const reachesAfter = (node: ModelNode): boolean => {
     case "step":
     case "signal":
     case "transition":
+    case "timer":
       return true
+    case "race":
+      return [...node.arms, ...(node.deadline === undefined ? [] : [node.deadline])].some(
+        (a) => a.body === undefined || reachesAfter(a.body)
+      )
+    case "interruptible":
+      return (
+        reachesAfter(node.body) ||
+        [...node.interruptions, ...(node.timeout === undefined ? [] : [node.timeout])].some(
+          (a) => a.body === undefined || reachesAfter(a.body)
+        )
+      )
     case "end":
       return false
     case "sequence":

@@ -4,7 +4,19 @@ import { describe, expect, it } from "vitest"
 import type { ModelNode, WorkflowModel } from "../../src/model/WorkflowModel.js"
 import { toBpmn } from "../../src/render/index.js"
 import { flowElements, reimport } from "./checks.js"
-import { awkward, branching, catching, linear, looping, nested, passThrough, sharedSignals } from "./fixtures.js"
+import {
+  awkward,
+  branching,
+  catching,
+  linear,
+  looping,
+  nested,
+  passThrough,
+  interrupting,
+  racing,
+  sharedSignals,
+  timed
+} from "./fixtures.js"
 
 const read = async (model: WorkflowModel) => {
   const { rootElement, warnings } = await reimport(await toBpmn(model))
@@ -47,6 +59,95 @@ describe("toBpmn", () => {
     expect(get("Activity_charge").incoming.map((f: AnyElement) => f.id)).toEqual(["Flow_Event_placed_Activity_charge"])
     expect(get("Activity_charge").outgoing.map((f: AnyElement) => f.id)).toEqual([
       "Flow_Activity_charge_Activity_total"
+    ])
+  })
+
+  it("draws a timer as a timer intermediate catch event with its ISO duration, computed duration or date", async () => {
+    const { get } = await read(timed)
+    const definition = (id: string) => {
+      const d = get(id).eventDefinitions[0]
+      return [get(id).$type, d.$type, d.timeDuration?.body, d.timeDate?.body]
+    }
+    expect(definition("Event_cool")).toEqual([
+      "bpmn:IntermediateCatchEvent",
+      "bpmn:TimerEventDefinition",
+      "PT20S",
+      undefined
+    ])
+    expect(definition("Event_backoff")).toEqual([
+      "bpmn:IntermediateCatchEvent",
+      "bpmn:TimerEventDefinition",
+      "2^tries s",
+      undefined
+    ])
+    expect(definition("Event_dueDate")).toEqual([
+      "bpmn:IntermediateCatchEvent",
+      "bpmn:TimerEventDefinition",
+      undefined,
+      "due date"
+    ])
+  })
+
+  it("draws a step's retry policy as a loop marker with the policy as its condition", async () => {
+    const { get } = await read(timed)
+    const loop = get("Activity_check").loopCharacteristics
+    expect([loop.$type, loop.loopCondition.body]).toEqual([
+      "bpmn:StandardLoopCharacteristics",
+      "retry: every 20 s, 5 attempts"
+    ])
+    expect(get("Activity_remind").loopCharacteristics).toBeUndefined()
+  })
+
+  it("draws a race as an event-based gateway to one catch event per arm, merged after the arms", async () => {
+    const { elements } = await read(racing)
+    expect(elements.filter((e) => e.$type !== "bpmn:SequenceFlow").map(summary)).toEqual([
+      'StartEvent StartEvent "Racing started"',
+      'ServiceTask Activity_submit "Submit"',
+      'EventBasedGateway Split_decision "Decision"',
+      'IntermediateCatchEvent Event_approved "Approved"',
+      'ServiceTask Activity_pay "Pay out"',
+      'IntermediateCatchEvent Event_rejected "Rejected"',
+      'IntermediateCatchEvent Event_deadline "48 hours"',
+      'ServiceTask Activity_escalate "Escalate"',
+      "ExclusiveGateway Join_decision",
+      'EndEvent EndEvent "Racing completed"'
+    ])
+    // No conditions: the event that happens first decides.
+    expect(elements.filter((e) => e.$type === "bpmn:SequenceFlow").map(flow)).toEqual([
+      "Flow_StartEvent_Activity_submit: StartEvent -> Activity_submit",
+      "Flow_Activity_submit_Split_decision: Activity_submit -> Split_decision",
+      "Flow_Split_decision_Event_approved: Split_decision -> Event_approved",
+      "Flow_Event_approved_Activity_pay: Event_approved -> Activity_pay",
+      "Flow_Activity_pay_Join_decision: Activity_pay -> Join_decision",
+      "Flow_Split_decision_Event_rejected: Split_decision -> Event_rejected",
+      "Flow_Event_rejected_Join_decision: Event_rejected -> Join_decision",
+      "Flow_Split_decision_Event_deadline: Split_decision -> Event_deadline",
+      "Flow_Event_deadline_Activity_escalate: Event_deadline -> Activity_escalate",
+      "Flow_Activity_escalate_Join_decision: Activity_escalate -> Join_decision",
+      "Flow_Join_decision_EndEvent: Join_decision -> EndEvent"
+    ])
+  })
+
+  it("draws an interruptible section as a subprocess with interrupting message and timer boundary events", async () => {
+    const { get } = await read(interrupting)
+    const boundary = (id: string) => {
+      const e = get(id)
+      const d = e.eventDefinitions[0]
+      return [e.$type, e.attachedToRef.id, e.cancelActivity, d.$type, d.messageRef?.id ?? d.timeDuration?.body]
+    }
+    expect(boundary("Event_cancelled")).toEqual([
+      "bpmn:BoundaryEvent",
+      "Activity_checks",
+      true,
+      "bpmn:MessageEventDefinition",
+      "Message_Cancel"
+    ])
+    expect(boundary("Event_timedOut")).toEqual([
+      "bpmn:BoundaryEvent",
+      "Activity_checks",
+      true,
+      "bpmn:TimerEventDefinition",
+      "PT2M"
     ])
   })
 

@@ -1,5 +1,11 @@
 import type { Progress } from "../../src/model/Progress.js"
-import type { BranchArmModel, ModelNode, WorkflowModel } from "../../src/model/WorkflowModel.js"
+import type {
+  BranchArmModel,
+  ModelNode,
+  SignalModel,
+  TimerModel,
+  WorkflowModel
+} from "../../src/model/WorkflowModel.js"
 
 // Small constructors: fixtures read like the workflows they stand for.
 const step = (id: string, name: string, errors: ReadonlyArray<string> = []): ModelNode => ({
@@ -20,6 +26,19 @@ const seq = (id: string, ...children: ReadonlyArray<ModelNode>): ModelNode => ({
 const arm = (id: string, condition: string, body: ModelNode): BranchArmModel => ({ id, condition, body })
 const end = (id: string, name: string): ModelNode => ({ kind: "end", id, name })
 const workflow = (name: string, root: ModelNode): WorkflowModel => ({ format: 1, name, root })
+const timer = (id: string, name: string, type: "duration" | "date", expression: string): TimerModel => ({
+  kind: "timer",
+  id,
+  name,
+  timer: { type, expression }
+})
+const trigger = (id: string, name: string, sig: string): SignalModel => ({
+  kind: "signal",
+  id,
+  name,
+  signal: sig,
+  errors: []
+})
 
 /** A straight line: one of each simple kind. */
 export const linear = workflow(
@@ -29,6 +48,65 @@ export const linear = workflow(
     signal("placed", "Order placed", "OrderPlaced"),
     step("charge", "Charge card"),
     transition("total", "Compute total")
+  )
+)
+
+/** Durable timers (a fixed duration, a computed one inside a loop, a date) and a step with a retry policy. */
+export const timed = workflow(
+  "timed",
+  seq(
+    "root",
+    signal("ordered", "Ordered", "Order"),
+    timer("cool", "Cool down", "duration", "PT20S"),
+    {
+      kind: "loop",
+      id: "poll",
+      name: "Poll",
+      body: seq(
+        "pollBody",
+        { kind: "step", id: "check", name: "Check status", errors: [], retry: "every 20 s, 5 attempts" },
+        timer("backoff", "Back off", "duration", "2^tries s")
+      ),
+      exit: "settled",
+      repeat: "pending"
+    },
+    timer("dueDate", "Until due date", "date", "due date"),
+    step("remind", "Send reminder")
+  )
+)
+
+/** A race of two signals with a deadline, one arm with more steps after its signal. */
+export const racing = workflow(
+  "racing",
+  seq("root", step("submit", "Submit"), {
+    kind: "race",
+    id: "decision",
+    name: "Decision",
+    arms: [
+      { trigger: trigger("approved", "Approved", "Approve"), body: step("pay", "Pay out") },
+      { trigger: trigger("rejected", "Rejected", "Reject") }
+    ],
+    deadline: { trigger: timer("deadline", "48 hours", "duration", "P2D"), body: step("escalate", "Escalate") }
+  })
+)
+
+/** A section that a signal or a timeout interrupts, each leading to its own path. */
+export const interrupting = workflow(
+  "interrupting",
+  seq(
+    "root",
+    {
+      kind: "interruptible",
+      id: "checks",
+      name: "Checks",
+      body: seq("checkBody", step("check", "Run checks"), signal("reviewed", "Reviewed", "Review")),
+      interruptions: [{ trigger: trigger("cancelled", "Cancelled", "Cancel"), body: step("unlock", "Unlock funds") }],
+      timeout: {
+        trigger: timer("timedOut", "2 minutes", "duration", "PT2M"),
+        body: transition("markTimedOut", "Mark timed out")
+      }
+    },
+    step("release", "Release")
   )
 )
 
@@ -349,12 +427,53 @@ export const subworkflowInBranchInLoop = workflow(
   )
 )
 
+/**
+ * Durable time together: a retried step, an interruptible section (two signals and a timeout, one way with no
+ * steps, one that ends the instance) around a race whose deadline has no steps, and a sleep until a date.
+ */
+export const deadlines = workflow(
+  "deadlines",
+  seq(
+    "root",
+    { kind: "step", id: "reserve", name: "Reserve stock", errors: [], retry: "exponential from 1 s, 5 attempts" },
+    {
+      kind: "interruptible",
+      id: "fulfil",
+      name: "Fulfil order",
+      body: seq(
+        "fulfilBody",
+        step("pick", "Pick items"),
+        {
+          kind: "race",
+          id: "carrier",
+          name: "Carrier answers?",
+          arms: [
+            { trigger: trigger("accepted", "Accepted", "Accept"), body: step("label", "Print label") },
+            { trigger: trigger("declined", "Declined", "Decline"), body: step("other", "Book another carrier") }
+          ],
+          deadline: { trigger: timer("noAnswer", "4 hours", "duration", "PT4H") }
+        },
+        timer("settle", "Settle", "duration", "PT10M")
+      ),
+      interruptions: [
+        { trigger: trigger("cancel", "Cancelled", "Cancel"), body: step("refund", "Refund") },
+        { trigger: trigger("hold", "Put on hold", "Hold") },
+        { trigger: trigger("fraud", "Fraud flagged", "Fraud"), body: end("blocked", "Blocked") }
+      ],
+      timeout: { trigger: timer("late", "2 days", "duration", "P2D"), body: step("apologise", "Apologise") }
+    },
+    timer("invoiceDay", "Until invoice day", "date", "first of next month"),
+    step("invoice", "Send invoice")
+  )
+)
+
 /** The harder workflows, by name. */
 export const harder: Readonly<Record<string, WorkflowModel>> = {
   supportTicket,
   nestedLoops,
   longSequence,
-  subworkflowInBranchInLoop
+  subworkflowInBranchInLoop,
+  deadlines
 }
 
 /** Every fixture above, by name. */
@@ -367,6 +486,9 @@ export const fixtures: Readonly<Record<string, WorkflowModel>> = {
   sharedSignals,
   nested,
   awkward,
+  timed,
+  racing,
+  interrupting,
   ...harder
 }
 
@@ -429,11 +551,32 @@ export const countNodes = (node: ModelNode): number => {
       return 1 + countNodes(node.body) + countNodes(node.handler)
     case "subworkflow":
       return 1 + countNodes(node.body)
+    case "interruptible":
+      return [...node.interruptions, ...(node.timeout === undefined ? [] : [node.timeout])].reduce(
+        (n, a) => n + 1 + (a.body === undefined ? 0 : countNodes(a.body)),
+        1 + countNodes(node.body)
+      )
+    case "race":
+      return [...node.arms, ...(node.deadline === undefined ? [] : [node.deadline])].reduce(
+        (n, a) => n + 1 + (a.body === undefined ? 0 : countNodes(a.body)),
+        1
+      )
     case "step":
     case "signal":
     case "transition":
     case "end":
+    case "timer":
       return 1
+  }
+}
+
+/** Progress of an instance of {@link timed} sleeping on its first timer. */
+export const timedProgress: Progress = {
+  instance: "9",
+  status: "waiting",
+  nodes: {
+    ordered: { state: "done", count: 1 },
+    cool: { state: "current", count: 0, dueAt: "2026-12-02T07:00:20.000Z" }
   }
 }
 
@@ -525,7 +668,36 @@ export const randomWorkflow = (seed: number, depth = 4): WorkflowModel => {
         body: node(level - 1),
         handler: node(level - 1)
       }
-    return { kind: "subworkflow", id: next("w"), name: `Sub ${n}`, body: node(level - 1) }
+    if (r < 0.94) return { kind: "subworkflow", id: next("w"), name: `Sub ${n}`, body: node(level - 1) }
+    // Durable time: timers, races (arms with and without steps, a deadline or none), interruptible sections.
+    const maybe = () => (random() < 0.5 ? { body: node(level - 1) } : {})
+    if (r < 0.96) return timer(next("z"), `Sleep ${n}`, "duration", `PT${n}S`)
+    if (r < 0.98)
+      return {
+        kind: "race",
+        id: next("r"),
+        name: `Race ${n}?`,
+        arms: Array.from({ length: 1 + Math.floor(random() * 2) }, () => ({
+          trigger: trigger(next("k"), `Got ${n}`, `Sig${n}`),
+          ...maybe()
+        })),
+        ...(random() < 0.6
+          ? { deadline: { trigger: timer(next("d"), `Deadline ${n}`, "duration", "PT1H"), ...maybe() } }
+          : {})
+      }
+    return {
+      kind: "interruptible",
+      id: next("i"),
+      name: `Section ${n}`,
+      body: node(level - 1),
+      interruptions: Array.from({ length: Math.floor(random() * 3) }, () => ({
+        trigger: trigger(next("u"), `Stop ${n}`, `Stop${n}`),
+        ...maybe()
+      })),
+      ...(random() < 0.6
+        ? { timeout: { trigger: timer(next("o"), `Timeout ${n}`, "duration", "PT5M"), ...maybe() } }
+        : {})
+    }
   }
   return workflow(`random${seed}`, seq("root", node(depth), node(depth - 1)))
 }

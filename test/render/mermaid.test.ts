@@ -1,6 +1,18 @@
 import { describe, expect, it } from "vitest"
 import { toMermaid } from "../../src/render/index.js"
-import { awkward, branching, catching, linear, looping, nested, passThrough, sharedSignals } from "./fixtures.js"
+import {
+  awkward,
+  branching,
+  catching,
+  interrupting,
+  linear,
+  looping,
+  nested,
+  passThrough,
+  racing,
+  sharedSignals,
+  timed
+} from "./fixtures.js"
 
 const nodeIds = (text: string) => [...text.matchAll(/^\s+(n_\w+)[([{]/gm)].map((m) => m[1])
 const edges = (text: string) =>
@@ -91,6 +103,19 @@ describe("toMermaid", () => {
     // Spaces around every arrow: `a---ob` would silently parse as a circle-ended edge.
     for (const line of text.split("\n").filter((l) => l.includes("->")))
       expect(line).toMatch(/\w (-->|-\.->)(\|"[^"]*"\|)? \w/)
+  })
+
+  it("draws timers as waits with a clock, races as a gateway to their events, interruptions as dotted links", () => {
+    expect(toMermaid(timed)).toContain('  n_Event_cool(["⏱ Cool down"])\n')
+    const race = toMermaid(racing)
+    expect(race).toContain('  n_Split_decision{"Decision"}\n')
+    for (const event of ["approved", "rejected", "deadline"])
+      expect(race).toContain(`  n_Split_decision --> n_Event_${event}\n`)
+    expect(race).toContain('  n_Event_deadline(["⏱ 48 hours"])\n')
+    const section = toMermaid(interrupting)
+    expect(section).toContain('  s_Activity_checks -.->|"✉ Cancelled"| n_Activity_unlock\n')
+    expect(section).toContain('  s_Activity_checks -.->|"⏱ 2 minutes"| n_Activity_markTimedOut\n')
+    expect(section).toContain("  s_Activity_checks --> n_Join_checks\n")
   })
 
   it("is deterministic", () => {

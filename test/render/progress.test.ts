@@ -6,7 +6,19 @@ import type { Progress } from "../../src/model/Progress.js"
 import type { WorkflowModel } from "../../src/model/WorkflowModel.js"
 import { layout, overlay, toBpmn, toFlowGraph, toMermaid, toSvg } from "../../src/render/index.js"
 import { diagramElements, reimport } from "./checks.js"
-import { catching, looping, nested, nestedLoops, nestedLoopsProgress, nestedProgress, passThrough } from "./fixtures.js"
+import {
+  catching,
+  interrupting,
+  looping,
+  nested,
+  nestedLoops,
+  nestedLoopsProgress,
+  nestedProgress,
+  passThrough,
+  racing,
+  timed,
+  timedProgress
+} from "./fixtures.js"
 
 const GREEN = { stroke: "#43a047", fill: "#c8e6c9" }
 const BLUE = { stroke: "#1e88e5", fill: "#bbdefb" }
@@ -345,5 +357,94 @@ describe("progress overlay", () => {
     expect(text).toContain('    n_Activity_charge("✓ ×2 Charge card")\n')
     expect(text).toContain('  n_Activity_close("Close order")\n')
     expect(toMermaid(nested)).not.toContain("classDef done")
+  })
+
+  it("shows the timer an instance sleeps on as waiting, with its due time in the SVG and the BPMN", async () => {
+    const progress = timedProgress
+    const states = overlay(toFlowGraph(timed), progress)
+    expect([...states.states].sort()).toEqual([
+      ["Event_cool", "current"],
+      ["Event_ordered", "done"],
+      ["Flow_Event_ordered_Event_cool", "done"],
+      ["Flow_StartEvent_Event_ordered", "done"],
+      ["StartEvent", "done"]
+    ])
+    expect([...states.dues]).toEqual([["Event_cool", "2026-12-02T07:00:20.000Z"]])
+    const svg = await toSvg(timed, { progress })
+    const group = svg.match(/<g class="([^"]*)" data-element-id="Event_cool">(.*?)<\/g>/s)
+    expect(group?.[1]).toBe("dm-shape dm-timerCatchEvent dm-current")
+    expect(group?.[2]).toContain(
+      "<title>Cool down (timer event)\nstate: current (due 2026-12-02T07:00:20.000Z)\nafter: PT20S</title>"
+    )
+    expect(group?.[2]).toContain(`fill="${AMBER.fill}" stroke="${AMBER.stroke}"`)
+    const { rootElement } = await reimport(await toBpmn(timed, { progress }))
+    const process = (rootElement.get("rootElements") as Array<AnyElement>).find(
+      (r) => r.$type === "bpmn:Process"
+    ) as AnyElement
+    const note = (process.get("artifacts") as Array<AnyElement>)[0]?.text as string
+    expect(note.split("\n").at(-1)).toBe("Sleeping: Cool down until 2026-12-02T07:00:20.000Z")
+    // Not sleeping: no due time anywhere.
+    expect(
+      await toSvg(timed, { progress: { ...progress, nodes: { ordered: { state: "done", count: 1 } } } })
+    ).not.toContain("(due ")
+  })
+
+  it("a section cut short by an interruption: its boundary and path taken, its inner end and normal exit not", () => {
+    const progress: Progress = {
+      instance: "7",
+      status: "running",
+      nodes: {
+        check: { state: "done", count: 1 },
+        checks: { state: "done", count: 1 },
+        cancelled: { state: "done", count: 1 },
+        unlock: { state: "current", count: 0 }
+      }
+    }
+    expect([...overlay(toFlowGraph(interrupting), progress).states].sort()).toEqual([
+      ["Activity_check", "done"],
+      ["Activity_checks", "done"],
+      ["Activity_unlock", "current"],
+      ["Event_cancelled", "done"],
+      ["Flow_Event_cancelled_Activity_unlock", "done"],
+      ["Flow_StartEvent_Activity_checks", "done"],
+      ["Flow_Start_checks_Activity_check", "done"],
+      ["StartEvent", "done"],
+      ["Start_checks", "done"]
+    ])
+    // Once past the merge: still not through the section's normal way out.
+    const after = overlay(toFlowGraph(interrupting), {
+      ...progress,
+      nodes: { ...progress.nodes, unlock: { state: "done", count: 1 }, release: { state: "current", count: 0 } }
+    }).states
+    expect(after.get("Join_checks")).toBe("done")
+    expect(after.get("Flow_Activity_unlock_Join_checks")).toBe("done")
+    expect(after.has("Flow_Activity_checks_Join_checks")).toBe(false)
+    expect(after.has("End_checks")).toBe(false)
+    expect(after.has("Event_timedOut")).toBe(false)
+  })
+
+  it("a race decided by a signal: that arm taken, the other arms and the deadline not", () => {
+    const progress: Progress = {
+      instance: "8",
+      status: "running",
+      nodes: {
+        submit: { state: "done", count: 1 },
+        decision: { state: "done", count: 1 },
+        approved: { state: "done", count: 1 },
+        pay: { state: "current", count: 0 }
+      }
+    }
+    const states = overlay(toFlowGraph(racing), progress).states
+    expect([...states].sort()).toEqual([
+      ["Activity_pay", "current"],
+      ["Activity_submit", "done"],
+      ["Event_approved", "done"],
+      ["Flow_Activity_submit_Split_decision", "done"],
+      ["Flow_Event_approved_Activity_pay", "done"],
+      ["Flow_Split_decision_Event_approved", "done"],
+      ["Flow_StartEvent_Activity_submit", "done"],
+      ["Split_decision", "done"],
+      ["StartEvent", "done"]
+    ])
   })
 })

@@ -14,6 +14,7 @@ import {
   toMermaid,
   toSvg
 } from "../../src/render/index.js"
+import { isBoundaryEvent } from "../../src/render/graph.js"
 import {
   armOrderProblems,
   aspectProblems,
@@ -30,7 +31,17 @@ import {
 } from "./checks.js"
 import { exampleModels } from "../../docs/diagrams.js"
 import { GAP, MAX_ROW_WIDTH, ROW_GAP } from "../../src/render/layout.js"
-import { countNodes, edgeCases, fixtures, generated, nested, nestedProgress, randomWorkflow } from "./fixtures.js"
+import {
+  countNodes,
+  edgeCases,
+  fixtures,
+  generated,
+  nested,
+  nestedProgress,
+  randomWorkflow,
+  timed,
+  timedProgress
+} from "./fixtures.js"
 
 interface Rendered {
   readonly diagram: Diagram
@@ -45,7 +56,8 @@ const cases: Record<string, { model: WorkflowModel; progress?: typeof nestedProg
   ...Object.fromEntries(Object.entries(fixtures).map(([name, model]) => [name, { model }])),
   ...Object.fromEntries(Object.entries(edgeCases).map(([name, model]) => [`edge-${name}`, { model }])),
   generated: { model: generated() },
-  nestedWithProgress: { model: nested, progress: nestedProgress }
+  nestedWithProgress: { model: nested, progress: nestedProgress },
+  timedWithProgress: { model: timed, progress: timedProgress }
 }
 
 // The examples, as the library models them, bare and with a scripted instance's progress.
@@ -148,9 +160,7 @@ describe.each(Object.keys(cases))("%s", (name) => {
   it("writes Mermaid with exactly the graph's nodes and flows", () => {
     const graph = toFlowGraph(model())
     const text = toMermaid(model())
-    const nodes = allNodes(graph.root).filter(
-      (n) => n.kind !== "subProcess" && n.kind !== "errorBoundaryEvent" && n.kind !== "escalationBoundaryEvent"
-    )
+    const nodes = allNodes(graph.root).filter((n) => n.kind !== "subProcess" && !isBoundaryEvent(n))
     const subgraphs = allNodes(graph.root).filter((n) => n.kind === "subProcess")
     expect(text.match(/^\s+n_\w+[([{]/gm)?.length ?? 0).toBe(nodes.length)
     expect(text.match(/^\s+subgraph /gm)?.length ?? 0).toBe(subgraphs.length)

@@ -56,7 +56,67 @@ export interface InNamed {
   readonly child: Active
 }
 
-export type Active = Waiting | InSequence | InCatch | InBranch | InLoop | InNamed
+/**
+ * The timer `id` is active: not started yet (`at` undefined: the runtime records its release time next), or started
+ * and due at `at` (ms since the epoch).
+ */
+export interface Timer {
+  readonly _tag: "Timer"
+  readonly id: string
+  readonly state: unknown
+  readonly at: number | undefined
+}
+
+/**
+ * Race `id` waits for the first of its arms' signals, or its deadline: the deadline's timer is not started yet
+ * (`at` undefined) or due at `at`. Without a deadline `at` stays undefined.
+ */
+export interface Racing {
+  readonly _tag: "Race"
+  readonly id: string
+  readonly state: unknown
+  readonly at: number | undefined
+}
+
+/** The arm of race `id` whose trigger (`winner`: a signal node, or the deadline's timer) won is active. */
+export interface InRaceArm {
+  readonly _tag: "RaceArm"
+  readonly id: string
+  readonly winner: string
+  readonly child: Active
+}
+
+/**
+ * The body of interruptible section `id` is active (`child`); its timeout's timer is not started yet (`at`
+ * undefined) or due at `at`. Its interruptions' signals are accepted meanwhile.
+ */
+export interface InInterruptible {
+  readonly _tag: "Interruptible"
+  readonly id: string
+  readonly at: number | undefined
+  readonly child: Active
+}
+
+/** Section `id` was interrupted by `winner` (a signal node, or the timeout's timer): the rest of that runs. */
+export interface InInterrupted {
+  readonly _tag: "Interrupted"
+  readonly id: string
+  readonly winner: string
+  readonly child: Active
+}
+
+export type Active =
+  | Waiting
+  | Timer
+  | Racing
+  | InRaceArm
+  | InInterruptible
+  | InInterrupted
+  | InSequence
+  | InCatch
+  | InBranch
+  | InLoop
+  | InNamed
 
 export type Position =
   | { readonly _tag: "Active"; readonly active: Active }
@@ -83,3 +143,7 @@ export type Input =
       readonly event: unknown
     }
   | { readonly _tag: "Raised"; readonly node: string; readonly error: unknown }
+  /** Timer `node` was started, due at `at` (ms since the epoch). */
+  | { readonly _tag: "TimerStarted"; readonly node: string; readonly at: number }
+  /** Timer `node`'s release time passed. */
+  | { readonly _tag: "TimerFired"; readonly node: string }

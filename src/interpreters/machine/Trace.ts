@@ -4,7 +4,13 @@
  * Progress overlays and audits read it instead of inferring from the diagram.
  */
 export type TraceEntry =
-  /** A step, signal, transition or end completed; or a catch, loop or sub-workflow was left normally. */
+  /** Race `race` was won by `winner` (one of its signals, or its deadline's timer): that arm runs. */
+  | { readonly _tag: "Raced"; readonly race: string; readonly winner: string }
+  /** Section `section` was interrupted by `by` (one of its signals, or its timeout's timer): its body is abandoned. */
+  | { readonly _tag: "Interrupted"; readonly section: string; readonly by: string }
+  /** Timer `node` was started, due at `at` (ms since the epoch). Its firing is a `Completed`. */
+  | { readonly _tag: "TimerStarted"; readonly node: string; readonly at: number }
+  /** A step, signal, transition, timer or end completed; or a catch, loop or sub-workflow was left normally. */
   | { readonly _tag: "Completed"; readonly node: string }
   /** Branch `branch` took `arm`, or no arm (`undefined`: no condition held and there is no `otherwise`). */
   | { readonly _tag: "Branched"; readonly branch: string; readonly arm: string | undefined }

@@ -12,14 +12,18 @@ import {
   type CompiledAwaitSignal,
   type CompiledBranch,
   type CompiledCatch,
+  type CompiledInterruptible,
   type CompiledLoop,
   type CompiledNamed,
   type CompiledNode,
+  type CompiledRace,
+  type CompiledRaceArm,
   type CompiledSequence,
   type CompiledStep
 } from "../../dsl/CompiledNode.js"
 import type { Compiled } from "../../dsl/compile.js"
 import { isFailure } from "../../dsl/Failure.js"
+import { innermostState } from "./pending.js"
 import type { Active, Input, Position } from "./Position.js"
 import type { Trace } from "./Trace.js"
 
@@ -67,7 +71,11 @@ class Run {
   }
 
   /** The outcome of a step's or signal's event (or of the error its step raised) applied to its state. */
-  private applied(node: CompiledStep | CompiledAwaitSignal, state: unknown, input: Input): Outcome {
+  private applied(
+    node: CompiledStep | CompiledAwaitSignal,
+    state: unknown,
+    input: Extract<Input, { readonly _tag: "Step" | "Signal" | "Raised" }>
+  ): Outcome {
     const next = input._tag === "Raised" ? input : node.apply(state, input.event)
     if (input._tag === "Raised" || isFailure(next)) {
       const error = (next as { readonly error: unknown }).error
@@ -84,6 +92,8 @@ class Run {
         return { _tag: "Wait", active: { _tag: "Step", id: node.id, state } }
       case "AwaitSignal":
         return { _tag: "Wait", active: { _tag: "Signal", id: node.id, state } }
+      case "Sleep":
+        return { _tag: "Wait", active: { _tag: "Timer", id: node.id, state, at: undefined } }
       case "Pure": {
         this.tick()
         const next = node.f(state)
@@ -113,6 +123,10 @@ class Run {
         return { _tag: "End", state }
       case "Named":
         return this.named(node, this.enter(node.body, state))
+      case "Race":
+        return { _tag: "Wait", active: { _tag: "Race", id: node.id, state, at: undefined } }
+      case "Interruptible":
+        return this.interruptible(node, undefined, this.enter(node.body, state))
       default:
         return absurd(node)
     }
@@ -123,8 +137,60 @@ class Run {
     switch (active._tag) {
       case "Step":
       case "Signal": {
-        if (active.id !== input.node || (input._tag === "Signal") !== (active._tag === "Signal")) return undefined
+        if (
+          active.id !== input.node ||
+          input._tag === "TimerStarted" ||
+          input._tag === "TimerFired" ||
+          (input._tag === "Signal") !== (active._tag === "Signal")
+        )
+          return undefined
         return this.applied(this.node(active.id), active.state, input)
+      }
+      case "Timer": {
+        if (active.id !== input.node) return undefined
+        const timer = this.timer(active.at, input)
+        if (timer === undefined) return undefined
+        return timer === "fired"
+          ? { _tag: "Done", state: active.state }
+          : { _tag: "Wait", active: { ...active, at: timer } }
+      }
+      case "Race": {
+        const node = this.node<CompiledRace>(active.id)
+        const deadline = node.deadline
+        if (deadline !== undefined && input.node === deadline.trigger.id) {
+          const timer = this.timer(active.at, input)
+          if (timer === undefined) return undefined
+          if (timer !== "fired") return { _tag: "Wait", active: { ...active, at: timer } }
+          return this.won(node, deadline, { _tag: "Done", state: active.state })
+        }
+        const arm = node.arms.find((a) => a.trigger.id === input.node)
+        if (arm === undefined || input._tag !== "Signal") return undefined
+        return this.won(node, arm, this.applied(arm.trigger, active.state, input))
+      }
+      case "Interruptible": {
+        const node = this.node<CompiledInterruptible>(active.id)
+        const timeout = node.timeout
+        if (timeout !== undefined && input.node === timeout.trigger.id) {
+          const timer = this.timer(active.at, input)
+          if (timer === undefined) return undefined
+          if (timer !== "fired") return { _tag: "Wait", active: { ...active, at: timer } }
+          return this.interrupted(node, timeout, { _tag: "Done", state: innermostState(active.child) })
+        }
+        const by = node.interruptions.find((a) => a.trigger.id === input.node)
+        if (by !== undefined) {
+          if (input._tag !== "Signal") return undefined
+          return this.interrupted(node, by, this.applied(by.trigger, innermostState(active.child), input))
+        }
+        const o = this.advance(active.child, input)
+        return o && this.interruptible(node, active.at, o)
+      }
+      case "Interrupted": {
+        const o = this.advance(active.child, input)
+        return o && this.afterInterruption(this.node(active.id), active.winner, o)
+      }
+      case "RaceArm": {
+        const o = this.advance(active.child, input)
+        return o && this.raceArm(this.node(active.id), active.winner, o)
       }
       case "Sequence": {
         const o = this.advance(active.child, input)
@@ -181,6 +247,58 @@ class Run {
     }
   }
 
+  /**
+   * A timer's event (`input`, for the timer's own node) on a timer that is not started (`at` undefined) or due at
+   * `at`: its release time once started, `fired`, or undefined when the event does not fit.
+   */
+  private timer(at: number | undefined, input: Input): number | "fired" | undefined {
+    if (input._tag === "TimerStarted" && at === undefined) {
+      this.t?.({ _tag: "TimerStarted", node: input.node, at: input.at })
+      return input.at
+    }
+    if (input._tag === "TimerFired" && at !== undefined) {
+      this.t?.({ _tag: "Completed", node: input.node })
+      return "fired"
+    }
+    return undefined
+  }
+
+  /** The outcome of a race arm's or an interruption's trigger `o`, followed by the rest of it. */
+  private rest(arm: CompiledRaceArm<CompiledNode>, o: Outcome): Outcome {
+    return o._tag !== "Done" || arm.then === undefined ? o : this.enter(arm.then, o.state)
+  }
+
+  private interruptible(node: CompiledInterruptible, at: number | undefined, o: Outcome): Outcome {
+    return this.scope(node.id, o, (child) => ({ _tag: "Interruptible", id: node.id, at, child }))
+  }
+
+  /** `by` interrupted section `node` with outcome `o` (of its trigger): the body is abandoned, the rest of `by` runs. */
+  private interrupted(node: CompiledInterruptible, by: CompiledRaceArm<CompiledNode>, o: Outcome): Outcome {
+    this.t?.({ _tag: "Interrupted", section: node.id, by: by.trigger.id })
+    return this.afterInterruption(node, by.trigger.id, this.rest(by, o))
+  }
+
+  private afterInterruption(node: CompiledInterruptible, winner: string, o: Outcome): Outcome {
+    if (o._tag === "Wait") {
+      return { _tag: "Wait", active: { _tag: "Interrupted", id: node.id, winner, child: o.active } }
+    }
+    if (o._tag === "Raise") this.t?.({ _tag: "Left", scope: node.id, node: o.node })
+    return o
+  }
+
+  /** The trigger of `arm` won race `node` with outcome `o`: the rest of the arm runs. */
+  private won(node: CompiledRace, arm: CompiledRaceArm<CompiledNode>, o: Outcome): Outcome {
+    this.t?.({ _tag: "Raced", race: node.id, winner: arm.trigger.id })
+    return this.raceArm(node, arm.trigger.id, this.rest(arm, o))
+  }
+
+  private raceArm(node: CompiledRace, winner: string, o: Outcome): Outcome {
+    if (o._tag === "Wait") return { _tag: "Wait", active: { _tag: "RaceArm", id: node.id, winner, child: o.active } }
+    if (o._tag === "Raise") this.t?.({ _tag: "Left", scope: node.id, node: o.node })
+    if (o._tag === "Done") this.t?.({ _tag: "Completed", node: node.id })
+    return o
+  }
+
   private branch(node: CompiledBranch, arm: string, o: Outcome): Outcome {
     return o._tag === "Wait" ? { _tag: "Wait", active: { _tag: "Branch", id: node.id, arm, child: o.active } } : o
   }
@@ -211,14 +329,19 @@ class Run {
   }
 
   private named(node: CompiledNamed, o: Outcome): Outcome {
+    return this.scope(node.id, o, (child) => ({ _tag: "Named", id: node.id, child }))
+  }
+
+  /** A scope (`id`) around `o`: `wrap` holds a waiting child; completing or raising leaves the scope. */
+  private scope(id: string, o: Outcome, wrap: (child: Active) => Active): Outcome {
     switch (o._tag) {
       case "Wait":
-        return { _tag: "Wait", active: { _tag: "Named", id: node.id, child: o.active } }
+        return { _tag: "Wait", active: wrap(o.active) }
       case "Done":
-        this.t?.({ _tag: "Completed", node: node.id })
+        this.t?.({ _tag: "Completed", node: id })
         return o
       case "Raise":
-        this.t?.({ _tag: "Left", scope: node.id, node: o.node })
+        this.t?.({ _tag: "Left", scope: id, node: o.node })
         return o
       case "End":
         return o

@@ -5,9 +5,11 @@ export {
   type PendingSignal,
   type PendingStep,
   type PendingTimer,
+  nextWakeUp,
   pending,
   stateOf,
-  statusTag
+  statusTag,
+  wakeUpOf
 } from "./pending.js"
 export type { Active, Input, Position } from "./Position.js"
 export type { Trace, TraceEntry } from "./Trace.js"

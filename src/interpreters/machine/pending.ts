@@ -1,6 +1,13 @@
-import { absurd, type CompiledAwaitSignal, type CompiledStep } from "../../dsl/CompiledNode.js"
+import {
+  absurd,
+  type CompiledAwaitSignal,
+  type CompiledInterruptible,
+  type CompiledRace,
+  type CompiledSleep,
+  type CompiledStep
+} from "../../dsl/CompiledNode.js"
 import type { Compiled } from "../../dsl/compile.js"
-import type { Active, Position, Waiting } from "./Position.js"
+import type { Active, Position, Racing, Timer, Waiting } from "./Position.js"
 
 /** A step whose Effect should run now, with the state it runs on. */
 export interface PendingStep {
@@ -16,21 +23,31 @@ export interface PendingSignal {
   readonly signal: string
 }
 
-/** A durable timer: the instance wants to be woken at `at` (ms since the epoch) for node `node`. */
+/**
+ * A durable timer: not started yet (`at` undefined: its release time is to be recorded now), or started and due at
+ * `at` (ms since the epoch), when the instance wants to be woken.
+ */
 export interface PendingTimer {
-  readonly node: string
-  readonly at: number
+  readonly node: CompiledSleep
+  readonly state: unknown
+  readonly at: number | undefined
 }
 
 /** What an instance waits for now: empty lists when it has ended. */
 export interface Pending {
   readonly steps: ReadonlyArray<PendingStep>
   readonly signals: ReadonlyArray<PendingSignal>
-  /** None yet: the timer node kinds come with the time issue; the worker already reads this list. */
   readonly timers: ReadonlyArray<PendingTimer>
 }
 
 const NOTHING: Pending = { steps: [], signals: [], timers: [] }
+
+/** The earliest release time of the started timers of `pending` (undefined: none is started). */
+export const nextWakeUp = (p: Pending): number | undefined => {
+  let at: number | undefined
+  for (const t of p.timers) if (t.at !== undefined && (at === undefined || t.at < at)) at = t.at
+  return at
+}
 
 /**
  * What a position waits for: every leaf of its tree of active nodes.
@@ -45,6 +62,7 @@ export const pending = (workflow: Compiled, position: Position): Pending => {
   if (position._tag !== "Active") return NOTHING
   const steps: Array<PendingStep> = []
   const signals: Array<PendingSignal> = []
+  const timers: Array<PendingTimer> = []
   const collect = (active: Active): void => {
     switch (active._tag) {
       case "Step":
@@ -55,6 +73,30 @@ export const pending = (workflow: Compiled, position: Position): Pending => {
         signals.push({ node, state: active.state, signal: node.signal.name })
         return
       }
+      case "Timer":
+        timers.push({ node: workflow.nodes.get(active.id) as CompiledSleep, state: active.state, at: active.at })
+        return
+      case "Race": {
+        const node = workflow.nodes.get(active.id) as CompiledRace
+        for (const arm of node.arms) {
+          signals.push({ node: arm.trigger, state: active.state, signal: arm.trigger.signal.name })
+        }
+        if (node.deadline !== undefined)
+          timers.push({ node: node.deadline.trigger, state: active.state, at: active.at })
+        return
+      }
+      case "Interruptible": {
+        collect(active.child)
+        const node = workflow.nodes.get(active.id) as CompiledInterruptible
+        const state = innermostState(active.child)
+        for (const by of node.interruptions) {
+          signals.push({ node: by.trigger, state, signal: by.trigger.signal.name })
+        }
+        if (node.timeout !== undefined) timers.push({ node: node.timeout.trigger, state, at: active.at })
+        return
+      }
+      case "Interrupted":
+      case "RaceArm":
       case "Sequence":
       case "Catch":
       case "Branch":
@@ -67,22 +109,26 @@ export const pending = (workflow: Compiled, position: Position): Pending => {
     }
   }
   collect(position.active)
-  return { steps, signals, timers: [] }
+  return { steps, signals, timers }
 }
 
 /** The innermost state of a position: the state its (first) waiting node holds, or the final state. */
-export const stateOf = (position: Position): unknown => {
-  if (position._tag !== "Active") return position.state
-  let active: Active = position.active
-  while (active._tag !== "Step" && active._tag !== "Signal") active = (active as Exclude<Active, Waiting>).child
-  return active.state
+export const stateOf = (position: Position): unknown =>
+  position._tag !== "Active" ? position.state : innermostState(position.active)
+
+/** The state the (first) waiting node of an active tree holds. */
+export const innermostState = (active: Active): unknown => {
+  let a = active
+  while (a._tag !== "Step" && a._tag !== "Signal" && a._tag !== "Timer" && a._tag !== "Race")
+    a = (a as Exclude<Active, Waiting | Timer | Racing>).child
+  return a.state
 }
 
 /**
  * The `Status` tag of a position without listing what it waits for: `Running` while a step is pending, `Waiting`
  * while only signals are, else `Completed` / `Failed`. It goes into every event's metadata, so it allocates nothing.
  */
-export const statusTag = (position: Position): "Running" | "Waiting" | "Completed" | "Failed" => {
+export const statusTag = (workflow: Compiled, position: Position): "Running" | "Waiting" | "Completed" | "Failed" => {
   if (position._tag !== "Active") return position._tag
   const any = (active: Active): boolean => {
     switch (active._tag) {
@@ -90,6 +136,18 @@ export const statusTag = (position: Position): "Running" | "Waiting" | "Complete
         return true
       case "Signal":
         return false
+      // A timer not started yet is work to do now: its release time is recorded next.
+      case "Timer":
+        return active.at === undefined
+      case "Race":
+        return active.at === undefined && (workflow.nodes.get(active.id) as CompiledRace).deadline !== undefined
+      case "Interruptible":
+        return (
+          any(active.child) ||
+          (active.at === undefined && (workflow.nodes.get(active.id) as CompiledInterruptible).timeout !== undefined)
+        )
+      case "Interrupted":
+      case "RaceArm":
       case "Sequence":
       case "Catch":
       case "Branch":
@@ -101,4 +159,34 @@ export const statusTag = (position: Position): "Running" | "Waiting" | "Complete
     }
   }
   return any(position.active) ? "Running" : "Waiting"
+}
+
+/** The earliest release time of a position's started timers, without listing what it waits for. */
+export const wakeUpOf = (position: Position): number | undefined => {
+  if (position._tag !== "Active") return undefined
+  const earliest = (a: number | undefined, b: number | undefined) =>
+    a === undefined || (b !== undefined && b < a) ? b : a
+  const of = (active: Active): number | undefined => {
+    switch (active._tag) {
+      case "Step":
+      case "Signal":
+        return undefined
+      case "Timer":
+      case "Race":
+        return active.at
+      case "Interruptible":
+        return earliest(active.at, of(active.child))
+      case "Interrupted":
+      case "RaceArm":
+      case "Sequence":
+      case "Catch":
+      case "Branch":
+      case "Loop":
+      case "Named":
+        return of(active.child)
+      default:
+        return absurd(active)
+    }
+  }
+  return of(position.active)
 }

@@ -8,7 +8,7 @@
  * - `foldLock` is held only while the fold is moved (catching up with the store, or appending and committing one
  *   event) — never while a step's Effect runs — so `status` and `state` answer at once while a step is running.
  */
-import type { Cause, Deferred } from "effect"
+import type { Cause, Deferred, Fiber } from "effect"
 import type { Definition } from "../../dsl/Definition.js"
 import type { Fold } from "../replay.js"
 import type { Lease } from "../store/EventStore.js"
@@ -53,6 +53,10 @@ export interface Actor {
   lastFailure: Cause.Cause<unknown> | undefined
   /** Lease renewal passes since the actor last worked: an idle actor gives its lease up. */
   idlePasses: number
+  /** The fiber of the step's Effect running now: an interruption of the section it is in interrupts it. */
+  running: Fiber.Fiber<unknown, unknown> | undefined
+  /** Set when this worker interrupted `running` (an interruption arrived), not a shutdown. */
+  interrupted: boolean
   /** Operations using the actor now: an actor in use is never evicted. */
   users: number
 }

@@ -7,6 +7,7 @@ import * as Crypto from "node:crypto"
 import { Cause, Clock, type Context, Deferred, Effect, Exit, Fiber, Option, Result, Schema, Stream } from "effect"
 import type { CompiledAwaitSignal, CompiledStep } from "../../dsl/CompiledNode.js"
 import type { Definition } from "../../dsl/Definition.js"
+import { RetriesExhausted } from "../../dsl/RetriesExhausted.js"
 import type { StepContext } from "../../dsl/StepContext.js"
 import {
   ConcurrencyConflict,
@@ -25,11 +26,14 @@ import {
   jsonCodec,
   KEY_PREFIX,
   NONCE_PREFIX,
+  RETRIES_EXHAUSTED,
   roundTrip,
   START_STEP,
   STARTED,
   STEP_RAISED,
   startedEvent,
+  TIMER_FIRED,
+  TIMER_STARTED,
   stepEvent,
   streamName
 } from "../journal.js"
@@ -38,6 +42,7 @@ import * as Machine from "../machine/index.js"
 import { definitionFingerprint, Fold, isReplayError } from "../replay.js"
 import type { Status } from "../Status.js"
 import { encodeDeclared } from "../stepErrors.js"
+import { nextDelay } from "./retryDelay.js"
 import { type EventData, type EventStore, NoStream } from "../store/EventStore.js"
 import type { StoreError } from "../store/errors.js"
 import type { Actor, Command } from "./Actor.js"
@@ -146,6 +151,8 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           force: false,
           lastRun: undefined,
           lastFailure: undefined,
+          running: undefined,
+          interrupted: false,
           idlePasses: 0,
           users: 0
         }
@@ -198,10 +205,14 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         })
       )
 
-    /** The projected metadata of an event that leads to `position` (what the registry reads). */
-    const projected = (_fold: Fold, position: Machine.Position, wakeAt: number | null) => ({
-      status: Machine.statusTag(position),
-      wakeAt
+    /**
+     * The projected metadata of an event that leads to `position` (what the registry reads): `Running` while a step
+     * or a timer's start is to be done now, and the wake-up of its earliest started timer (or `wakeAt`, a failed
+     * attempt's retry).
+     */
+    const projected = (fold: Fold, position: Machine.Position, wakeAt?: number | null) => ({
+      status: Machine.statusTag(fold.workflow, position),
+      wakeAt: wakeAt ?? Machine.wakeUpOf(position) ?? null
     })
 
     /**
@@ -306,20 +317,43 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       fold: Fold,
       node: CompiledStep,
       state: unknown
-    ): Effect.Effect<"ran" | "failed" | "moved", StoreError> =>
+    ): Effect.Effect<"ran" | "failed" | "moved" | "interrupted", StoreError> =>
       Effect.gen(function* () {
         const stream = fold.stream
         const step = node.id
         const expected = fold.revision
         const attempt = (fold.incident(step)?.attempts ?? 0) + 1
         const occurrence = fold.occurrence(step)
-        const exit = yield* Effect.exit(
+        // In its own fiber, so that an interruption of the section it is in (a signal, a timeout) can cut it short.
+        const fiber = yield* Effect.forkChild(
           Effect.suspend(() => node.run(state, contextOf(fold, actor, step, attempt))).pipe(
             Effect.provideContext(actor.registration.services)
           ) as Effect.Effect<unknown, unknown>
         )
-        if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
+        actor.running = fiber
+        actor.interrupted = false
+        const timeout = Machine.nextWakeUp(fold.pending())
+        const started = yield* Clock.currentTimeMillis
+        const exit = yield* (
+          timeout === undefined
+            ? Fiber.await(fiber)
+            : Effect.raceFirst(
+                Fiber.await(fiber),
+                Effect.sleep(Math.max(0, timeout - started)).pipe(
+                  Effect.andThen(Fiber.interrupt(fiber)),
+                  Effect.andThen(Fiber.await(fiber))
+                )
+              )
+        ).pipe(
+          Effect.ensuring(Fiber.interrupt(fiber)),
+          Effect.onExit(() => Effect.sync(() => (actor.running = undefined)))
+        )
         const now = yield* Clock.currentTimeMillis
+        // An interruption that is due wins over the step's result, which is discarded (nothing is recorded).
+        if (actor.interrupted || (timeout !== undefined && timeout <= now) || interruptionWaits(actor, fold)) {
+          return "interrupted" as const
+        }
+        if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
         const at = isoOf(now)
         const revision = expected + 1
         const position = fold.position!
@@ -342,7 +376,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
                 step,
                 occurrence,
                 at,
-                ...projected(fold, next, null)
+                ...projected(fold, next)
               })
             } catch (defect) {
               failure = describeCause(Cause.die(defect))
@@ -361,7 +395,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
                 occurrence,
                 at,
                 kind: "raised",
-                ...projected(fold, next, null)
+                ...projected(fold, next)
               })
             } catch (defect) {
               failure = describeCause(Cause.die(defect))
@@ -374,16 +408,37 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         }
         if (failure !== undefined || event === undefined || next === undefined) {
           const message = failure ?? "unknown failure"
-          const retry = attempt < maxAttempts
-          const data = { attempt, error: message }
+          const failed = Option.getOrUndefined(Cause.findErrorOption(failureCause ?? Cause.die(undefined)))
+          const tag =
+            typeof failed === "object" && failed !== null && typeof (failed as { _tag?: unknown })._tag === "string"
+              ? (failed as { readonly _tag: string })._tag
+              : undefined
+          let nextAttemptAt: number | undefined
+          if (node.retry !== undefined) {
+            const history = [...fold.retriesOf(step), { at: now, input: { attempt, error: message, tag } }]
+            const delay = yield* nextDelay(node.retry.schedule, history, `${stream}/${step}/${occurrence}`)
+            if (delay === undefined) {
+              actor.lastFailure = failureCause ?? Cause.die(new Error(message))
+              return yield* retriesExhausted(actor, fold, node, { attempt, error: message, tag }, now)
+            }
+            nextAttemptAt = now + delay
+          }
+          const retry = node.retry !== undefined || attempt < maxAttempts
+          const data = {
+            attempt,
+            error: message,
+            ...(tag === undefined ? {} : { tag }),
+            ...(nextAttemptAt === undefined ? {} : { nextAttemptAt: new Date(nextAttemptAt).toISOString() })
+          }
           const attemptEvent = stepEvent(stream, revision, ATTEMPT_FAILED, data, {
             step,
             occurrence,
             attempt,
             at,
             kind: "attempt",
-            status: "Running",
-            wakeAt: retry ? now + retryDelayMs : null
+            // A step retried by its policy waits for its next attempt: the wake-up, not recovery, runs it again.
+            status: nextAttemptAt === undefined ? "Running" : "Waiting",
+            wakeAt: nextAttemptAt ?? (retry ? now + retryDelayMs : null)
           })
           const recorded = yield* append(actor, fold, expected, attemptEvent, () =>
             fold.commit({
@@ -393,7 +448,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
               event: data,
               at,
               position,
-              attempt: { attempt, error: message }
+              attempt: { attempt, error: message, tag, nextAttemptAt, failedAt: now }
             })
           ).pipe(
             Effect.as("failed" as const),
@@ -413,17 +468,137 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         )
       })
 
-    /** Run steps until none is runnable, the instance is parked on an incident, or another process holds it. */
+    /**
+     * Start a timer (record its release time, computed now) or fire it (its release time has passed). Returns what to
+     * do next: go on (`ran`, or `moved` when another writer got there first), or stop (`failed`: the release time
+     * could not be computed; the poll tries again).
+     */
+    const moveTimer = (
+      actor: Actor,
+      fold: Fold,
+      timer: Machine.PendingTimer,
+      now: number
+    ): Effect.Effect<"ran" | "failed" | "moved", StoreError> =>
+      Effect.gen(function* () {
+        const stream = fold.stream
+        const step = timer.node.id
+        const expected = fold.revision
+        const computed = yield* Effect.exit(
+          guard(stream, step, () => {
+            const until = timer.at ?? timer.node.release(timer.state, now)
+            const input: Machine.Input =
+              timer.at === undefined
+                ? { _tag: "TimerStarted", node: step, at: until }
+                : { _tag: "TimerFired", node: step }
+            return { until, next: Machine.accept(fold.workflow, fold.position!, input)! }
+          })
+        )
+        if (Exit.isFailure(computed)) {
+          actor.lastFailure = computed.cause
+          yield* Effect.logWarning(`${stream}: timer ${step}: ${describeCause(computed.cause)}`)
+          return "failed" as const
+        }
+        const { until, next } = computed.value
+        const type = timer.at === undefined ? TIMER_STARTED : TIMER_FIRED
+        const data = { until: new Date(until).toISOString() }
+        const at = isoOf(now)
+        const revision = expected + 1
+        const event = stepEvent(stream, revision, type, data, {
+          step,
+          occurrence: fold.occurrence(step),
+          at,
+          kind: "timer",
+          ...projected(fold, next)
+        })
+        return yield* append(actor, fold, expected, event, () =>
+          fold.commit({ revision, step, type, event: data, at, position: next })
+        ).pipe(
+          Effect.as("ran" as const),
+          Effect.catchTag("ConcurrencyConflict", () => Effect.succeed("moved" as const))
+        )
+      })
+
+    /** The attempts of a step's retry policy ran out: `RetriesExhausted` is raised as the step's failure. */
+    const retriesExhausted = (
+      actor: Actor,
+      fold: Fold,
+      node: CompiledStep,
+      failure: { readonly attempt: number; readonly error: string; readonly tag: string | undefined },
+      now: number
+    ): Effect.Effect<"ran" | "failed" | "moved", StoreError> =>
+      Effect.gen(function* () {
+        const stream = fold.stream
+        const step = node.id
+        const expected = fold.revision
+        const revision = expected + 1
+        const at = isoOf(now)
+        const error = new RetriesExhausted({ step, attempts: failure.attempt, error: failure.error })
+        const next = yield* Effect.exit(
+          guard(
+            stream,
+            step,
+            () => Machine.accept(fold.workflow, fold.position!, { _tag: "Raised", node: step, error })!
+          )
+        )
+        if (Exit.isFailure(next)) {
+          yield* Effect.logWarning(`${stream}: step ${step}: ${describeCause(next.cause)}`)
+          return "failed" as const
+        }
+        const data = {
+          attempt: failure.attempt,
+          error: failure.error,
+          ...(failure.tag === undefined ? {} : { tag: failure.tag })
+        }
+        yield* Effect.logWarning(
+          `${stream}: step ${step} failed (attempt ${failure.attempt}, the last its policy allows): ${failure.error}`
+        )
+        const event = stepEvent(stream, revision, RETRIES_EXHAUSTED, data, {
+          step,
+          occurrence: fold.occurrence(step),
+          attempt: failure.attempt,
+          at,
+          kind: "exhausted",
+          ...projected(fold, next.value)
+        })
+        return yield* append(actor, fold, expected, event, () =>
+          fold.commit({ revision, step, type: RETRIES_EXHAUSTED, event: error, at, position: next.value })
+        ).pipe(
+          Effect.as("ran" as const),
+          Effect.catchTag("ConcurrencyConflict", () => Effect.succeed("moved" as const))
+        )
+      })
+
+    /** Whether a signal that interrupts the position (one it accepts while a step is pending) waits in the mailbox. */
+    const interruptionWaits = (actor: Actor, fold: Fold): boolean => {
+      const accepted = fold.pending().signals
+      return (
+        accepted.length > 0 &&
+        actor.mailbox.some((c) => c._tag === "Signal" && accepted.some((s) => s.signal === c.signal))
+      )
+    }
+
+    /**
+     * Run steps and move timers until nothing is runnable now, the instance is parked on an incident, or another
+     * process holds it.
+     */
     const runSteps = (actor: Actor): Effect.Effect<void, LoadError> =>
       Effect.gen(function* () {
         // Caught up once, then moved by this actor's own appends: only a conflict (another writer) reads again.
         let fold = yield* load(actor)
         for (;;) {
           if (closing) return
-          const step = fold.pending().steps[0]
-          if (step === undefined) return
-          const incident = fold.incident(step.node.id)
-          if (incident !== undefined && incident.attempts >= maxAttempts && !actor.force) return
+          const pending = fold.pending()
+          const now = yield* Clock.currentTimeMillis
+          const timer = pending.timers.find((t) => t.at === undefined || t.at <= now)
+          const step = timer === undefined ? pending.steps[0] : undefined
+          if (timer === undefined) {
+            if (step === undefined) return
+            const incident = fold.incident(step.node.id)
+            if (step.node.retry !== undefined) {
+              // Its policy said when: until then the instance sleeps (woken by the wake-up projection).
+              if (incident?.nextAttemptAt !== undefined && incident.nextAttemptAt > now && !actor.force) return
+            } else if (incident !== undefined && incident.attempts >= maxAttempts && !actor.force) return
+          }
           if (actor.lease === undefined && leasesSupported) {
             if (!(yield* holdLease(actor))) {
               actor.blocked = true
@@ -434,11 +609,24 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
             continue
           }
           actor.blocked = false
+          if (timer !== undefined) {
+            const moved = yield* moveTimer(actor, fold, timer, now)
+            if (moved === "failed") return
+            if (moved === "moved") fold = yield* load(actor)
+            continue
+          }
+          if (step === undefined) return
           const outcome = yield* runStep(actor, fold, step.node, step.state)
+          if (outcome === "interrupted") {
+            // The interrupting signal is delivered next (by the drain); a due timeout fires on the next round.
+            if (interruptionWaits(actor, fold)) return
+            continue
+          }
           actor.lastRun = outcome
           if (outcome === "moved") fold = yield* load(actor)
           if (outcome === "failed") {
             actor.force = false
+            if (step.node.retry !== undefined) continue
             const after = fold.incident(step.node.id)
             if (after === undefined || after.attempts >= maxAttempts) return
             yield* Effect.sleep(retryDelayMs)
@@ -527,7 +715,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
             signal: command.signal,
             sender,
             reply: reply.success.data,
-            ...projected(fold, computed.next, null)
+            ...projected(fold, computed.next)
           })
           const appended = yield* append(actor, fold, expected, recorded, () => {
             fold.commit({ revision, step, type, event: value, at, position: computed.next })
@@ -563,9 +751,12 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
             yield* runSteps(actor).pipe(Effect.catch((error) => Effect.logWarning(`${actor.stream}: ${error.message}`)))
             continue
           }
-          // Run what is runnable first: the signal then meets the instance where it waits.
+          // Run what is runnable first: the signal then meets the instance where it waits — unless it is accepted
+          // now (it interrupts the section the pending steps are in).
           if (options.retryOnSignal === true) actor.force = true
-          yield* Effect.ignore(runSteps(actor))
+          if (!(actor.fold?.pending().signals.some((s) => s.signal === command.signal) ?? false)) {
+            yield* Effect.ignore(runSteps(actor))
+          }
           const exit = yield* Effect.exit(deliver(actor, command))
           yield* Deferred.done(command.reply, exit)
         }
@@ -584,10 +775,80 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
                 if (c._tag === "Signal") yield* Deferred.interrupt(c.reply)
               }
             } else if (actor.mailbox.length > 0) startDrain(actor)
+            if (!actor.draining && sleep(actor)) yield* releaseLease(actor)
             evict()
           })
         )
       )
+
+    /**
+     * After a drain: arm the wake-up of the instance's earliest timer, and if it only sleeps (no signal, no step),
+     * forget it: a sleeping instance holds no memory here, it is loaded again from the store when it is woken.
+     * Returns whether it was forgotten (its lease is then released: nothing of it runs here until it is woken).
+     */
+    const sleep = (actor: Actor): boolean => {
+      const fold = actor.fold
+      if (fold?.position === undefined || closing) return false
+      const pending = fold.pending()
+      let at = Machine.nextWakeUp(pending)
+      let retrying = 0
+      for (const s of pending.steps) {
+        const next = s.node.retry === undefined ? undefined : fold.incident(s.node.id)?.nextAttemptAt
+        if (next === undefined) continue
+        retrying++
+        if (at === undefined || next < at) at = next
+      }
+      if (at === undefined) return false
+      arm(at)
+      if (
+        pending.steps.length === retrying &&
+        pending.signals.length === 0 &&
+        actor.users === 0 &&
+        actor.mailbox.length === 0 &&
+        actors.get(actor.key) === actor
+      ) {
+        actors.delete(actor.key)
+        return true
+      }
+      return false
+    }
+
+    // ---- wake-ups: one timer for the earliest one ----
+
+    /** The one armed wake-up of this worker: when it is due, and the fiber that sleeps until then. */
+    let alarm: { readonly at: number; readonly fiber: Fiber.Fiber<void, never> } | undefined
+
+    /** Wake due instances at `at`, unless an earlier wake-up is armed already (then that one re-arms after it). */
+    const arm = (at: number): void => {
+      if (closing || (alarm !== undefined && alarm.at <= at)) return
+      const previous = alarm?.fiber
+      const fiber = Effect.runForkWith(context)(
+        Effect.gen(function* () {
+          if (previous !== undefined) yield* Fiber.interrupt(previous)
+          const now = yield* Clock.currentTimeMillis
+          if (at > now) yield* Effect.sleep(at - now)
+          alarm = undefined
+          yield* wakeDue
+          yield* armNext
+        }).pipe(Effect.catchCause((cause) => Effect.logWarning("wake-up failed", cause)))
+      )
+      alarm = { at, fiber }
+    }
+
+    /** Arm the earliest future wake-up of the registered workflows (the due ones are woken by `wakeDue`). */
+    const armNext: Effect.Effect<void> = Effect.gen(function* () {
+      if (registrations.size === 0 || closing) return
+      const now = yield* Clock.currentTimeMillis
+      const workflows = [...registrations.values()].map((r) => r.definition.name)
+      const next = yield* store.wakeUps({ workflows }).pipe(
+        Stream.filter((row) => row.wakeAt !== undefined && row.wakeAt > now),
+        Stream.take(1),
+        Stream.runCollect,
+        Effect.catch(() => Effect.succeed([]))
+      )
+      const at = next[0]?.wakeAt
+      if (at !== undefined) arm(at)
+    })
 
     const startDrain = (actor: Actor): void => {
       if (actor.draining || closing) return
@@ -615,6 +876,17 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       if (actor.settled === undefined) actor.settled = Deferred.makeUnsafe<void>()
       const settled = actor.settled
       actor.mailbox.push(command)
+      // A signal that interrupts the section a running step is in: the step's fiber is interrupted, its result dropped.
+      const running = actor.running
+      if (
+        running !== undefined &&
+        command._tag === "Signal" &&
+        actor.fold !== undefined &&
+        interruptionWaits(actor, actor.fold)
+      ) {
+        actor.interrupted = true
+        Effect.runForkWith(context)(Fiber.interrupt(running))
+      }
       startDrain(actor)
       return Deferred.await(settled)
     }
@@ -682,6 +954,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       for (const registration of registrations.values()) {
         yield* Effect.ignore(recover(registration, true))
       }
+      yield* armNext
     })
 
     const start = (
@@ -709,7 +982,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
                 workflow: definition.name,
                 fingerprint: definitionFingerprint(definition),
                 at,
-                ...projected(fold, position, null)
+                ...projected(fold, position)
               })
               const fresh = yield* store.append(stream, NoStream, [started]).pipe(
                 Effect.as(true),
@@ -798,6 +1071,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
 
     const shutdown = Effect.gen(function* () {
       closing = true
+      if (alarm !== undefined) yield* Fiber.interrupt(alarm.fiber)
       // Running steps finish and are recorded; nothing new starts.
       yield* Fiber.awaitAll([...drains])
       for (const actor of actors.values()) yield* releaseLease(actor)
@@ -819,6 +1093,8 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       register,
       registrationOf,
       recover,
+      wakeDue,
+      armNext,
       poll,
       renewLeases,
       start,

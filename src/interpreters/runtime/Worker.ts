@@ -2,7 +2,8 @@
  * The worker: it owns the instances of the definitions registered with it. Definitions are registered once, with
  * the services their steps need; callers then start, signal and query instances without providing anything. The
  * worker runs steps (one actor per instance), records failed attempts and retries them, resumes by itself what is
- * runnable after a restart (through the store's registry and wake-ups), takes a lease on an instance while it runs
+ * runnable after a restart (through the store's registry and wake-ups), fires durable timers (one armed timer for
+ * the earliest wake-up; a sleeping instance holds no memory and no fiber), takes a lease on an instance while it runs
  * its steps so several worker processes can share one store, and drains running steps when its scope closes.
  */
 import { Context, Effect, Layer, Schedule, type Scope } from "effect"
@@ -117,6 +118,9 @@ const make = (options: WorkerOptions): Effect.Effect<Worker["Service"], never, E
         const context = yield* Layer.buildWithScope(services, scope)
         const registration = engine.register(definition, context)
         yield* engine.recover(registration, false)
+        // Timers that fell due while no worker ran fire now; the earliest future one is armed.
+        yield* engine.wakeDue
+        yield* engine.armNext
       })
 
     const handle = <In, Out, E, S>(definition: Definition<In, Out, E, any, S>, id: string) =>
