@@ -9,7 +9,7 @@
  * a retry policy, and compensation in `catch`.
  */
 import { Context, Effect, Schedule, Schema } from "effect"
-import { Signal, Workflow, type Caught } from "durable-monad"
+import { type Caught, RetriesExhausted, Signal, Workflow } from "durable-monad"
 
 // ---- State ----
 
@@ -271,15 +271,15 @@ const release = Workflow.step({
 })
 
 /** The message of whatever ended the withdrawal: its own failure, or the execution's retries running out. */
-const messageOf = (error: Caught<Withdrawal, unknown>["error"]): string =>
-  error instanceof WithdrawalFailed
-    ? error.message
-    : `Execution unavailable: ${(error as { readonly error?: string }).error ?? String(error)}`
+type Failure = Caught<Withdrawal, WithdrawalFailed | RetriesExhausted>
+
+const messageOf = (error: Failure["error"]): string =>
+  error instanceof RetriesExhausted ? `Execution unavailable: ${error.error}` : error.message
 
 const cancelLock = Workflow.step({
   name: "Cancel funds lock",
   event: LockCancelled,
-  run: (c: Caught<Withdrawal, unknown>) =>
+  run: (c: Failure) =>
     Effect.as(
       Funds.use((f) => f.cancel(c.state.lock ?? "")),
       new LockCancelled()
@@ -289,11 +289,8 @@ const cancelLock = Workflow.step({
 
 const compensate = Workflow.branch({
   name: "Funds on hold?",
-  arms: [Workflow.when("funds on hold", (c: Caught<Withdrawal, unknown>) => c.state.lock !== undefined, cancelLock)],
-  otherwise: Workflow.pure(
-    "Nothing on hold",
-    (c: Caught<Withdrawal, unknown>): Withdrawal => ({ ...c.state, failure: messageOf(c.error) })
-  )
+  arms: [Workflow.when("funds on hold", (c: Failure) => c.state.lock !== undefined, cancelLock)],
+  otherwise: Workflow.pure("Nothing on hold", (c: Failure): Withdrawal => ({ ...c.state, failure: messageOf(c.error) }))
 }).pipe(Workflow.andThen(Workflow.pure("Fail", (w: Withdrawal) => failed(w.failure ?? ""))))
 
 export const withdrawal = create.pipe(
