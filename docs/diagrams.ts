@@ -21,6 +21,7 @@ import {
 import { toBpmn, toMermaid, toSvg } from "durable-monad/render"
 import { expenseReport, Payments, Policy, Resubmit, Review, Submitted } from "../examples/expense-report.js"
 import { CreatePR, Empty, Pipeline, pullRequest } from "../examples/pull-request.js"
+import { Checks, CreateWithdrawal, Execution, Funds, withdrawal } from "../examples/withdrawal.js"
 import { harder, nestedLoops, nestedLoopsProgress } from "../test/render/fixtures.js"
 
 export const DIAGRAMS_DIR = new URL("./diagrams/", import.meta.url)
@@ -76,6 +77,31 @@ const examples = [
         Layer.mergeAll(
           Layer.succeed(Policy, { check: () => Effect.succeed([]) }),
           Layer.succeed(Payments, { schedule: () => Effect.succeed("PAY-1"), notify: () => Effect.void })
+        )
+      )
+  },
+  {
+    name: "withdrawal",
+    definition: withdrawal,
+    // Created, funds on hold, one check still pending: sleeping 20 seconds before the next round of checks.
+    progress: () =>
+      progressOf(
+        withdrawal,
+        Effect.gen(function* () {
+          // A fixed time: the progress of a sleeping instance carries the timer's due time.
+          yield* TestClock.setTime(Date.parse("2026-01-01T00:00:00.000Z"))
+          const w = yield* (yield* WorkflowRuntime).start(withdrawal, { id: "tx-1", input: { account: "acc-1" } })
+          yield* w.signal(CreateWithdrawal, { txId: "tx-1", amount: 100, recipient: "DE89 3704" })
+          return w.id
+        }),
+        Layer.mergeAll(
+          Layer.succeed(Funds, {
+            lock: () => Effect.succeed("LOCK-1"),
+            release: () => Effect.void,
+            cancel: () => Effect.void
+          }),
+          Layer.succeed(Checks, { run: () => Effect.succeed({ aml: "pending", sanctions: "approved" } as const) }),
+          Layer.succeed(Execution, { execute: () => Effect.succeed({ accepted: true, reference: "EXE-1" }) })
         )
       )
   }
