@@ -1,5 +1,14 @@
+import type { CompiledRace } from "../dsl/CompiledNode.js"
 import type { Compiled } from "../dsl/compile.js"
-import { nextWakeUp, type Position, pending } from "./machine/index.js"
+import {
+  innermostLeaf,
+  nextWakeUp,
+  type Position,
+  pending,
+  type Racing,
+  type Timer,
+  type Waiting
+} from "./machine/index.js"
 
 /**
  * Where an instance stands.
@@ -36,6 +45,13 @@ export interface Incident {
   readonly nextAttemptAt?: number
 }
 
+/**
+ * The node an instance waits at: its innermost leaf, so a timer inside a section that a signal can interrupt is
+ * named, not the interrupting signal; a race is named by its first arm's signal, the step a caller sends to.
+ */
+const waitingAt = (workflow: Compiled, leaf: Waiting | Timer | Racing): string =>
+  leaf._tag === "Race" ? ((workflow.nodes.get(leaf.id) as CompiledRace).arms[0]?.trigger.id ?? leaf.id) : leaf.id
+
 export const statusOf = (workflow: Compiled, position: Position, incidents?: ReadonlyMap<string, Incident>): Status => {
   switch (position._tag) {
     case "Active": {
@@ -60,7 +76,7 @@ export const statusOf = (workflow: Compiled, position: Position, incidents?: Rea
       const until = nextWakeUp(p)
       return {
         _tag: "Waiting",
-        step: signals[0]?.node.id ?? timers.find((t) => t.at === until)?.node.id ?? "",
+        step: waitingAt(workflow, innermostLeaf(position.active)),
         signals: signals.map((s) => s.signal),
         ...(until === undefined ? {} : { until: new Date(until) })
       }

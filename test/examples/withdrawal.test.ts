@@ -209,8 +209,8 @@ describe("withdrawal example", () => {
         yield* settle
         expect(yield* c.status).toEqual({
           _tag: "Waiting",
-          // The engine names the signal step it accepts here, not the 20 s timer the body sleeps on.
-          step: "cancel",
+          // The instance is at the 20 s timer of the checks; Cancel is what it also accepts, around it.
+          step: "wait-20-seconds",
           signals: ["Cancel"],
           until: new Date(T0 + 40 * SECOND)
         })
@@ -290,8 +290,8 @@ describe("withdrawal example", () => {
       ...throughFirstChecks,
       ["TimerStarted", "wait-20-seconds", 0],
       ...rounds,
-      // At 2 minutes the next round's timer and the section's timeout are both due: the timeout wins.
-      ["TimerFired", "wait-20-seconds", 2 * MINUTE],
+      // At 2 minutes the next round's timer and the section's timeout are both due: the timeout wins, and the
+      // abandoned timer is not fired.
       ["TimerFired", "two-minutes", 2 * MINUTE],
       ["Reviewed", "review", 2 * MINUTE],
       ["LockCancelled", "cancel-funds-lock", 2 * MINUTE]

@@ -5,11 +5,12 @@ export {
   type PendingSignal,
   type PendingStep,
   type PendingTimer,
+  innermostLeaf,
   nextWakeUp,
   pending,
   stateOf,
   statusTag,
   wakeUpOf
 } from "./pending.js"
-export type { Active, Input, Position } from "./Position.js"
+export type { Active, Input, Position, Racing, Timer, Waiting } from "./Position.js"
 export type { Trace, TraceEntry } from "./Trace.js"

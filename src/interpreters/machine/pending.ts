@@ -86,13 +86,14 @@ export const pending = (workflow: Compiled, position: Position): Pending => {
         return
       }
       case "Interruptible": {
-        collect(active.child)
         const node = workflow.nodes.get(active.id) as CompiledInterruptible
         const state = innermostState(active.child)
+        // The section's timeout before the body's timers: it is started on entry, so it is recorded first.
+        if (node.timeout !== undefined) timers.push({ node: node.timeout.trigger, state, at: active.at })
+        collect(active.child)
         for (const by of node.interruptions) {
           signals.push({ node: by.trigger, state, signal: by.trigger.signal.name })
         }
-        if (node.timeout !== undefined) timers.push({ node: node.timeout.trigger, state, at: active.at })
         return
       }
       case "Interrupted":
@@ -116,13 +117,19 @@ export const pending = (workflow: Compiled, position: Position): Pending => {
 export const stateOf = (position: Position): unknown =>
   position._tag !== "Active" ? position.state : innermostState(position.active)
 
-/** The state the (first) waiting node of an active tree holds. */
-export const innermostState = (active: Active): unknown => {
+/**
+ * The innermost waiting node of an active tree: the step, signal, timer or race the instance is at. An interruption
+ * scope's own triggers (its cancel signal, its timeout) wait around it, not at it.
+ */
+export const innermostLeaf = (active: Active): Waiting | Timer | Racing => {
   let a = active
   while (a._tag !== "Step" && a._tag !== "Signal" && a._tag !== "Timer" && a._tag !== "Race")
     a = (a as Exclude<Active, Waiting | Timer | Racing>).child
-  return a.state
+  return a
 }
+
+/** The state the (first) waiting node of an active tree holds. */
+export const innermostState = (active: Active): unknown => innermostLeaf(active).state
 
 /**
  * The `Status` tag of a position without listing what it waits for: `Running` while a step is pending, `Waiting`

@@ -224,3 +224,66 @@ describe("Workflow.interruptible", () => {
     })
   })
 })
+
+/** A section that only sleeps, cut off by Cancel or a 2-minute timeout, followed by the release. */
+const pause = (duration: "30 seconds" | "2 minutes") =>
+  Workflow.interruptible({
+    name: "Pause",
+    body: Workflow.sleep<Case>({ name: "Sleep", duration }),
+    interruptions: [cancel],
+    timeout: Workflow.sleep<Case>({ name: "Two minutes", duration: "2 minutes" }).pipe(
+      Workflow.andThen(Workflow.pure("Mark timed out", (s: Case): Case => ({ ...s, outcome: "timed out" })))
+    )
+  }).pipe(Workflow.andThen(release), Workflow.define({ name: "pause", input: Input }))
+
+describe("Workflow.interruptible around a timer", () => {
+  it("status names the timer the body sleeps on, not the signal that can interrupt it", async () => {
+    const store = MemoryStore.make()
+    const workflow = pause("30 seconds")
+    const seen = await withClockedWorker(store, T0, [workflow], Layer.empty, (worker) =>
+      Effect.gen(function* () {
+        const c = yield* worker.start(workflow, { id: "1", input: { id: "1" }, wait: false })
+        yield* settle
+        const sleeping = yield* c.status
+        yield* TestClock.adjust(30_000)
+        yield* settle
+        return { sleeping, status: yield* c.status, state: yield* c.state }
+      })
+    )
+    expect(seen).toEqual({
+      sleeping: { _tag: "Waiting", step: "sleep", signals: ["Cancel"], until: new Date(T0 + 30_000) },
+      status: { _tag: "Completed" },
+      state: { id: "1", released: true }
+    })
+    // The section's timeout is started on entry, before the body's timer.
+    expect(journal(await events(store, "pause-1"))).toEqual([
+      ["WorkflowStarted", "start", iso(T0)],
+      ["TimerStarted", "two-minutes", iso(T0)],
+      ["TimerStarted", "sleep", iso(T0)],
+      ["TimerFired", "sleep", iso(T0 + 30_000)],
+      ["Released", "release", iso(T0 + 30_000)]
+    ])
+  })
+
+  it("when the body's timer and the section's timeout are due at once, the timeout wins; the body's timer never fires", async () => {
+    const store = MemoryStore.make()
+    const workflow = pause("2 minutes")
+    const state = await withClockedWorker(store, T0, [workflow], Layer.empty, (worker) =>
+      Effect.gen(function* () {
+        const c = yield* worker.start(workflow, { id: "1", input: { id: "1" }, wait: false })
+        yield* settle
+        yield* TestClock.adjust(2 * MINUTE)
+        yield* settle
+        return yield* c.state
+      })
+    )
+    expect(state).toEqual({ id: "1", outcome: "timed out", released: true })
+    expect(journal(await events(store, "pause-1"))).toEqual([
+      ["WorkflowStarted", "start", iso(T0)],
+      ["TimerStarted", "two-minutes", iso(T0)],
+      ["TimerStarted", "sleep", iso(T0)],
+      ["TimerFired", "two-minutes", iso(T0 + 2 * MINUTE)],
+      ["Released", "release", iso(T0 + 2 * MINUTE)]
+    ])
+  })
+})
