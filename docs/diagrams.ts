@@ -38,7 +38,11 @@ const progressOf = <In, Out, E, R, S>(
       const instance = yield* (yield* WorkflowRuntime).get(definition, id)
       return toProgress(toModel(definition), yield* instance.replay)
     }).pipe(
-      Effect.provide([WorkflowRuntime.layer.pipe(Layer.provide(MemoryStore.layer)), services, TestClock.layer()])
+      // The runtime's own fibers (its worker) read the clock too: it is given the same test clock as the script.
+      Effect.provide([
+        WorkflowRuntime.layer.pipe(Layer.provide(MemoryStore.layer), Layer.provideMerge(TestClock.layer())),
+        services
+      ])
     ) as Effect.Effect<Progress>
   )
 
