@@ -75,6 +75,8 @@ export interface PureNode extends Base {
   readonly name: string | undefined
   readonly errors: ReadonlyArray<string>
   readonly f: (state: unknown) => unknown
+  /** Made by `Workflow.raise`: `f` always returns a failure, so no path goes on after it (diagrams end it there). */
+  readonly raises: boolean
 }
 
 export interface SequenceNode extends Base {

@@ -10,6 +10,7 @@ import { loop } from "./loop.js"
 import { isNode, type Node } from "./Node.js"
 import { named } from "./named.js"
 import { pure } from "./pure.js"
+import { raise } from "./raise.js"
 import { interruptible } from "./interruptible.js"
 import { race } from "./race.js"
 import { retry } from "./retry.js"
@@ -87,7 +88,8 @@ export const fromNode = <In, Out, E, R, S>(node: Node): Workflow<In, Out, E, R, 
  * The constructors and combinators of workflows.
  *
  * - `step` runs an Effect and persists its event; `awaitSignal` waits for a typed signal;
- *   `pure` is a pure transition; `end` ends the instance; `sleep` is a durable timer;
+ *   `pure` is a pure transition; `end` ends the instance; `raise` ends a path with a typed error;
+ *   `sleep` is a durable timer;
  *   `retry` gives a step a durable retry policy (a `Schedule`);
  *   `race` waits for the first of several signals, optionally with a deadline;
  *   `interruptible` is a section a signal or a timeout cuts short;
@@ -101,6 +103,7 @@ export const Workflow = {
   awaitSignal,
   pure,
   end,
+  raise,
   sleep,
   retry,
   race,

@@ -37,7 +37,8 @@ export function pure(
       description: options?.description,
       name: named ? nameOrF : undefined,
       errors: errorNames(options?.errors),
-      f: named ? maybeF! : nameOrF
+      f: named ? maybeF! : nameOrF,
+      raises: false
     })
   )
 }

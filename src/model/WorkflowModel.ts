@@ -13,6 +13,7 @@ export type ModelNode =
   | StepModel
   | SignalModel
   | TransitionModel
+  | RaiseModel
   | SequenceModel
   | BranchModel
   | LoopModel
@@ -49,6 +50,13 @@ export interface SignalModel extends Common {
 /** A named pure function of the state, nothing persisted. BPMN: task. */
 export interface TransitionModel extends Common {
   readonly kind: "transition"
+  readonly name: string
+  readonly errors: ReadonlyArray<string>
+}
+
+/** Ends the path with a typed error (`Workflow.raise`); nothing follows. BPMN: error end event throwing `errors`. */
+export interface RaiseModel extends Common {
+  readonly kind: "raise"
   readonly name: string
   readonly errors: ReadonlyArray<string>
 }

@@ -39,7 +39,13 @@ const visible = (node: CompiledNode): ModelNode | undefined => {
     case "Pure":
       return node.name === undefined
         ? undefined
-        : { kind: "transition", id: node.id, name: node.name, errors: node.errors, ...describe(node) }
+        : {
+            kind: node.raises ? "raise" : "transition",
+            id: node.id,
+            name: node.name,
+            errors: node.errors,
+            ...describe(node)
+          }
     case "Sequence": {
       const children: Array<ModelNode> = []
       for (const n of node.steps) {

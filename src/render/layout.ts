@@ -290,9 +290,26 @@ class Layouter {
     return f
   }
 
+  /** How wide a row of the container being laid out may grow before it wraps. */
+  private rowBudget = MAX_ROW_WIDTH
+
   /** The whole content of a process or subprocess, wrapped into rows when long. */
   container(c: Container): Part {
     return this.sequence(flatten(c.block), true)
+  }
+
+  /**
+   * A subprocess' content: its rows wrap earlier than the line it sits on, by its padding and the start and end
+   * events that usually flank it there, so that nested scopes together still fit a screen.
+   */
+  private nested(c: Container): Part {
+    const outer = this.rowBudget
+    this.rowBudget = Math.max(MAX_ROW_WIDTH / 2, outer - 2 * (SUB_PADDING + EVENT + GAP))
+    try {
+      return this.container(c)
+    } finally {
+      this.rowBudget = outer
+    }
   }
 
   block(b: Block): Part {
@@ -368,9 +385,10 @@ class Layouter {
     const out = new Part()
     if (parts.length === 0) return out
     const rows = wraps
-      ? wrapRows(parts.map((p) => p.part.box.maxX - p.part.box.minX + GAP)).map((r) =>
-          r.map((i) => parts[i] as (typeof parts)[number])
-        )
+      ? wrapRows(
+          parts.map((p) => p.part.box.maxX - p.part.box.minX + GAP),
+          this.rowBudget
+        ).map((r) => r.map((i) => parts[i] as (typeof parts)[number]))
       : [parts]
     const lines = rows.map((row) => {
       const line = new Part()
@@ -629,7 +647,7 @@ class Layouter {
     b?: Extract<Block, { kind: "scope" }>
   ): Part {
     const out = new Part()
-    const inner = this.container(node.container)
+    const inner = this.nested(node.container)
     const title = node.name.trim().length > 0 ? wrap(node.name, 400, innerStyle) : undefined
     this.texts.set(node.id, title?.lines ?? [])
     const top = title ? Math.ceil(INNER_PADDING + title.height + 16) : SUB_PADDING
@@ -891,14 +909,14 @@ const aboveLine = (box: LabelBox, x: number, y: number): Bounds => ({
 })
 
 /**
- * Splits a line of items (their widths) into rows when it is longer than {@link MAX_ROW_WIDTH}: rows of about equal
- * width, none left nearly empty (a wide item stays with what precedes it rather than leaving a stub of a row).
+ * Splits a line of items (their widths) into rows when it is longer than `max`: rows of about equal width, none
+ * left nearly empty (a wide item stays with what precedes it rather than leaving a stub of a row).
  */
-export const wrapRows = (widths: ReadonlyArray<number>): Array<Array<number>> => {
+export const wrapRows = (widths: ReadonlyArray<number>, max = MAX_ROW_WIDTH): Array<Array<number>> => {
   const total = widths.reduce((a, w) => a + w, 0)
   const all = widths.map((_, i) => i)
-  if (total <= MAX_ROW_WIDTH) return [all]
-  const target = total / Math.ceil(total / MAX_ROW_WIDTH)
+  if (total <= max) return [all]
+  const target = total / Math.ceil(total / max)
   const rows: Array<Array<number>> = [[]]
   let width = 0
   for (const [i, w] of widths.entries()) {
@@ -915,7 +933,7 @@ export const wrapRows = (widths: ReadonlyArray<number>): Array<Array<number>> =>
   const rowWidth = (r: ReadonlyArray<number>) => r.reduce((a, i) => a + (widths[i] as number), 0)
   const last = rows[rows.length - 1] as Array<number>
   const before = rows[rows.length - 2]
-  if (before && rowWidth(last) < 0.3 * MAX_ROW_WIDTH && rowWidth(before) + rowWidth(last) <= 1.3 * MAX_ROW_WIDTH) {
+  if (before && rowWidth(last) < 0.3 * max && rowWidth(before) + rowWidth(last) <= 1.3 * max) {
     before.push(...last)
     rows.pop()
   }

@@ -1,4 +1,4 @@
-import type { ModelNode, WorkflowModel } from "../model/WorkflowModel.js"
+import type { ModelNode, RaiseModel, WorkflowModel } from "../model/WorkflowModel.js"
 import type { Block, Container, ExclusiveGatewayNode, Flow, FlowGraph, FlowNode, SubProcessNode } from "./graph.js"
 import { IdAllocator, ids, slug } from "./ids.js"
 
@@ -492,6 +492,8 @@ class GraphBuilder {
       }
       case "end":
         return { outs: [], block: this.end(node.id, node.name, node.description, incoming, c) }
+      case "raise":
+        return { outs: [], block: this.raise(node, incoming, c) }
       case "subworkflow": {
         const scope = this.subProcess(node.id, label(node.name, node.id), node.body, c, incoming, composite(node.id))
         const escalations = scope.escalate()
@@ -589,6 +591,49 @@ class GraphBuilder {
         ]
       }
     }
+  }
+
+  /**
+   * A path that ends with a typed error: its error end event (one per error it may raise, after a gateway naming
+   * them when there are several). Nothing follows; an enclosing catch's error boundary takes it from there.
+   */
+  private raise(node: RaiseModel, incoming: ReadonlyArray<Pending>, c: ContainerBuilder): RawBlock {
+    const end = (error: string, name: string, flows: ReadonlyArray<Pending>) => {
+      this.errors.add(error)
+      return c.add(
+        {
+          kind: "endEvent",
+          id: ids.raise(node.id, error),
+          name,
+          terminate: false,
+          error,
+          progressKey: node.id,
+          ...(node.description !== undefined ? { description: node.description } : {})
+        },
+        flows
+      )
+    }
+    // Declared by the types; an untyped caller that named none still gets an error end event, named after the node.
+    const errors = node.errors.length > 0 ? node.errors : [label(node.name, node.id)]
+    const [only, ...more] = errors
+    if (only !== undefined && more.length === 0)
+      return { kind: "node", id: end(only, label(node.name, node.id), incoming) }
+    const which = c.add(
+      {
+        kind: "exclusiveGateway",
+        id: ids.outcome(node.id),
+        name: `${label(node.name, node.id)}: which error?`,
+        direction: "split",
+        progressKey: node.id,
+        outcomeOf: node.id
+      },
+      incoming
+    )
+    const arms = errors.map((error) => {
+      const flow = this.pend({ source: which, name: error, condition: error, raises: error })
+      return { flow, body: { kind: "node", id: end(error, error, [flow]) } as RawBlock }
+    })
+    return { kind: "branch", split: which, arms }
   }
 
   /** The end of the instance: a terminate end event at the top level, an escalation inside a subprocess. */
@@ -717,6 +762,7 @@ const reachesAfter = (node: ModelNode): boolean => {
         )
       )
     case "end":
+    case "raise":
       return false
     case "sequence":
       return node.children.every(reachesAfter)

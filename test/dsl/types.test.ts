@@ -187,6 +187,21 @@ describe("Workflow types", () => {
     expectTypeOf<Workflow.Output<typeof maybeEnd>>().toEqualTypeOf<B>()
   })
 
+  it("raise never outputs and fails with the error it computes; it needs the errors it raises", () => {
+    const reject = Workflow.raise("Reject", (_: A) => new Oops(), { errors: [Oops] })
+    expectTypeOf<Parts<typeof reject>>().toEqualTypeOf<Is<A, never, Oops, never, A>>()
+    const maybeReject = Workflow.branch({
+      arms: [Workflow.when("negative", (a: A) => a.n < 0, reject)],
+      otherwise: Workflow.pure("Keep", (a: A) => new B({ s: String(a.n) }))
+    })
+    expectTypeOf<Workflow.Output<typeof maybeReject>>().toEqualTypeOf<B>()
+    expectTypeOf<Workflow.Error<typeof maybeReject>>().toEqualTypeOf<Oops>()
+    // @ts-expect-error a raise declares the errors it raises (what its error end event throws)
+    Workflow.raise("Reject", (_: A) => new Oops())
+    // @ts-expect-error ... at least one
+    Workflow.raise("Reject", (_: A) => new Oops(), { errors: [] })
+  })
+
   it("define checks the input Schema against the workflow's input", () => {
     const def = aToB.pipe(Workflow.define({ name: "ab", input: A }))
     expectTypeOf<Parts<typeof def.workflow>>().toEqualTypeOf<Is<A, B, Oops, Db, A | B>>()

@@ -594,6 +594,39 @@ describe("catch", () => {
 
 // ---- end ----
 
+describe("raise", () => {
+  it("fails the instance with the error computed from the state; nothing after it runs", async () => {
+    const log: Array<string> = []
+    const def = str(
+      "raised",
+      append("A", "a", log).pipe(
+        Workflow.andThen(Workflow.raise("Reject", (s: string) => new Boom(s), { errors: ["Boom"] })),
+        Workflow.andThen(append("B", "b", log))
+      )
+    )
+    const out = await run(def, "")
+    expect(out.status).toStrictEqual({ _tag: "Failed", step: "reject", error: new Boom("a") })
+    expect(out.state).toBe("a")
+    expect(out.visits).toStrictEqual({ start: done(), a: done(), reject: { done: 0, failed: 1 } })
+  })
+
+  it("reaches the enclosing catch, whose handler gets the state and the error", async () => {
+    const def = num(
+      "raisecaught",
+      tick("Add", 1).pipe(
+        Workflow.andThen(Workflow.raise("Reject", (n: number) => new Bang(n), { errors: ["Bang"] })),
+        Workflow.catchTag(
+          "Bang",
+          Workflow.pure("Recover", (c: Caught<number, Bang>) => c.state * 10)
+        )
+      )
+    )
+    const out = await run(def, 1)
+    expect(out.status).toStrictEqual(COMPLETED)
+    expect(out.state).toBe(20)
+  })
+})
+
 describe("end", () => {
   it("completes the instance in the middle of a sequence: nothing after it runs", async () => {
     const log: Array<string> = []

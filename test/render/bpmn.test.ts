@@ -14,6 +14,7 @@ import {
   passThrough,
   interrupting,
   racing,
+  raising,
   sharedSignals,
   timed
 } from "./fixtures.js"
@@ -268,6 +269,52 @@ describe("toBpmn", () => {
     expect(get("Boundary_anything").eventDefinitions[0].errorRef).toBeUndefined()
     expect(get("Boundary_anything").outgoing[0].targetRef.id).toBe("Join_anything")
     expect(elements.filter((e) => e.$type === "bpmn:BoundaryEvent")).toHaveLength(3)
+  })
+
+  it("draws a raise as an error end event throwing its error (a gateway naming them when there are several)", async () => {
+    const { elements, get, roots } = await read(raising)
+    const order = get("Activity_order")
+    expect((order.flowElements as Array<AnyElement>).filter((e) => e.$type === "bpmn:SequenceFlow").map(flow)).toEqual([
+      "Flow_Start_order_Activity_check: Start_order -> Activity_check",
+      "Flow_Activity_check_Split_valid: Activity_check -> Split_valid",
+      'Flow_valid.no: Split_valid -> Raise_reject_Rejected "invalid" [invalid]',
+      'Flow_Split_valid_End_order: Split_valid -> End_order "otherwise" (default)'
+    ])
+    expect(get("Raise_reject_Rejected").name).toBe("Reject")
+    expect(get("Raise_reject_Rejected").eventDefinitions[0].errorRef.name).toBe("Rejected")
+    expect(get("Raise_reject_Rejected").outgoing ?? []).toEqual([])
+    // The handler raises one of two errors: nothing follows it, so only the normal exit leads to "Ship".
+    expect(get("Activity_refund").outgoing.map(flow)).toEqual([
+      "Flow_Activity_refund_Outcome_fail: Activity_refund -> Outcome_fail"
+    ])
+    expect(get("Outcome_fail").name).toBe("Fail: which error?")
+    expect(get("Outcome_fail").outgoing.map(flow)).toEqual([
+      'Flow_Outcome_fail_Raise_fail_Refunded: Outcome_fail -> Raise_fail_Refunded "Refunded" [Refunded]',
+      'Flow_Outcome_fail_Raise_fail_Lost: Outcome_fail -> Raise_fail_Lost "Lost" [Lost]'
+    ])
+    for (const [id, error] of [
+      ["Raise_fail_Refunded", "Refunded"],
+      ["Raise_fail_Lost", "Lost"]
+    ] as const) {
+      expect(get(id).$type).toBe("bpmn:EndEvent")
+      expect(get(id).eventDefinitions[0].errorRef.name).toBe(error)
+      expect(get(id).outgoing ?? []).toEqual([])
+    }
+    expect(get("Activity_ship").incoming.map(flow)).toEqual([
+      "Flow_Activity_order_Activity_ship: Activity_order -> Activity_ship"
+    ])
+    expect(roots.filter((r) => r.$type === "bpmn:Error").map(summary)).toEqual([
+      'Error Error_Rejected "Rejected"',
+      'Error Error_Refunded "Refunded"',
+      'Error Error_Lost "Lost"'
+    ])
+    expect(elements.filter((e) => e.$type === "bpmn:EndEvent").map(summary)).toEqual([
+      'EndEvent Raise_reject_Rejected "Reject"',
+      'EndEvent End_order "No error"',
+      'EndEvent Raise_fail_Refunded "Refunded"',
+      'EndEvent Raise_fail_Lost "Lost"',
+      'EndEvent EndEvent "Raising completed"'
+    ])
   })
 
   it("draws a catch around a named sub-workflow as one box", async () => {

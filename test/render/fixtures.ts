@@ -172,6 +172,32 @@ export const looping = workflow(
 )
 
 /** Catching named errors (one boundary each) and any error (one catch-all boundary). */
+/** Paths that end with a typed error (`Workflow.raise`): one error inside a catch, two errors in its handler. */
+export const raising = workflow(
+  "raising",
+  seq(
+    "root",
+    {
+      kind: "catch",
+      id: "order",
+      errors: ["Rejected"],
+      body: seq("guarded", step("check", "Check"), {
+        kind: "branch",
+        id: "valid",
+        name: "Valid?",
+        arms: [arm("valid.no", "invalid", { kind: "raise", id: "reject", name: "Reject", errors: ["Rejected"] })]
+      }),
+      handler: seq("handler", step("refund", "Refund"), {
+        kind: "raise",
+        id: "fail",
+        name: "Fail",
+        errors: ["Refunded", "Lost"]
+      })
+    },
+    step("ship", "Ship")
+  )
+)
+
 export const catching = workflow(
   "catching",
   seq(
@@ -564,6 +590,7 @@ export const countNodes = (node: ModelNode): number => {
     case "step":
     case "signal":
     case "transition":
+    case "raise":
     case "end":
     case "timer":
       return 1
