@@ -125,6 +125,8 @@ export class Execution extends Context.Service<
 // ---- The workflow ----
 
 const failed = (message: string) => Workflow.fail(new WithdrawalFailed({ message }))
+/** The failure recorded in the state, raised: the one way a withdrawal ends failed. */
+const withFailure = (w: Withdrawal) => new WithdrawalFailed({ message: w.failure ?? "" })
 
 const create = Workflow.awaitSignal(CreateWithdrawal, {
   name: "Create withdrawal",
@@ -133,8 +135,11 @@ const create = Workflow.awaitSignal(CreateWithdrawal, {
   apply: (w, e): Withdrawal => ({ ...w, txId: e.txId, amount: e.amount, recipient: e.recipient })
 })
 
-const validate = Workflow.pure("Validate", (w: Withdrawal) =>
-  (w.amount ?? 0) > 0 ? w : failed("Amount must be positive")
+// Every node that can reject the withdrawal declares it, so the diagrams show each way into "Handle failure".
+const validate = Workflow.pure(
+  "Validate",
+  (w: Withdrawal) => ((w.amount ?? 0) > 0 ? w : failed("Amount must be positive")),
+  { errors: [WithdrawalFailed] }
 )
 
 /** 1 % of the amount, rounded to the cent, at least one cent. */
@@ -145,6 +150,7 @@ const calculateFee = Workflow.pure(
 
 const putOnHold = Workflow.step({
   name: "Put funds on hold",
+  errors: [WithdrawalFailed],
   event: FundsLocked,
   run: (w: Withdrawal, ctx) =>
     Effect.map(
@@ -200,6 +206,7 @@ const needsReview = (w: Withdrawal) => Object.values(w.checks ?? {}).some((d) =>
 
 const review = Workflow.awaitSignal(Review, {
   name: "Review",
+  errors: [WithdrawalFailed],
   event: Reviewed,
   handle: (_: Withdrawal, request) => new Reviewed(request),
   apply: (w, e) => (e.approve ? w : failed("Rejected by the reviewer"))
@@ -208,16 +215,21 @@ const review = Workflow.awaitSignal(Review, {
 const decide = Workflow.branch({
   name: "Needs review?",
   arms: [Workflow.when("a check needs a human", needsReview, review)],
-  otherwise: Workflow.pure("Decide automatically", (w: Withdrawal) => {
-    const rejected = Object.entries(w.checks ?? {})
-      .filter(([, d]) => d === "rejected")
-      .map(([name]) => name)
-    return rejected.length > 0 ? failed(`Rejected by checks: ${rejected.join(", ")}`) : w
-  })
+  otherwise: Workflow.pure(
+    "Decide automatically",
+    (w: Withdrawal) => {
+      const rejected = Object.entries(w.checks ?? {})
+        .filter(([, d]) => d === "rejected")
+        .map(([name]) => name)
+      return rejected.length > 0 ? failed(`Rejected by checks: ${rejected.join(", ")}`) : w
+    },
+    { errors: [WithdrawalFailed] }
+  )
 })
 
 const execute = Workflow.step({
   name: "Execute",
+  errors: [WithdrawalFailed],
   event: ExecutionRequested,
   run: (w: Withdrawal, ctx) =>
     Effect.map(
@@ -234,6 +246,7 @@ const execute = Workflow.step({
 
 const awaitCompletion = Workflow.awaitSignal(ExecutionCompleted, {
   name: "Execution completed",
+  errors: [WithdrawalFailed],
   event: ExecutionConfirmed,
   handle: (_: Withdrawal, request) => new ExecutionConfirmed(request),
   apply: (w, e) => (e.succeeded ? w : failed("Execution failed"))
@@ -243,8 +256,8 @@ const cancel = Workflow.awaitSignal(Cancel, {
   name: "Cancel",
   event: Cancelled,
   handle: (_: Withdrawal, request) => new Cancelled(request),
-  apply: (_w, e) => failed(`Cancelled by ${e.operator}. Comment: ${e.comment}`)
-})
+  apply: (w, e): Withdrawal => ({ ...w, failure: `Cancelled by ${e.operator}. Comment: ${e.comment}` })
+}).pipe(Workflow.andThen(Workflow.raise("Cancelled", withFailure, { errors: [WithdrawalFailed] })))
 
 const processing = Workflow.interruptible({
   name: "Processing",
@@ -291,7 +304,7 @@ const compensate = Workflow.branch({
   name: "Funds on hold?",
   arms: [Workflow.when("funds on hold", (c: Failure) => c.state.lock !== undefined, cancelLock)],
   otherwise: Workflow.pure("Nothing on hold", (c: Failure): Withdrawal => ({ ...c.state, failure: messageOf(c.error) }))
-}).pipe(Workflow.andThen(Workflow.pure("Fail", (w: Withdrawal) => failed(w.failure ?? ""))))
+}).pipe(Workflow.andThen(Workflow.raise("Withdrawal failed", withFailure, { id: "fail", errors: [WithdrawalFailed] })))
 
 export const withdrawal = create.pipe(
   Workflow.andThen(processing.pipe(Workflow.catch(compensate, { name: "Handle failure" }))),
