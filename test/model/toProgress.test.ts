@@ -6,6 +6,7 @@ import { Effect, Layer, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { CreatePR, Empty, Pipeline, pullRequest, ReviewPR } from "../../examples/pull-request.js"
 import { type Definition, toModel, toProgress, Workflow, WorkflowRuntime } from "../../src/index.js"
+import { overlay, toFlowGraph } from "../../src/render/index.js"
 import { memoryStore, runOn } from "../support.js"
 
 const progressOf = <R>(
@@ -26,7 +27,40 @@ const progressOf = <R>(
 
 const ci = (answer: () => Effect.Effect<string>) => Layer.succeed(Pipeline, { run: () => answer() })
 
+class Rejected extends Schema.TaggedError<Rejected>()("Rejected", { n: Schema.Number }) {}
+class Lost extends Schema.TaggedError<Lost>()("Lost", { n: Schema.Number }) {}
+
+/** Rejects what it is given, and its handler gives up with another error: the instance ends failed. */
+const rejecting = Workflow.pure("Check", (n: number) => n + 1).pipe(
+  Workflow.andThen(Workflow.raise("Reject", (n: number) => new Rejected({ n }), { errors: [Rejected] })),
+  Workflow.catch(
+    Workflow.raise("Give up", (c: { state: number }) => new Lost({ n: c.state }), { errors: [Lost] }),
+    {
+      name: "Handle"
+    }
+  ),
+  Workflow.define({ name: "rejecting", input: Schema.Number })
+)
+
 describe("toProgress", () => {
+  it("a raise that fired is failed with its error, and the overlay paints its error end event, not what follows", async () => {
+    const progress = await progressOf(rejecting, "1", 1, () => Effect.void, Layer.empty)
+    expect(progress).toEqual({
+      instance: "rejecting-1",
+      status: "failed",
+      nodes: {
+        check: { state: "done", count: 1 },
+        reject: { state: "failed", count: 0, error: "Rejected" },
+        handle: { state: "failed", count: 0 },
+        "give-up": { state: "failed", count: 0, error: "Lost" }
+      }
+    })
+    const { states } = overlay(toFlowGraph(toModel(rejecting)), progress)
+    expect(states.get("Raise_reject_Rejected")).toBe("failed")
+    expect(states.get("Raise_give-up_Lost")).toBe("failed")
+    expect(states.get("EndEvent")).toBeUndefined()
+  })
+
   it("a catch left through its error boundary is failed, not done; its handler is done, the rest not reached", async () => {
     const progress = await progressOf(
       pullRequest,
