@@ -5,6 +5,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Readline from "node:readline"
 import { Cause, Effect, Exit, Fiber, Option, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import { afterAll, afterEach, describe, expect, it } from "vitest"
 import { READ_PAGE_SIZE } from "../../../src/interpreters/store/storeRules.js"
 import {
@@ -590,6 +591,76 @@ describe("SqliteStore", () => {
       )
     })
 
+    it("lease operations queued with appends share their transaction and WAL commit, and each gets its own answer", async () => {
+      const file = freshFile()
+      await withStore({ file }, (store, journal) =>
+        Effect.gen(function* () {
+          yield* store.append("order-1", NoStream, [ev("seed")])
+          const commitsBefore = walCommits(file)
+          const [appended, won, lost, other] = yield* Effect.all(
+            [
+              store.append("order-1", 0, [ev("next")]),
+              store.acquireLease("order-1", "worker-a", 1000),
+              store.acquireLease("order-1", "worker-b", 1000),
+              store.acquireLease("order-2", "worker-b", 1000)
+            ],
+            { concurrency: "unbounded" }
+          )
+          expect(appended).toEqual({ nextExpectedRevision: 1, position: 2n })
+          // Under the TestClock the time is 0: a lease expires at its ttl.
+          const lease = { key: "order-1", owner: "worker-a", expiresAt: 1000, version: 1 }
+          expect(won).toEqual(Option.some(lease))
+          expect(lost).toEqual(Option.none())
+          expect(other).toEqual(Option.some({ key: "order-2", owner: "worker-b", expiresAt: 1000, version: 1 }))
+          expect(journal.stats).toMatchObject({ transactions: 2, appends: 2, leases: 3 })
+          expect(walCommits(file) - commitsBefore).toBe(1)
+
+          // Renew, release and a new owner's acquire in one batch: applied in arrival order, each its own result.
+          const [renewed, released, taken, stale] = yield* Effect.all(
+            [
+              store.renewLease(lease, 5000),
+              store.releaseLease({ ...lease, version: 2 }),
+              store.acquireLease("order-1", "worker-b", 1000),
+              store.renewLease(lease, 5000)
+            ],
+            { concurrency: "unbounded" }
+          )
+          expect(renewed).toEqual(Option.some({ ...lease, expiresAt: 5000, version: 2 }))
+          expect(released).toBeUndefined()
+          expect(taken).toEqual(Option.some({ key: "order-1", owner: "worker-b", expiresAt: 1000, version: 3 }))
+          expect(stale).toEqual(Option.none())
+          expect(journal.stats).toMatchObject({ transactions: 3, leases: 7 })
+          expect(walCommits(file) - commitsBefore).toBe(2)
+        }).pipe(Effect.provide(TestClock.layer()))
+      )
+      // Committed like the events: another connection sees the holder.
+      const raw = rawConnection(file)
+      expect(raw.prepare("SELECT key, owner, expires_at, version FROM leases ORDER BY key").all()).toEqual([
+        { key: "order-1", owner: "worker-b", expires_at: 1000, version: 3 },
+        { key: "order-2", owner: "worker-b", expires_at: 1000, version: 1 }
+      ])
+      raw.close()
+    })
+
+    it("a lease operation whose batch fails to write is retried alone, and answers as if alone", async () => {
+      const file = freshFile()
+      await withStore({ file }, (store, journal) =>
+        Effect.gen(function* () {
+          yield* store.append("full-1", NoStream, [ev("seed")])
+          const pages = journal.db.pragma("page_count", { simple: true }) as number
+          journal.db.pragma(`max_page_count = ${pages + 2}`)
+          const big = Array.from({ length: 5 }, (_, i) => ev(`big-${i}`, "x".repeat(20_000)))
+          const [tooBig, lease] = yield* Effect.all(
+            [Effect.exit(store.append("full-1", 0, big)), store.acquireLease("full-1", "worker-a", 1000)],
+            { concurrency: "unbounded" }
+          )
+          expect(yield* failure(tooBig)).toMatchObject({ operation: "append", stream: "full-1" })
+          expect(lease).toEqual(Option.some({ key: "full-1", owner: "worker-a", expiresAt: 1000, version: 1 }))
+          expect(yield* store.acquireLease("full-1", "worker-b", 1000)).toEqual(Option.none())
+        }).pipe(Effect.provide(TestClock.layer()))
+      )
+    })
+
     it("two stores on one file (as two processes would have) still let exactly one conflicting append win", async () => {
       const file = freshFile()
       await withStore({ file }, (storeA) =>
@@ -833,6 +904,28 @@ describe("SqliteStore", () => {
       )
     })
 
+    it("a lease operation waits for another process's write lock like an append, and gives up after busyTimeoutMs", async () => {
+      const file = freshFile()
+      await withStore({ file, busyTimeoutMs: 150 }, (store, journal) =>
+        Effect.gen(function* () {
+          yield* store.append("lock-4", NoStream, [ev("seed")])
+          const lock = yield* lockInChildProcess(file)
+          const error = yield* failure(store.acquireLease("lock-4", "worker-a", 60_000))
+          expect(error).toMatchObject({ _tag: "StoreError", operation: "lease", stream: "lock-4" })
+          expect((error as StoreError).reason).toMatch(
+            new RegExp(
+              `^${escape(file)} is locked by another connection; gave up after waiting \\d+ ms \\(busyTimeoutMs\\)$`
+            )
+          )
+          const busyWaits = journal.stats.busyWaits
+          const pending = yield* Effect.forkChild(store.acquireLease("lock-4", "worker-a", 60_000))
+          yield* waitUntil(() => journal.stats.busyWaits > busyWaits)
+          yield* lock.release
+          expect(Option.map(yield* Fiber.join(pending), (lease) => lease.owner)).toEqual(Option.some("worker-a"))
+        })
+      )
+    })
+
     it("an append interrupted while waiting for the lock is never written", async () => {
       const file = freshFile()
       await withStore({ file, busyTimeoutMs: 10_000 }, (store, journal) =>
@@ -1016,6 +1109,41 @@ describe("SqliteStore", () => {
               ).releaseLease(held)
               const next = Option.getOrThrow(yield* storeB.acquireLease("order-1", other, 60_000))
               expect(next.version).toBeGreaterThan(held.version)
+            })
+          )
+        )
+      )
+    })
+
+    it("two stores on one file, each batching appends with an acquire of one lease: exactly one holds it", async () => {
+      const file = freshFile()
+      await withStore({ file }, (storeA) =>
+        Effect.promise(() =>
+          withStore({ file }, (storeB) =>
+            Effect.gen(function* () {
+              for (let round = 0; round < 5; round++) {
+                const key = `job-${round}`
+                const batch = (store: Store, owner: string) =>
+                  Effect.all(
+                    [
+                      store.append(`${owner}-${round}`, NoStream, [ev(`${owner}/${round}`)]),
+                      store.acquireLease(key, owner, 60_000),
+                      store.acquireLease(key, owner, 60_000)
+                    ],
+                    { concurrency: "unbounded" }
+                  )
+                const [a, b] = yield* Effect.all([batch(storeA, "worker-a"), batch(storeB, "worker-b")], {
+                  concurrency: "unbounded"
+                })
+                const [, a1, a2] = a
+                const [, b1, b2] = b
+                const holders = [a1, a2, b1, b2].filter(Option.isSome).map((lease) => lease.value.owner)
+                // The holder's second acquire in its batch re-takes its own lease; the other gets none.
+                expect(holders).toHaveLength(2)
+                expect(new Set(holders).size).toBe(1)
+                expect(yield* ids(storeB, `worker-a-${round}`)).toEqual([`worker-a/${round}`])
+                expect(yield* ids(storeA, `worker-b-${round}`)).toEqual([`worker-b/${round}`])
+              }
             })
           )
         )

@@ -1,5 +1,5 @@
 /**
- * The engine behind the SQLite store: one connection, group-committed appends, paged reads.
+ * The engine behind the SQLite store: one connection, group-committed appends and lease operations, paged reads.
  *
  * better-sqlite3 is synchronous, so nothing here ever interleaves with itself: a batch runs from `BEGIN` to
  * `COMMIT` without yielding, and reads never observe a half-applied batch.
@@ -69,6 +69,8 @@ export interface JournalStats {
   transactions: number
   /** Appends that reached a transaction (committed, duplicate or conflicting). */
   appends: number
+  /** Lease operations (acquire, renew, release) that reached a transaction. */
+  leases: number
   /** Times a batch found the database locked by another connection and backed off. */
   busyWaits: number
   /** Page queries issued by reads of streams, of the log, and of the registry. */
@@ -89,11 +91,23 @@ interface EncodedEvent {
   readonly projected: ProjectedMetadata
 }
 
-interface AppendRequest {
+/**
+ * A write queued for the next group commit: an append, or a lease operation (which then shares the batch's
+ * transaction and its one fsync instead of paying for its own).
+ */
+interface WriteRequest {
+  readonly operation: "append" | "lease"
+  /** The stream appended to, or the lease's key: named in the errors. */
   readonly stream: string
-  readonly expected: ExpectedRevision
-  readonly events: ReadonlyArray<EncodedEvent>
-  readonly resume: (outcome: AppendOutcome) => void
+  /** Events it writes, for the batch's size cap. */
+  readonly size: number
+  /**
+   * Runs inside the batch's transaction (a throw rolls the transaction back); returns what delivers its outcome,
+   * called only once the transaction is committed.
+   */
+  readonly apply: (created: number) => () => void
+  /** Delivers a failure without running it. */
+  readonly fail: (error: StoreError) => void
   /** When it was queued: busyTimeoutMs counts from here. */
   readonly since: number
   cancelled: boolean
@@ -161,7 +175,7 @@ export const SQL = {
                      ORDER BY wake_at, stream LIMIT ?`,
   wakeUpsNextPage: `SELECT ${REGISTRY_COLUMNS} FROM instances WHERE wake_at IS NOT NULL AND wake_at <= ?
                     AND (wake_at, stream) > (?, ?) ORDER BY wake_at, stream LIMIT ?`,
-  // Each lease operation is one statement, hence one atomic transaction, also against other processes.
+  // Lease operations run in the group commit's transaction, which holds the write lock: atomic across processes.
   acquireLease: `INSERT INTO leases (key, owner, expires_at, version) VALUES (?, ?, ?, 1)
                  ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
                  version = leases.version + 1
@@ -204,7 +218,7 @@ export const MAX_BATCH_EVENTS = 8192
 export const PAGE_BYTES = 4 * 1024 * 1024
 
 export class SqliteJournal {
-  readonly stats: JournalStats = { transactions: 0, appends: 0, busyWaits: 0, pageQueries: 0 }
+  readonly stats: JournalStats = { transactions: 0, appends: 0, leases: 0, busyWaits: 0, pageQueries: 0 }
 
   private readonly statements: {
     readonly begin: Statement
@@ -240,7 +254,7 @@ export class SqliteJournal {
   /** Counts commits that wrote events: a subscription that saw it change while it looked knows to look again. */
   private commits = 0
 
-  private pending: Array<AppendRequest> = []
+  private pending: Array<WriteRequest> = []
   /** Whether the transaction being committed wrote events. */
   private wrote = false
   private flushScheduled = false
@@ -296,30 +310,50 @@ export class SqliteJournal {
   append(stream: string, expected: ExpectedRevision, events: ReadonlyArray<EventData>): AppendOutcome {
     return Effect.suspend(() => {
       if (this.closing) return Effect.fail(this.closedError("append", stream))
-      if (this.options.readonly === true) {
-        return Effect.fail(
-          new StoreError({ operation: "append", stream, reason: `the store for ${this.file} is open read-only` })
-        )
-      }
       const encoded = encodeAppend(stream, expected, events)
       if (encoded instanceof StoreError) return Effect.fail(encoded)
-      return Effect.callback<AppendResult, WrongExpectedRevision | StoreError>((resume) => {
-        if (this.closing) return resume(Effect.fail(this.closedError("append", stream)))
-        const request: AppendRequest = {
-          stream,
-          expected,
-          events: encoded,
-          resume,
-          since: Date.now(),
-          cancelled: false
-        }
-        this.pending.push(request)
-        this.scheduleFlush()
-        // Interrupted before its batch ran: drop it, so an interrupted append is never written behind the caller's
-        // back. (Once the batch ran, the outcome was already delivered and this finalizer is not called.)
-        return Effect.sync(() => {
-          request.cancelled = true
-        })
+      return this.enqueue("append", stream, encoded.length, (created) =>
+        this.applyAppend(stream, expected, encoded, created)
+      )
+    })
+  }
+
+  /**
+   * Queues `run` for the next group commit and resumes with what it returned once that transaction is committed.
+   * While the store is closing, appends are refused (by `append`) but lease operations still go in: a worker
+   * shutting down gives its leases back, and the queue is drained before the connection closes.
+   */
+  private enqueue<A, E>(
+    operation: WriteRequest["operation"],
+    stream: string,
+    size: number,
+    run: (created: number) => Effect.Effect<A, E>
+  ): Effect.Effect<A, E | StoreError> {
+    if (this.options.readonly === true) {
+      return Effect.fail(new StoreError({ operation, stream, reason: `the store for ${this.file} is open read-only` }))
+    }
+    return Effect.callback<A, E | StoreError>((resume) => {
+      if (this.closed || (operation === "append" && this.closing)) {
+        return resume(Effect.fail(this.closedError(operation, stream)))
+      }
+      const request: WriteRequest = {
+        operation,
+        stream,
+        size,
+        apply: (created) => {
+          const outcome = run(created)
+          return () => resume(outcome)
+        },
+        fail: (error) => resume(Effect.fail(error)),
+        since: Date.now(),
+        cancelled: false
+      }
+      this.pending.push(request)
+      this.scheduleFlush()
+      // Interrupted before its batch ran: drop it, so an interrupted write is never made behind the caller's back.
+      // (Once the batch ran, the outcome was already delivered and this finalizer is not called.)
+      return Effect.sync(() => {
+        request.cancelled = true
       })
     })
   }
@@ -350,8 +384,8 @@ export class SqliteJournal {
       this.pending = [...locked, ...this.pending]
       this.stats.busyWaits++
       const now = Date.now()
-      const expired: Array<AppendRequest> = []
-      const waiting: Array<AppendRequest> = []
+      const expired: Array<WriteRequest> = []
+      const waiting: Array<WriteRequest> = []
       for (const request of this.pending) {
         if (!request.cancelled) (now - request.since >= this.options.busyTimeoutMs ? expired : waiting).push(request)
       }
@@ -371,7 +405,7 @@ export class SqliteJournal {
         this.backoffMs = 1
       }
       for (const request of expired) {
-        request.resume(Effect.fail(lockedError("append", this.file, now - request.since, request.stream)))
+        request.fail(lockedError(request.operation, this.file, now - request.since, request.stream))
       }
     } finally {
       this.flushing = false
@@ -384,14 +418,11 @@ export class SqliteJournal {
    * The next transaction's worth of requests, in arrival order. Capped so that one flush does not block the event
    * loop for long or balloon the WAL; the rest go in the next flush, a turn later. One append is never split.
    */
-  private takeBatch(): Array<AppendRequest> {
+  private takeBatch(): Array<WriteRequest> {
     let events = 0
     let count = 0
-    while (
-      count < this.pending.length &&
-      (count === 0 || events + this.pending[count]!.events.length <= MAX_BATCH_EVENTS)
-    ) {
-      events += this.pending[count]!.events.length
+    while (count < this.pending.length && (count === 0 || events + this.pending[count]!.size <= MAX_BATCH_EVENTS)) {
+      events += this.pending[count]!.size
       count++
     }
     return this.pending.splice(0, count)
@@ -400,24 +431,24 @@ export class SqliteJournal {
   /**
    * Runs `batch` in one transaction and delivers every outcome. Conflicts and duplicates are decided before an
    * append writes anything, so they fail alone without a savepoint. If a write fails (disk full, I/O error, …) the
-   * whole transaction is rolled back and each append is retried in a transaction of its own, so only the appends
-   * that really cannot be written fail, and none is half-written.
+   * whole transaction is rolled back and each request is retried in a transaction of its own, so only the writes
+   * that really cannot be made fail, and none is half-made.
    * @returns the requests not attempted because another connection holds the write lock.
    */
-  private commitBatch(batch: ReadonlyArray<AppendRequest>): ReadonlyArray<AppendRequest> {
+  private commitBatch(batch: ReadonlyArray<WriteRequest>): ReadonlyArray<WriteRequest> {
     const { statements } = this
     try {
       statements.begin.run()
     } catch (error) {
       if (isBusy(error)) return batch
-      for (const request of batch) request.resume(Effect.fail(storeError("append", this.file, error, request.stream)))
+      for (const request of batch) request.fail(storeError(request.operation, this.file, error, request.stream))
       return []
     }
-    const outcomes: Array<AppendOutcome> = []
+    const deliveries: Array<() => void> = []
     this.wrote = false
     try {
       const created = Date.now()
-      for (const request of batch) outcomes.push(this.applyAppend(request, created))
+      for (const request of batch) deliveries.push(request.apply(created))
       statements.commit.run()
     } catch (error) {
       if (this.db.inTransaction) {
@@ -430,13 +461,16 @@ export class SqliteJournal {
       if (batch.length === 1) {
         const request = batch[0]!
         if (isBusy(error)) return batch
-        request.resume(Effect.fail(storeError("append", this.file, error, request.stream)))
+        request.fail(storeError(request.operation, this.file, error, request.stream))
         return []
       }
       return batch.flatMap((request) => this.commitBatch([request]))
     }
     this.stats.transactions++
-    this.stats.appends += batch.length
+    for (const request of batch) {
+      if (request.operation === "append") this.stats.appends++
+      else this.stats.leases++
+    }
     if (this.wrote) {
       this.wrote = false
       this.commits++
@@ -444,12 +478,16 @@ export class SqliteJournal {
     }
     // Only now is anything durable; resuming may run the callers' fibers synchronously, which is fine: the
     // transaction is over.
-    for (let i = 0; i < batch.length; i++) batch[i]!.resume(outcomes[i]!)
+    for (const deliver of deliveries) deliver()
     return []
   }
 
-  private applyAppend(request: AppendRequest, created: number): AppendOutcome {
-    const { stream, expected, events } = request
+  private applyAppend(
+    stream: string,
+    expected: ExpectedRevision,
+    events: ReadonlyArray<EncodedEvent>,
+    created: number
+  ): AppendOutcome {
     const { statements } = this
     // An instance stream's registry row is written with its every append (and built by the migration for older
     // files), so its revision is the stream's: one seek answers both. Other streams ask the events index.
@@ -713,7 +751,9 @@ export class SqliteJournal {
   }
 
   // ---------------------------------------------------------------------------------------------------------------
-  // Leases: one atomic statement each, so two processes on one file never both hold a key.
+  // Leases: one compare-and-set statement each, run in the group commit's transaction. That transaction holds
+  // the file's write lock (BEGIN IMMEDIATE) from its first statement, so two processes on one file never both hold
+  // a key; and a lease costs no fsync of its own: it is durable with the appends committed alongside it.
 
   acquireLease(
     key: string,
@@ -721,22 +761,23 @@ export class SqliteJournal {
     now: number,
     ttlMs: number
   ): Effect.Effect<Option.Option<Lease>, StoreError> {
-    return this.query("lease", key, () => {
+    return this.enqueue("lease", key, 0, () => {
       const row = this.statements.acquireLease.get(key, owner, now + ttlMs, now)
-      return row === undefined ? Option.none() : Option.some(leaseOf(key, row))
+      return Effect.succeed(row === undefined ? Option.none() : Option.some(leaseOf(key, row)))
     })
   }
 
   renewLease(lease: Lease, now: number, ttlMs: number): Effect.Effect<Option.Option<Lease>, StoreError> {
-    return this.query("lease", lease.key, () => {
+    return this.enqueue("lease", lease.key, 0, () => {
       const row = this.statements.renewLease.get(now + ttlMs, lease.key, lease.owner, lease.version)
-      return row === undefined ? Option.none() : Option.some(leaseOf(lease.key, row))
+      return Effect.succeed(row === undefined ? Option.none() : Option.some(leaseOf(lease.key, row)))
     })
   }
 
   releaseLease(lease: Lease): Effect.Effect<void, StoreError> {
-    return this.query("lease", lease.key, () => {
+    return this.enqueue("lease", lease.key, 0, () => {
       this.statements.releaseLease.run(lease.key, lease.owner, lease.version)
+      return Effect.void
     })
   }
 
@@ -777,10 +818,10 @@ export class SqliteJournal {
   }
 
   /**
-   * Runs a statement outside the group commit (a read, or a lease's single-statement transaction), waiting
-   * (without blocking the event loop) while another connection holds a lock that stops it. In WAL mode readers
-   * are rarely blocked, but e.g. a writer in `locking_mode=EXCLUSIVE` does. better-sqlite3 is synchronous, so this
-   * never runs inside a group-commit transaction.
+   * Runs a read outside the group commit, waiting (without blocking the event loop) while another connection
+   * holds a lock that stops it. In WAL mode readers are rarely blocked, but e.g. a writer in
+   * `locking_mode=EXCLUSIVE` does. better-sqlite3 is synchronous, so this never runs inside a group-commit
+   * transaction.
    */
   private query<A>(
     operation: StoreError["operation"],
