@@ -7,8 +7,9 @@
  * and runtime #2 — a new layer and a new connection over the same file, so nothing is cached — recovers every
  * instance from its events. Then a Worker over the same file is registered with the CI service: it finds the stuck
  * instance through the store's registry and runs its step by itself (nobody calls `resume`), and the waiting one is
- * approved through it. The fake CI service counts its calls: recovery calls it zero times. Finally the diagrams of
- * each instance's progress are written.
+ * approved through it. The fake CI service counts its calls: recovery calls it zero times. Then the diagrams of
+ * each instance's progress are written. Finally, durable time on the withdrawal example (src/cli/demoWithdrawal.ts):
+ * a timer that fires after a restart, a retry that succeeds on the third attempt, a cancellation.
  */
 import { Effect, Equal, FileSystem, Layer, Option, References, Result, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -24,6 +25,7 @@ import {
 } from "durable-monad"
 import { CreatePR, Empty, Pipeline, pullRequest, ReviewPR } from "../../examples/pull-request.js"
 import { diagramWriter, type InstanceOf, invocation, say } from "./demoKit.js"
+import { withdrawalPart } from "./demoWithdrawal.js"
 import {
   CliFailure,
   describeStatus,
@@ -368,7 +370,9 @@ const run = (chosen: StoreSpec, out: string) =>
       "",
       "The workflow (examples/pull-request.ts):",
       "  CreatePR signal → Run pipeline (calls the CI service) → ReviewPR signal → Merge",
-      "  any failure on the way (commit id too long, CI errors, review rejected) → Close PR"
+      "  any failure on the way (commit id too long, CI errors, review rejected) → Close PR",
+      "Then durable time, on a withdrawal (examples/withdrawal.ts): a timer that fires after a restart, a retry that",
+      "succeeds on the third attempt, a cancellation."
     )
     const { store, said } = yield* prepareStore(chosen)
     yield* say("", said)
@@ -379,15 +383,18 @@ const run = (chosen: StoreSpec, out: string) =>
       Effect.flatMap((ids) => diagrams(out, ids)),
       Effect.provide(runtimeOn(store, ci))
     )
+    yield* withdrawalPart(store, describeStore(store), out)
 
     const { cli, example } = invocation("pull-request", "pullRequest")
+    const withdrawals = invocation("withdrawal", "withdrawal").example
     const where = storeArguments(store)
     yield* say(
       ...heading("Next"),
       `Look at the instances again, from the ${store._tag === "Sqlite" ? "file" : "store"}:`,
       `  ${cli} inspect ${example} ${where}`,
       `  ${cli} inspect ${example} ${where} --instance approved`,
-      `  ${cli} render ${example} --format svg ${where} --instance in-review -o in-review.svg`
+      `  ${cli} render ${example} --format svg ${where} --instance in-review -o in-review.svg`,
+      `  ${cli} inspect ${withdrawals} ${where} --instance third-attempt`
     )
   }).pipe(
     // The runtime logs a warning when a step fails after a signal was delivered; the demo says so on its own line.
@@ -425,9 +432,9 @@ export const demo = Command.make(
     )
 ).pipe(
   Command.withShortDescription(
-    "Run the pull-request demo (SQLite or EventStoreDB): instances, signals, a restart, diagrams"
+    "Run the demo (SQLite or EventStoreDB): pull requests, signals, a restart, durable time, diagrams"
   ),
   Command.withDescription(
-    "Run the pull-request example on the SQLite store (or on EventStoreDB with --store esdb://…, in a namespace of the run's own): six instances, signals, refused signals, a restart that recovers everything from the file (counting calls to the CI service), and diagrams of each instance's progress."
+    "Run the pull-request example on the SQLite store (or on EventStoreDB with --store esdb://…, in a namespace of the run's own): six instances, signals, refused signals, a restart that recovers everything from the file (counting calls to the CI service), and diagrams of each instance's progress; then three withdrawals on a controlled clock: a timer that fires after a restart, a retry that succeeds on the third attempt, a cancellation."
   )
 )

@@ -339,7 +339,7 @@ describe.concurrent("the CLI", { timeout: 60_000 }, () => {
     test("help exits 0 and lists the commands", async () => {
       const run = await cli("--help")
       expect(run.code).toBe(0)
-      expect(run.stdout).toMatch(/^ {2}demo {7}Run the pull-request demo/m)
+      expect(run.stdout).toMatch(/^ {2}demo {7}Run the demo \(SQLite or EventStoreDB\): pull requests/m)
       expect(run.stdout).toMatch(/^ {2}inspect {4}List a workflow's instances/m)
       expect(run.stdout).toMatch(/^ {2}render {5}Draw a workflow/m)
     })

@@ -53,7 +53,11 @@ const run = (
   )
 
 /** A new worker on the same store, a day later: same status and state, same journal, no service called again. */
-const recovers = async (store: StoreOf, deps: FakeServices, seen: { readonly status: unknown; readonly state: unknown }) => {
+const recovers = async (
+  store: StoreOf,
+  deps: FakeServices,
+  seen: { readonly status: unknown; readonly state: unknown }
+) => {
   const before = { calls: [...deps.calls], journal: journal(await events(store, STREAM)) }
   const again = await withClockedWorker(store, T0 + 86_400_000, [withdrawal], deps.layer, (worker) =>
     Effect.gen(function* () {
@@ -220,7 +224,10 @@ describe("withdrawal example", () => {
 
   it("checks still pending after 2 minutes time out and go to a human, who rejects", async () => {
     const store = MemoryStore.make()
-    const deps = fakeServices({ balance: 1000, rounds: [{ aml: "pending", sanctions: "approved" }, { aml: "pending" }] })
+    const deps = fakeServices({
+      balance: 1000,
+      rounds: [{ aml: "pending", sanctions: "approved" }, { aml: "pending" }]
+    })
     const seen = await run(store, deps, { amount: 100 }, (c) =>
       Effect.gen(function* () {
         for (let i = 0; i < 6; i++) {
