@@ -128,7 +128,7 @@ const settled = (instance: Withdrawal, what: string, reached: (status: Status<un
     return yield* new CliFailure({ message: `${instance.id}: ${what} did not happen: this is a bug` })
   })
 
-const waitingFor = (signal: string) => (s: Status<unknown>) => s._tag === "Waiting" && s.signals[0] === signal
+const waitingFor = (signal: string) => (s: Status<unknown>) => s._tag === "Waiting" && s.signals.includes(signal)
 const asleep = (s: Status<unknown>) => s._tag === "Waiting" && s.until !== undefined
 const retrying = (attempts: number) => (s: Status<unknown>) => s._tag === "Running" && s.attempts === attempts
 
