@@ -21,7 +21,8 @@ import {
 import { toBpmn, toMermaid, toSvg } from "durable-monad/render"
 import { expenseReport, Payments, Policy, Resubmit, Review, Submitted } from "../examples/expense-report.js"
 import { CreatePR, Empty, Pipeline, pullRequest } from "../examples/pull-request.js"
-import { Checks, CreateWithdrawal, Execution, Funds, withdrawal } from "../examples/withdrawal.js"
+import { CreateWithdrawal, withdrawal } from "../examples/withdrawal.js"
+import { fakeServices } from "../examples/withdrawalFakes.js"
 import { harder, nestedLoops, nestedLoopsProgress } from "../test/render/fixtures.js"
 
 export const DIAGRAMS_DIR = new URL("./diagrams/", import.meta.url)
@@ -98,15 +99,7 @@ const examples = [
           yield* w.signal(CreateWithdrawal, { txId: "tx-1", amount: 100, recipient: "DE89 3704" })
           return w.id
         }),
-        Layer.mergeAll(
-          Layer.succeed(Funds, {
-            lock: () => Effect.succeed("LOCK-1"),
-            release: () => Effect.void,
-            cancel: () => Effect.void
-          }),
-          Layer.succeed(Checks, { run: () => Effect.succeed({ aml: "pending", sanctions: "approved" } as const) }),
-          Layer.succeed(Execution, { execute: () => Effect.succeed({ accepted: true, reference: "EXE-1" }) })
-        )
+        fakeServices({ balance: 1000, rounds: [{ aml: "pending", sanctions: "approved" }] }).layer
       )
   }
 ] as const

@@ -7,18 +7,14 @@
  * and runtime #2 — a new layer and a new connection over the same file, so nothing is cached — recovers every
  * instance from its events. Then a Worker over the same file is registered with the CI service: it finds the stuck
  * instance through the store's registry and runs its step by itself (nobody calls `resume`), and the waiting one is
- * approved through it. The fake CI service counts its calls: recovery calls it zero times. Finally the diagrams of
- * each instance's progress are written.
+ * approved through it. The fake CI service counts its calls: recovery calls it zero times. Then the diagrams of
+ * each instance's progress are written. Finally, durable time on the withdrawal example (src/cli/demoWithdrawal.ts):
+ * a timer that fires after a restart, a retry that succeeds on the third attempt, a cancellation.
  */
-import { existsSync, realpathSync } from "node:fs"
-import { basename, extname, join, relative } from "node:path"
-import { fileURLToPath } from "node:url"
-import { Console, Effect, Equal, FileSystem, Layer, Option, References, Result, Stream } from "effect"
+import { Effect, Equal, FileSystem, Layer, Option, References, Result, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import {
-  type Definition,
   EVENT_ID_NAMESPACE,
-  type Instance,
   type JournalEntry,
   NoStream,
   nameUuid,
@@ -28,8 +24,8 @@ import {
   WorkflowRuntime
 } from "durable-monad"
 import { CreatePR, Empty, Pipeline, pullRequest, ReviewPR } from "../../examples/pull-request.js"
-import { manifest } from "../package/manifest.js"
-import { installSpec, peerRange } from "../package/optionalDependency.js"
+import { diagramWriter, type InstanceOf, invocation, say } from "./demoKit.js"
+import { withdrawalPart } from "./demoWithdrawal.js"
 import {
   CliFailure,
   describeStatus,
@@ -52,12 +48,9 @@ import {
   storeFlag,
   storeLayer
 } from "./store.js"
-import { DRAWING_NEEDS, draw, type Format, writeText } from "./render.js"
 
 // ---- the cast ----
 
-type InstanceOf<D> =
-  D extends Definition<infer In, infer Out, infer E, infer R, infer S> ? Instance<In, Out, E, R, S> : never
 type PullRequest = InstanceOf<typeof pullRequest>
 
 interface Scenario {
@@ -121,8 +114,6 @@ class FakeCi {
 }
 
 // ---- output helpers ----
-
-const say = (...lines: ReadonlyArray<string>) => Console.log(lines.join("\n"))
 
 const ID_WIDTH = Math.max(...SCENARIOS.map((s) => s.id.length)) + 2
 const ACTION_WIDTH = Math.max(...SCENARIOS.map((s) => `signal CreatePR { commit: "${s.commit}" }`.length)) + 1
@@ -351,71 +342,25 @@ const recovery = (ci: FakeCi, file: string, before: ReadonlyMap<string, unknown>
     return ids
   })
 
-const EXTENSIONS: Readonly<Record<Format, string>> = { bpmn: "bpmn", svg: "svg", mermaid: "mmd" }
-
 const diagrams = (out: string, ids: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const runtime = yield* WorkflowRuntime
     const model = toModel(pullRequest)
     yield* say(...heading("6. Diagrams"))
-    const written: Array<Array<string>> = []
-    // Without bpmn-moddle (optional), the demo still writes SVG and Mermaid, and says what BPMN needs.
-    const missing = new Set<Format>()
-    const writeAll = (name: string, progress: Parameters<typeof draw>[2]) =>
-      Effect.gen(function* () {
-        const files: Array<string> = []
-        for (const format of ["bpmn", "svg", "mermaid"] as const) {
-          const drawn = missing.has(format) ? undefined : yield* Effect.result(draw(model, format, progress))
-          if (drawn === undefined || Result.isFailure(drawn)) {
-            missing.add(format)
-            files.push("-")
-            continue
-          }
-          const file = join(out, `${name}.${EXTENSIONS[format]}`)
-          yield* writeText(file, drawn.success)
-          files.push(basename(file))
-        }
-        return files
-      })
-    written.push(["(the workflow)", ...(yield* writeAll("pull-request", undefined))])
+    const writer = diagramWriter(out)
+    yield* writer.write("(the workflow)", "pull-request", model, undefined)
     for (const id of ids) {
       const pr = yield* runtime.get(pullRequest, id)
       const progress = toProgress(model, yield* pr.replay)
-      written.push([`${id} (${progress.status})`, ...(yield* writeAll(id, progress))])
+      yield* writer.write(`${id} (${progress.status})`, id, model, progress)
     }
-    const install = DRAWING_NEEDS.bpmn.map((name) => installSpec(name, peerRange(name)))
     yield* say(
       `Written to ${out}${out.endsWith("/") ? "" : "/"}: the workflow, then each instance's progress drawn on it`,
       "(done, current, failed, not reached).",
       "",
-      ...indent(table(["diagram", "BPMN", "SVG", "Mermaid"], written)),
-      "",
-      ...(missing.size === 0
-        ? ["Open .bpmn in bpmn.io or Camunda Modeler, .svg in a browser, .mmd in any Mermaid viewer."]
-        : [
-            "Open .svg in a browser, .mmd in any Mermaid viewer. BPMN needs the optional dependency bpmn-moddle:",
-            `  npm install ${install.join(" ")}`
-          ])
+      ...writer.report()
     )
   })
-
-/**
- * How to call this CLI again, and the example's module#export. In this repository (the current directory is the
- * package's own): `npm run cli --` and the example's source. Elsewhere, where the package is installed:
- * `npx durable-monad` and the example this process loaded (under node_modules/durable-monad/dist/examples).
- */
-const invocation = () => {
-  const root = manifest()?.root
-  if (
-    root !== undefined &&
-    root === realpathSync(process.cwd()) &&
-    existsSync(join(root, "examples/pull-request.ts"))
-  ) {
-    return { cli: "npm run cli --", example: "examples/pull-request.ts#pullRequest" }
-  }
-  const example = fileURLToPath(new URL(`../../examples/pull-request${extname(import.meta.url)}`, import.meta.url))
-  return { cli: "npx durable-monad", example: `${relative(process.cwd(), example)}#pullRequest` }
-}
 
 const run = (chosen: StoreSpec, out: string) =>
   Effect.gen(function* () {
@@ -425,7 +370,9 @@ const run = (chosen: StoreSpec, out: string) =>
       "",
       "The workflow (examples/pull-request.ts):",
       "  CreatePR signal → Run pipeline (calls the CI service) → ReviewPR signal → Merge",
-      "  any failure on the way (commit id too long, CI errors, review rejected) → Close PR"
+      "  any failure on the way (commit id too long, CI errors, review rejected) → Close PR",
+      "Then durable time, on a withdrawal (examples/withdrawal.ts): a timer that fires after a restart, a retry that",
+      "succeeds on the third attempt, a cancellation."
     )
     const { store, said } = yield* prepareStore(chosen)
     yield* say("", said)
@@ -436,15 +383,18 @@ const run = (chosen: StoreSpec, out: string) =>
       Effect.flatMap((ids) => diagrams(out, ids)),
       Effect.provide(runtimeOn(store, ci))
     )
+    yield* withdrawalPart(store, describeStore(store), out)
 
-    const { cli, example } = invocation()
+    const { cli, example } = invocation("pull-request", "pullRequest")
+    const withdrawals = invocation("withdrawal", "withdrawal").example
     const where = storeArguments(store)
     yield* say(
       ...heading("Next"),
       `Look at the instances again, from the ${store._tag === "Sqlite" ? "file" : "store"}:`,
       `  ${cli} inspect ${example} ${where}`,
       `  ${cli} inspect ${example} ${where} --instance approved`,
-      `  ${cli} render ${example} --format svg ${where} --instance in-review -o in-review.svg`
+      `  ${cli} render ${example} --format svg ${where} --instance in-review -o in-review.svg`,
+      `  ${cli} inspect ${withdrawals} ${where} --instance third-attempt`
     )
   }).pipe(
     // The runtime logs a warning when a step fails after a signal was delivered; the demo says so on its own line.
@@ -482,9 +432,9 @@ export const demo = Command.make(
     )
 ).pipe(
   Command.withShortDescription(
-    "Run the pull-request demo (SQLite or EventStoreDB): instances, signals, a restart, diagrams"
+    "Run the demo (SQLite or EventStoreDB): pull requests, signals, a restart, durable time, diagrams"
   ),
   Command.withDescription(
-    "Run the pull-request example on the SQLite store (or on EventStoreDB with --store esdb://…, in a namespace of the run's own): six instances, signals, refused signals, a restart that recovers everything from the file (counting calls to the CI service), and diagrams of each instance's progress."
+    "Run the pull-request example on the SQLite store (or on EventStoreDB with --store esdb://…, in a namespace of the run's own): six instances, signals, refused signals, a restart that recovers everything from the file (counting calls to the CI service), and diagrams of each instance's progress; then three withdrawals on a controlled clock: a timer that fires after a restart, a retry that succeeds on the third attempt, a cancellation."
   )
 )

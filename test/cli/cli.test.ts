@@ -21,6 +21,7 @@ import { EventStore, fingerprint, NoStream, toModel, WorkflowRuntime } from "dur
 import { SqliteStore } from "durable-monad/sqlite"
 import { CreatePR, Empty, Pipeline, pullRequest, ReviewPR } from "../../examples/pull-request.js"
 import { cli, ROOT } from "./run.js"
+import { expectWithdrawalPart } from "./withdrawalPart.js"
 
 const EXAMPLE = "examples/pull-request.ts#pullRequest"
 const NOW = "2026-01-01T00:00:00.000Z"
@@ -34,6 +35,18 @@ const streamsOf = (file: string): Promise<ReadonlyArray<string>> =>
     Effect.scoped(
       Effect.flatMap(SqliteStore.make({ file }), (store) =>
         Stream.runCollect(Stream.map(store.instances(), (row) => row.stream))
+      )
+    )
+  )
+
+/** A stream's events as [type, step], read from the file directly (not through the demo's output). */
+const typesOf = (file: string, stream: string): Promise<ReadonlyArray<readonly [string, unknown]>> =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.flatMap(SqliteStore.make({ file, readonly: true }), (store) =>
+        Stream.runCollect(
+          Stream.map(store.read(stream), (e) => [e.type, (e.metadata as { step?: unknown }).step] as const)
+        )
       )
     )
   )
@@ -80,7 +93,7 @@ afterAll(() => {
 // Every test below runs concurrently with the others (vitest runs up to 5 at a time).
 describe.concurrent("the CLI", { timeout: 60_000 }, () => {
   describe("durable-monad demo", () => {
-    test("runs the pull requests, recovers them on a new runtime without calling the pipeline, a worker takes over, writes diagrams", async () => {
+    test("runs the pull requests, recovers them on a new runtime without calling the pipeline, a worker takes over, writes diagrams; then the withdrawals on a controlled clock", async () => {
       const file = join(dir, "demo", "demo.db")
       const out = join(dir, "demo", "diagrams")
       mkdirSync(join(dir, "demo"))
@@ -112,18 +125,70 @@ describe.concurrent("the CLI", { timeout: 60_000 }, () => {
       has(/^6 calls in all, 1 unanswered/)
       // In the repository, the closing hints use the repository's script.
       has(/^ {2}npm run cli -- inspect examples\/pull-request\.ts#pullRequest --db .*demo\.db --instance approved$/)
+      has(/^ {2}npm run cli -- inspect examples\/withdrawal\.ts#withdrawal --db .*demo\.db --instance third-attempt$/)
 
-      // The six pull requests, and the stream by which the demo marks the database as its own.
+      // Durable time: the timer fired by worker #2, three attempts of which two failed, the cancellation.
+      expectWithdrawalPart(run.stdout, file)
+
+      // The six pull requests, the three withdrawals, and the stream by which the demo marks the database as its own.
       expect(await streamsOf(file)).toEqual([
         "durableMonadDemo-database",
         ...["approved", "ci-down", "failing-ci", "in-review", "long-commit", "rejected"].map(
           (id) => `pullRequest-${id}`
-        )
+        ),
+        ...["after-restart", "cancelled", "third-attempt"].map((id) => `withdrawal-${id}`)
       ])
+      const created = [
+        ["WorkflowStarted", "start"],
+        ["WithdrawalCreated", "create-withdrawal"],
+        ["FundsLocked", "put-funds-on-hold"],
+        ["TimerStarted", "two-minutes"],
+        ["ChecksRun", "run-checks"]
+      ]
+      const executed = [
+        ["ExecutionConfirmed", "execution-completed"],
+        ["FundsReleased", "release-funds"]
+      ]
+      expect(await typesOf(file, "withdrawal-after-restart")).toEqual([
+        ...created,
+        ["TimerStarted", "wait-20-seconds"],
+        ["TimerFired", "wait-20-seconds"],
+        ["ChecksRun", "run-checks"],
+        ["ExecutionRequested", "execute"],
+        ...executed
+      ])
+      expect(await typesOf(file, "withdrawal-third-attempt")).toEqual([
+        ...created,
+        ["AttemptFailed", "execute"],
+        ["AttemptFailed", "execute"],
+        ["ExecutionRequested", "execute"],
+        ...executed
+      ])
+      expect(await typesOf(file, "withdrawal-cancelled")).toEqual([
+        ...created,
+        ["TimerStarted", "wait-20-seconds"],
+        ["Cancelled", "cancel"],
+        ["LockCancelled", "cancel-funds-lock"]
+      ])
+
       const diagrams = readdirSync(out).sort()
-      expect(diagrams).toHaveLength(7 * 3)
+      expect(diagrams).toHaveLength((7 + 5) * 3)
       expect(diagrams.slice(0, 3)).toEqual(["approved.bpmn", "approved.mmd", "approved.svg"])
       expect(readFileSync(join(out, "ci-down.mmd"), "utf8")).toContain("class n_Event_review_pr current")
+      expect(diagrams.filter((d) => d.startsWith("withdrawal"))).toEqual(
+        ["", "-after-restart", "-after-restart-asleep", "-cancelled", "-third-attempt"]
+          .flatMap((name) => ["bpmn", "mmd", "svg"].map((ext) => `withdrawal${name}.${ext}`))
+          .sort()
+      )
+      // Asleep at the restart: the first round of checks done, the timer not passed yet. (Its node should also be
+      // current; while the engine names the Cancel signal step instead of the timer, that is the Cancel event.)
+      const asleep = readFileSync(join(out, "withdrawal-after-restart-asleep.mmd"), "utf8")
+      expect(asleep).toMatch(/^ {2}class .*\bn_Activity_run_checks\b.* done$/m)
+      expect(asleep).not.toMatch(/^ {2}class .*\bn_Event_wait_20_seconds\b.* done$/m)
+      expect(readFileSync(join(out, "withdrawal-cancelled.mmd"), "utf8")).toContain("class n_Activity_fail failed")
+      expect(readFileSync(join(out, "withdrawal-third-attempt.mmd"), "utf8")).toMatch(
+        /^ {2}class .*\bn_Activity_execute\b.* done$/m
+      )
     })
 
     test("deletes and re-creates a database an earlier demo created", async () => {
@@ -339,7 +404,7 @@ describe.concurrent("the CLI", { timeout: 60_000 }, () => {
     test("help exits 0 and lists the commands", async () => {
       const run = await cli("--help")
       expect(run.code).toBe(0)
-      expect(run.stdout).toMatch(/^ {2}demo {7}Run the pull-request demo/m)
+      expect(run.stdout).toMatch(/^ {2}demo {7}Run the demo \(SQLite or EventStoreDB\): pull requests/m)
       expect(run.stdout).toMatch(/^ {2}inspect {4}List a workflow's instances/m)
       expect(run.stdout).toMatch(/^ {2}render {5}Draw a workflow/m)
     })

@@ -8,6 +8,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { startTestServer, type TestServer } from "../support/eventstoredb/TestServer.js"
 import { cli } from "./run.js"
+import { expectWithdrawalPart } from "./withdrawalPart.js"
 
 const EXAMPLE = "examples/pull-request.ts#pullRequest"
 
@@ -33,8 +34,11 @@ describe("the CLI on EventStoreDB", { timeout: 90_000 }, () => {
     expect(lines).toContain(`Store: ${server.url} (namespace clidemo) — a namespace of this run's own.`)
     expect(lines).toContain("Recovered states equal the states before the restart: 6 of 6.")
     expect(lines).toContain("CI pipeline calls during recovery: 0.")
-    expect(lines.filter((l) => l.includes(`--store '${server.url}' --namespace clidemo`))).toHaveLength(3)
+    expect(lines.filter((l) => l.includes(`--store '${server.url}' --namespace clidemo`))).toHaveLength(4)
     expect(readdirSync(out)).toContain("in-review.svg")
+    // Durable time over the network: the same withdrawals, journals and states as on SQLite.
+    expectWithdrawalPart(demo.stdout, `${server.url} (namespace clidemo)`)
+    expect(readdirSync(out)).toContain("withdrawal-after-restart-asleep.svg")
 
     const listed = await cli("inspect", EXAMPLE, "--store", server.url, "--namespace", "clidemo")
     expect([listed.code, listed.stderr]).toEqual([0, ""])

@@ -1,17 +1,15 @@
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import {
   Cancel,
-  Checks,
   CreateWithdrawal,
-  Execution,
   ExecutionCompleted,
-  Funds,
   Review,
   WithdrawalFailed,
   withdrawal
 } from "../../examples/withdrawal.js"
+import { type FakeServices, fakeServices } from "../../examples/withdrawalFakes.js"
 import { type Instance, MemoryStore, type StoredEvent, type Workflow } from "../../src/index.js"
 import { events, type StoreOf, settle, T0, withClockedWorker } from "../interpreters/runtime/clocked.js"
 
@@ -20,54 +18,6 @@ const MINUTE = 60 * SECOND
 const ID = "tx-1"
 const STREAM = `withdrawal-${ID}`
 
-type CheckAnswer = Readonly<Record<string, "pending" | "approved" | "rejected" | "review">>
-
-/**
- * In-memory fakes: an account with `balance`; the checks answer round by round from `rounds` (the last one repeats);
- * the external system answers attempt by attempt from `executions` ("down" fails the call). Every call is logged.
- */
-const fakes = (options: {
-  readonly balance: number
-  readonly rounds?: ReadonlyArray<CheckAnswer>
-  readonly executions?: ReadonlyArray<"accepted" | "rejected" | "down">
-}) => {
-  const calls: Array<string> = []
-  let round = 0
-  let attempt = 0
-  const layer = Layer.mergeAll(
-    Layer.succeed(Funds, {
-      lock: (account, amount, key) =>
-        Effect.sync(() => {
-          calls.push(`lock ${account} ${amount} ${key}`)
-          return amount <= options.balance ? `LOCK-${account}` : null
-        }),
-      release: (lock) => Effect.sync(() => void calls.push(`release ${lock}`)),
-      cancel: (lock) => Effect.sync(() => void calls.push(`cancel ${lock}`))
-    }),
-    Layer.succeed(Checks, {
-      run: (txId, names) =>
-        Effect.sync(() => {
-          calls.push(`checks ${txId} [${names.join(",")}]`)
-          const rounds = options.rounds ?? [{ aml: "approved" }]
-          return rounds[Math.min(round++, rounds.length - 1)] as CheckAnswer
-        })
-    }),
-    Layer.succeed(Execution, {
-      execute: (txId, amount, recipient, key) =>
-        Effect.suspend(() => {
-          calls.push(`execute ${txId} ${amount} ${recipient} ${key}`)
-          attempt += 1
-          const answer = options.executions?.[attempt - 1] ?? "accepted"
-          return answer === "down"
-            ? Effect.fail(new Error("execution system unavailable"))
-            : Effect.succeed({ accepted: answer === "accepted", reference: `EXE-${attempt}` })
-        })
-    })
-  )
-  return { calls, layer }
-}
-
-type Fakes = ReturnType<typeof fakes>
 type WithdrawalInstance = Instance<
   Workflow.Input<typeof withdrawal.workflow>,
   Workflow.Output<typeof withdrawal.workflow>,
@@ -86,7 +36,7 @@ const journal = (history: ReadonlyArray<StoredEvent>) =>
 /** Start the instance and create the withdrawal at T0, then run `more` on the instance. */
 const run = (
   store: StoreOf,
-  deps: Fakes,
+  deps: FakeServices,
   request: { readonly amount: number },
   more: (c: WithdrawalInstance) => Effect.Effect<void, unknown> = () => Effect.void
 ) =>
@@ -103,7 +53,11 @@ const run = (
   )
 
 /** A new worker on the same store, a day later: same status and state, same journal, no service called again. */
-const recovers = async (store: StoreOf, deps: Fakes, seen: { readonly status: unknown; readonly state: unknown }) => {
+const recovers = async (
+  store: StoreOf,
+  deps: FakeServices,
+  seen: { readonly status: unknown; readonly state: unknown }
+) => {
   const before = { calls: [...deps.calls], journal: journal(await events(store, STREAM)) }
   const again = await withClockedWorker(store, T0 + 86_400_000, [withdrawal], deps.layer, (worker) =>
     Effect.gen(function* () {
@@ -141,7 +95,7 @@ const throughFirstChecks = [
 describe("withdrawal example", () => {
   it("happy path: a pending check is re-run after 20 s, the execution is retried 2 minutes later, the funds released", async () => {
     const store = MemoryStore.make()
-    const deps = fakes({
+    const deps = fakeServices({
       balance: 1000,
       rounds: [{ aml: "pending", sanctions: "approved" }, { aml: "approved" }],
       executions: ["down"]
@@ -202,7 +156,7 @@ describe("withdrawal example", () => {
 
   it("Cancel while the checks wait interrupts everything: the lock is cancelled, the instance fails with the message", async () => {
     const store = MemoryStore.make()
-    const deps = fakes({ balance: 1000, rounds: [{ aml: "pending" }] })
+    const deps = fakeServices({ balance: 1000, rounds: [{ aml: "pending" }] })
     const seen = await run(store, deps, { amount: 100 }, (c) =>
       Effect.gen(function* () {
         yield* TestClock.adjust(30 * SECOND)
@@ -239,7 +193,7 @@ describe("withdrawal example", () => {
 
   it("an amount that is not positive is rejected before any funds are touched", async () => {
     const store = MemoryStore.make()
-    const deps = fakes({ balance: 1000 })
+    const deps = fakeServices({ balance: 1000 })
     const seen = await run(store, deps, { amount: 0 })
     expect(journal(await events(store, STREAM))).toEqual([
       ["WorkflowStarted", "start", 0],
@@ -255,7 +209,7 @@ describe("withdrawal example", () => {
 
   it("not enough funds: rejected, and no lock to cancel", async () => {
     const store = MemoryStore.make()
-    const deps = fakes({ balance: 100 }) // 100 + the fee of 1 is more
+    const deps = fakeServices({ balance: 100 }) // 100 + the fee of 1 is more
     const seen = await run(store, deps, { amount: 100 })
     expect(journal(await events(store, STREAM))).toEqual([
       ["WorkflowStarted", "start", 0],
@@ -270,7 +224,10 @@ describe("withdrawal example", () => {
 
   it("checks still pending after 2 minutes time out and go to a human, who rejects", async () => {
     const store = MemoryStore.make()
-    const deps = fakes({ balance: 1000, rounds: [{ aml: "pending", sanctions: "approved" }, { aml: "pending" }] })
+    const deps = fakeServices({
+      balance: 1000,
+      rounds: [{ aml: "pending", sanctions: "approved" }, { aml: "pending" }]
+    })
     const seen = await run(store, deps, { amount: 100 }, (c) =>
       Effect.gen(function* () {
         for (let i = 0; i < 6; i++) {
@@ -307,7 +264,7 @@ describe("withdrawal example", () => {
 
   it("a check asks for a human who approves; the external system then rejects the withdrawal", async () => {
     const store = MemoryStore.make()
-    const deps = fakes({ balance: 1000, rounds: [{ aml: "review" }], executions: ["rejected"] })
+    const deps = fakeServices({ balance: 1000, rounds: [{ aml: "review" }], executions: ["rejected"] })
     const seen = await run(store, deps, { amount: 100 }, (c) => c.signal(Review, { approve: true }))
     expect(journal(await events(store, STREAM))).toEqual([
       ...throughFirstChecks,
@@ -326,7 +283,7 @@ describe("withdrawal example", () => {
 
   it("a rejected check rejects automatically", async () => {
     const store = MemoryStore.make()
-    const deps = fakes({ balance: 1000, rounds: [{ aml: "rejected", sanctions: "approved" }] })
+    const deps = fakeServices({ balance: 1000, rounds: [{ aml: "rejected", sanctions: "approved" }] })
     const seen = await run(store, deps, { amount: 100 })
     expect(journal(await events(store, STREAM))).toEqual([
       ...throughFirstChecks,
@@ -343,7 +300,7 @@ describe("withdrawal example", () => {
 
   it("the external system reports the execution failed", async () => {
     const store = MemoryStore.make()
-    const deps = fakes({ balance: 1000 })
+    const deps = fakeServices({ balance: 1000 })
     const seen = await run(store, deps, { amount: 100 }, (c) => c.signal(ExecutionCompleted, { succeeded: false }))
     expect(journal(await events(store, STREAM))).toEqual([
       ...throughFirstChecks,
@@ -362,7 +319,7 @@ describe("withdrawal example", () => {
 
   it("the external system stays down: 10 attempts 2 minutes apart, then the lock is cancelled", async () => {
     const store = MemoryStore.make()
-    const deps = fakes({ balance: 1000, executions: Array(10).fill("down") })
+    const deps = fakeServices({ balance: 1000, executions: Array(10).fill("down") })
     const seen = await run(store, deps, { amount: 100 }, () =>
       Effect.gen(function* () {
         for (let i = 0; i < 9; i++) {
@@ -388,7 +345,7 @@ describe("withdrawal example", () => {
 
   it("Cancel while the execution is being retried: no further attempt, the lock is cancelled", async () => {
     const store = MemoryStore.make()
-    const deps = fakes({ balance: 1000, executions: ["down", "down"] })
+    const deps = fakeServices({ balance: 1000, executions: ["down", "down"] })
     const seen = await run(store, deps, { amount: 100 }, (c) =>
       Effect.gen(function* () {
         yield* TestClock.adjust(MINUTE)

@@ -218,7 +218,7 @@ describe("the package, installed into an application", { timeout: 240_000 }, () 
     // closing hints call the CLI the way an application does.
     const demo = await cli(app, "demo", "--db", "demo.db", "--out", "diagrams")
     expect(demo.stderr).toBe("")
-    expect(demo.stdout.trimEnd().split("\n").slice(-9)).toEqual([
+    expect(demo.stdout.trimEnd().split("\n").slice(-10)).toEqual([
       "Open .svg in a browser, .mmd in any Mermaid viewer. BPMN needs the optional dependency bpmn-moddle:",
       `  npm install bpmn-moddle@${pkg.peerDependencies["bpmn-moddle"]}`,
       "",
@@ -227,8 +227,13 @@ describe("the package, installed into an application", { timeout: 240_000 }, () 
       "Look at the instances again, from the file:",
       "  npx durable-monad inspect node_modules/durable-monad/dist/examples/pull-request.js#pullRequest --db demo.db",
       "  npx durable-monad inspect node_modules/durable-monad/dist/examples/pull-request.js#pullRequest --db demo.db --instance approved",
-      "  npx durable-monad render node_modules/durable-monad/dist/examples/pull-request.js#pullRequest --format svg --db demo.db --instance in-review -o in-review.svg"
+      "  npx durable-monad render node_modules/durable-monad/dist/examples/pull-request.js#pullRequest --format svg --db demo.db --instance in-review -o in-review.svg",
+      "  npx durable-monad inspect node_modules/durable-monad/dist/examples/withdrawal.js#withdrawal --db demo.db --instance third-attempt"
     ])
+    // The withdrawal part runs from the package too (its fakes ship in dist/examples, its clock is effect's).
+    expect(demo.stdout).toContain(
+      "Calls to the external system: 3. 2 failed, each recorded as AttemptFailed; the third was accepted"
+    )
     expect(readdirSync(join(app, "diagrams")).sort().slice(0, 2)).toEqual(["approved.mmd", "approved.svg"])
 
     // A second copy of effect beside durable-monad (as a nested install leaves it): refused when the library loads.
