@@ -6,13 +6,9 @@ import { expect } from "vitest"
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
-/**
- * A line of an instance asleep on its 20-second timer. The step is left open: while the instance sleeps inside the
- * Processing section, `status().step` names the section's Cancel signal step instead of the timer
- * (`wait-20-seconds`), a known engine bug being fixed; the journals below pin down what happened.
- */
+/** A line of an instance asleep on its 20-second timer inside the Processing section (which Cancel interrupts). */
 const asleep = (prefix: string, until: string) =>
-  new RegExp(`^${escape(prefix)} +→ asleep until ${until} at step \\S+; accepts Cancel$`)
+  new RegExp(`^${escape(prefix)} +→ asleep until ${until} at step wait-20-seconds; accepts Cancel$`)
 
 export const withdrawalLines = (where: string): ReadonlyArray<string | RegExp> => [
   "7. Durable time: a timer that fires after a restart",
