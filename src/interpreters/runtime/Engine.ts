@@ -324,34 +324,42 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         const expected = fold.revision
         const attempt = (fold.incident(step)?.attempts ?? 0) + 1
         const occurrence = fold.occurrence(step)
-        // In its own fiber, so that an interruption of the section it is in (a signal, a timeout) can cut it short.
-        const fiber = yield* Effect.forkChild(
-          Effect.suspend(() => node.run(state, contextOf(fold, actor, step, attempt))).pipe(
-            Effect.provideContext(actor.registration.services)
-          ) as Effect.Effect<unknown, unknown>
-        )
-        actor.running = fiber
-        actor.interrupted = false
-        const timeout = Machine.nextWakeUp(fold.pending())
-        const started = yield* Clock.currentTimeMillis
-        const exit = yield* (
-          timeout === undefined
-            ? Fiber.await(fiber)
-            : Effect.raceFirst(
-                Fiber.await(fiber),
-                Effect.sleep(Math.max(0, timeout - started)).pipe(
-                  Effect.andThen(Fiber.interrupt(fiber)),
-                  Effect.andThen(Fiber.await(fiber))
+        const effect = Effect.suspend(() => node.run(state, contextOf(fold, actor, step, attempt))).pipe(
+          Effect.provideContext(actor.registration.services)
+        ) as Effect.Effect<unknown, unknown>
+        const pending = fold.pending()
+        const timeout = Machine.nextWakeUp(pending)
+        let exit: Exit.Exit<unknown, unknown>
+        let now: number
+        if (pending.signals.length === 0 && timeout === undefined) {
+          // Nothing can cut the step short (no signal accepted now, no timeout): it runs in the drain's own fiber.
+          exit = yield* Effect.exit(effect)
+          now = yield* Clock.currentTimeMillis
+        } else {
+          // In its own fiber, so that an interruption of the section it is in (a signal, a timeout) can cut it short.
+          const fiber = yield* Effect.forkChild(effect)
+          actor.running = fiber
+          actor.interrupted = false
+          const started = yield* Clock.currentTimeMillis
+          exit = yield* (
+            timeout === undefined
+              ? Fiber.await(fiber)
+              : Effect.raceFirst(
+                  Fiber.await(fiber),
+                  Effect.sleep(Math.max(0, timeout - started)).pipe(
+                    Effect.andThen(Fiber.interrupt(fiber)),
+                    Effect.andThen(Fiber.await(fiber))
+                  )
                 )
-              )
-        ).pipe(
-          Effect.ensuring(Fiber.interrupt(fiber)),
-          Effect.onExit(() => Effect.sync(() => (actor.running = undefined)))
-        )
-        const now = yield* Clock.currentTimeMillis
-        // An interruption that is due wins over the step's result, which is discarded (nothing is recorded).
-        if (actor.interrupted || (timeout !== undefined && timeout <= now) || interruptionWaits(actor, fold)) {
-          return "interrupted" as const
+          ).pipe(
+            Effect.ensuring(Fiber.interrupt(fiber)),
+            Effect.onExit(() => Effect.sync(() => (actor.running = undefined)))
+          )
+          now = yield* Clock.currentTimeMillis
+          // An interruption that is due wins over the step's result, which is discarded (nothing is recorded).
+          if (actor.interrupted || (timeout !== undefined && timeout <= now) || interruptionWaits(actor, fold)) {
+            return "interrupted" as const
+          }
         }
         if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
         const at = isoOf(now)
