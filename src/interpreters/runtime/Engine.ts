@@ -4,7 +4,7 @@
  * position with the pure machine, appended with the exact expected revision, and only then committed to the fold.
  */
 import * as Crypto from "node:crypto"
-import { Cause, Clock, type Context, Deferred, Effect, Exit, Fiber, Option, Result, Schema, Stream } from "effect"
+import { Cause, Clock, Context, Deferred, Effect, Exit, Fiber, Option, Result, Schema, Stream } from "effect"
 import type { CompiledAwaitSignal, CompiledStep } from "../../dsl/CompiledNode.js"
 import type { Definition } from "../../dsl/Definition.js"
 import { RetriesExhausted } from "../../dsl/RetriesExhausted.js"
@@ -212,12 +212,25 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
      */
     const projected = (fold: Fold, position: Machine.Position, wakeAt?: number | null) => ({
       status: Machine.statusTag(fold.workflow, position),
-      wakeAt: wakeAt ?? Machine.wakeUpOf(position) ?? null
+      wakeAt: wakeAt ?? Machine.nextWakeUp(pendingAt(fold, position)) ?? null
     })
 
     /**
-     * Append one event at the fold's next revision and commit it. Holds `foldLock`; `expected` is the revision the
-     * event was computed at: if the fold moved meanwhile (another process's event was read), nothing is appended.
+     * What `position` (of `fold`) waits for. The last answer is kept: the metadata of a step's event needs it, and the
+     * next round of the step loop asks again for the same position (positions are never mutated).
+     */
+    let lastPending: { readonly position: Machine.Position; readonly pending: Machine.Pending } | undefined
+    const pendingAt = (fold: Fold, position: Machine.Position): Machine.Pending => {
+      if (lastPending?.position === position) return lastPending.pending
+      const pending = Machine.pending(fold.workflow, position)
+      lastPending = { position, pending }
+      return pending
+    }
+
+    /**
+     * Append one event at the fold's next revision and commit it: `ran`. Holds `foldLock`; `expected` is the revision
+     * the event was computed at: if the fold moved meanwhile (another process's event was read) or the store's stream
+     * did, nothing is appended, and the answer is `ConcurrencyConflict` (a value: most callers just read again).
      */
     const append = (
       actor: Actor,
@@ -225,20 +238,33 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       expected: number,
       event: EventData,
       commit: () => void
-    ): Effect.Effect<void, ConcurrencyConflict | StoreError> =>
+    ): Effect.Effect<"ran" | ConcurrencyConflict, StoreError> =>
       actor.foldLock.with(
         Effect.suspend(() => {
           if (fold.revision !== expected) {
-            return Effect.fail(new ConcurrencyConflict({ stream: fold.stream, expected, actual: fold.revision }))
+            return Effect.succeed(new ConcurrencyConflict({ stream: fold.stream, expected, actual: fold.revision }))
           }
           return store.append(fold.stream, expected, [event]).pipe(
+            Effect.map(() => {
+              commit()
+              return "ran" as const
+            }),
             Effect.catchTag("WrongExpectedRevision", (e) =>
-              Effect.fail(new ConcurrencyConflict({ stream: fold.stream, expected: e.expected, actual: e.actual }))
-            ),
-            Effect.map(() => commit())
+              Effect.succeed(new ConcurrencyConflict({ stream: fold.stream, expected: e.expected, actual: e.actual }))
+            )
           )
         })
       )
+
+    /** `append`: `ran` once committed, `moved` when another writer moved the stream first (nothing appended). */
+    const appended = (
+      actor: Actor,
+      fold: Fold,
+      expected: number,
+      event: EventData,
+      commit: () => void
+    ): Effect.Effect<"ran" | "moved", StoreError> =>
+      Effect.map(append(actor, fold, expected, event, commit), (outcome) => (outcome === "ran" ? outcome : "moved"))
 
     const contextOf = (fold: Fold, actor: Actor, stepId: string, attempt: number): StepContext => {
       const occurrence = fold.occurrence(stepId)
@@ -309,30 +335,63 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
     // ---- running steps ----
 
     /**
+     * The step's Effect with the registration's services over the running fiber's context. The merged context is
+     * kept while neither changes: merging per step copied the context and rebuilt the fiber's cache every time.
+     */
+    const stepContexts = new WeakMap<
+      Context.Context<any>,
+      { readonly base: Context.Context<never>; readonly merged: Context.Context<any> }
+    >()
+    const withServices = <A, E>(registration: Registration, effect: Effect.Effect<A, E, any>): Effect.Effect<A, E> =>
+      Effect.updateContext(effect, (base: Context.Context<never>): Context.Context<any> => {
+        const services = registration.services
+        const cached = stepContexts.get(services)
+        if (cached?.base === base) return cached.merged
+        const merged = Context.merge(base, services)
+        stepContexts.set(services, { base, merged })
+        return merged
+      })
+
+    /** What identifies one run of a step: the revision it runs at, its attempt and its occurrence. */
+    interface StepRun {
+      readonly node: CompiledStep
+      readonly expected: number
+      readonly attempt: number
+      readonly occurrence: number
+    }
+
+    /**
      * Run the first runnable step once and record what came of it: its event, the declared error it raised, or a
-     * failed attempt. The Effect runs without any lock held. Returns what to do next.
+     * failed attempt. The Effect runs without any lock held. `pending` is what the fold waits for now. Returns what
+     * to do next.
      */
     const runStep = (
       actor: Actor,
       fold: Fold,
+      pending: Machine.Pending,
       node: CompiledStep,
       state: unknown
-    ): Effect.Effect<"ran" | "failed" | "moved" | "interrupted", StoreError> =>
-      Effect.gen(function* () {
-        const stream = fold.stream
-        const step = node.id
-        const expected = fold.revision
-        const attempt = (fold.incident(step)?.attempts ?? 0) + 1
-        const occurrence = fold.occurrence(step)
-        // In its own fiber, so that an interruption of the section it is in (a signal, a timeout) can cut it short.
-        const fiber = yield* Effect.forkChild(
-          Effect.suspend(() => node.run(state, contextOf(fold, actor, step, attempt))).pipe(
-            Effect.provideContext(actor.registration.services)
-          ) as Effect.Effect<unknown, unknown>
+    ): Effect.Effect<"ran" | "failed" | "moved" | "interrupted", StoreError> => {
+      const step = node.id
+      const attempt = (fold.incident(step)?.attempts ?? 0) + 1
+      const run: StepRun = { node, expected: fold.revision, attempt, occurrence: fold.occurrence(step) }
+      const effect = withServices(
+        actor.registration,
+        Effect.suspend(() => node.run(state, contextOf(fold, actor, step, attempt)))
+      ) as Effect.Effect<unknown, unknown>
+      const timeout = Machine.nextWakeUp(pending)
+      if (pending.signals.length === 0 && timeout === undefined) {
+        // Nothing can cut the step short (no signal accepted now, no timeout): it runs in the drain's own fiber — a
+        // forked one costs two turns of the event loop per step.
+        return Effect.flatMap(Effect.exit(effect), (exit) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) => recordStep(actor, fold, run, exit, now))
         )
+      }
+      return Effect.gen(function* () {
+        // In its own fiber, so that an interruption of the section it is in (a signal, a timeout) can cut it short.
+        const fiber = yield* Effect.forkChild(effect)
         actor.running = fiber
         actor.interrupted = false
-        const timeout = Machine.nextWakeUp(fold.pending())
         const started = yield* Clock.currentTimeMillis
         const exit = yield* (
           timeout === undefined
@@ -350,122 +409,146 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         )
         const now = yield* Clock.currentTimeMillis
         // An interruption that is due wins over the step's result, which is discarded (nothing is recorded).
-        if (actor.interrupted || (timeout !== undefined && timeout <= now) || interruptionWaits(actor, fold)) {
+        if (
+          actor.interrupted ||
+          (timeout !== undefined && timeout <= now) ||
+          interruptionWaits(actor, fold.pending().signals)
+        ) {
           return "interrupted" as const
         }
-        if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
+        return yield* recordStep(actor, fold, run, exit, now)
+      })
+    }
+
+    /**
+     * Record how a step's run came out (`exit`, at `now`): its event, the declared error it raised, or a failed
+     * attempt. The event and the position it leads to are computed before anything is appended, so a definition that
+     * throws appends nothing but a failed attempt.
+     */
+    const recordStep = (
+      actor: Actor,
+      fold: Fold,
+      run: StepRun,
+      exit: Exit.Exit<unknown, unknown>,
+      now: number
+    ): Effect.Effect<"ran" | "failed" | "moved", StoreError> => {
+      if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return Effect.interrupt
+      const { node, expected, occurrence } = run
+      const stream = fold.stream
+      const step = node.id
+      const at = isoOf(now)
+      const revision = expected + 1
+      const position = fold.position!
+      let failure: { readonly message: string; readonly cause: Cause.Cause<unknown> }
+      if (Exit.isSuccess(exit)) {
+        const persisted = roundTrip(node.event, exit.value, limits)
+        if (Result.isFailure(persisted)) {
+          const message = `the event does not fit the step's Schema: ${persisted.failure}`
+          failure = { message, cause: Cause.die(new Error(message)) }
+        } else {
+          try {
+            const decoded = persisted.success.value
+            const next = Machine.accept(fold.workflow, position, { _tag: "Step", node: step, event: decoded })!
+            const type = eventType(node.event, decoded)
+            const event = stepEvent(stream, revision, type, persisted.success.data, {
+              step,
+              occurrence,
+              at,
+              ...projected(fold, next)
+            })
+            return appended(actor, fold, expected, event, () =>
+              fold.commit({ revision, step, type, event: decoded, at, position: next })
+            )
+          } catch (defect) {
+            failure = { message: describeCause(Cause.die(defect)), cause: Cause.die(defect) }
+          }
+        }
+      } else {
+        const error = Cause.findErrorOption(exit.cause)
+        const declared = Option.isSome(error) ? encodeDeclared(node, error.value) : undefined
+        if (declared !== undefined && Option.isSome(error)) {
+          try {
+            const next = Machine.accept(fold.workflow, position, { _tag: "Raised", node: step, error: error.value })!
+            const event = stepEvent(stream, revision, STEP_RAISED, declared, {
+              step,
+              occurrence,
+              at,
+              kind: "raised",
+              ...projected(fold, next)
+            })
+            return appended(actor, fold, expected, event, () =>
+              fold.commit({ revision, step, type: STEP_RAISED, event: error.value, at, position: next })
+            )
+          } catch (defect) {
+            failure = { message: describeCause(Cause.die(defect)), cause: Cause.die(defect) }
+          }
+        } else failure = { message: describeCause(exit.cause), cause: exit.cause }
+      }
+      return recordFailure(actor, fold, run, failure, now)
+    }
+
+    /** Record a failed attempt of a step (at `now`): it is tried again later, or its retries are exhausted. */
+    const recordFailure = (
+      actor: Actor,
+      fold: Fold,
+      run: StepRun,
+      failure: { readonly message: string; readonly cause: Cause.Cause<unknown> },
+      now: number
+    ): Effect.Effect<"ran" | "failed" | "moved", StoreError> =>
+      Effect.gen(function* () {
+        const { message, cause: failureCause } = failure
+        const { node, expected, attempt, occurrence } = run
+        const stream = fold.stream
+        const step = node.id
         const at = isoOf(now)
         const revision = expected + 1
         const position = fold.position!
-        let failure: string | undefined
-        let failureCause: Cause.Cause<unknown> | undefined
-        let event: EventData | undefined
-        let next: Machine.Position | undefined
-        let decoded: unknown
-        if (Exit.isSuccess(exit)) {
-          const persisted = roundTrip(node.event, exit.value, limits)
-          if (Result.isFailure(persisted)) {
-            failure = `the event does not fit the step's Schema: ${persisted.failure}`
-            failureCause = Cause.die(new Error(failure))
-          } else {
-            try {
-              decoded = persisted.success.value
-              next = Machine.accept(fold.workflow, position, { _tag: "Step", node: step, event: decoded })!
-              const type = eventType(node.event, decoded)
-              event = stepEvent(stream, revision, type, persisted.success.data, {
-                step,
-                occurrence,
-                at,
-                ...projected(fold, next)
-              })
-            } catch (defect) {
-              failure = describeCause(Cause.die(defect))
-              failureCause = Cause.die(defect)
-            }
+        const failed = Option.getOrUndefined(Cause.findErrorOption(failureCause))
+        const tag =
+          typeof failed === "object" && failed !== null && typeof (failed as { _tag?: unknown })._tag === "string"
+            ? (failed as { readonly _tag: string })._tag
+            : undefined
+        let nextAttemptAt: number | undefined
+        if (node.retry !== undefined) {
+          const history = [...fold.retriesOf(step), { at: now, input: { attempt, error: message, tag } }]
+          const delay = yield* nextDelay(node.retry.schedule, history, `${stream}/${step}/${occurrence}`)
+          if (delay === undefined) {
+            actor.lastFailure = failureCause
+            return yield* retriesExhausted(actor, fold, node, { attempt, error: message, tag }, now)
           }
-        } else {
-          const error = Cause.findErrorOption(exit.cause)
-          const declared = Option.isSome(error) ? encodeDeclared(node, error.value) : undefined
-          if (declared !== undefined && Option.isSome(error)) {
-            try {
-              decoded = error.value
-              next = Machine.accept(fold.workflow, position, { _tag: "Raised", node: step, error: error.value })!
-              event = stepEvent(stream, revision, STEP_RAISED, declared, {
-                step,
-                occurrence,
-                at,
-                kind: "raised",
-                ...projected(fold, next)
-              })
-            } catch (defect) {
-              failure = describeCause(Cause.die(defect))
-              failureCause = Cause.die(defect)
-            }
-          } else {
-            failure = describeCause(exit.cause)
-            failureCause = exit.cause
-          }
+          nextAttemptAt = now + delay
         }
-        if (failure !== undefined || event === undefined || next === undefined) {
-          const message = failure ?? "unknown failure"
-          const failed = Option.getOrUndefined(Cause.findErrorOption(failureCause ?? Cause.die(undefined)))
-          const tag =
-            typeof failed === "object" && failed !== null && typeof (failed as { _tag?: unknown })._tag === "string"
-              ? (failed as { readonly _tag: string })._tag
-              : undefined
-          let nextAttemptAt: number | undefined
-          if (node.retry !== undefined) {
-            const history = [...fold.retriesOf(step), { at: now, input: { attempt, error: message, tag } }]
-            const delay = yield* nextDelay(node.retry.schedule, history, `${stream}/${step}/${occurrence}`)
-            if (delay === undefined) {
-              actor.lastFailure = failureCause ?? Cause.die(new Error(message))
-              return yield* retriesExhausted(actor, fold, node, { attempt, error: message, tag }, now)
-            }
-            nextAttemptAt = now + delay
-          }
-          const retry = node.retry !== undefined || attempt < maxAttempts
-          const data = {
-            attempt,
-            error: message,
-            ...(tag === undefined ? {} : { tag }),
-            ...(nextAttemptAt === undefined ? {} : { nextAttemptAt: new Date(nextAttemptAt).toISOString() })
-          }
-          const attemptEvent = stepEvent(stream, revision, ATTEMPT_FAILED, data, {
+        const retry = node.retry !== undefined || attempt < maxAttempts
+        const data = {
+          attempt,
+          error: message,
+          ...(tag === undefined ? {} : { tag }),
+          ...(nextAttemptAt === undefined ? {} : { nextAttemptAt: new Date(nextAttemptAt).toISOString() })
+        }
+        const attemptEvent = stepEvent(stream, revision, ATTEMPT_FAILED, data, {
+          step,
+          occurrence,
+          attempt,
+          at,
+          kind: "attempt",
+          // A step retried by its policy waits for its next attempt: the wake-up, not recovery, runs it again.
+          status: nextAttemptAt === undefined ? "Running" : "Waiting",
+          wakeAt: nextAttemptAt ?? (retry ? now + retryDelayMs : null)
+        })
+        const recorded = yield* appended(actor, fold, expected, attemptEvent, () =>
+          fold.commit({
+            revision,
             step,
-            occurrence,
-            attempt,
+            type: ATTEMPT_FAILED,
+            event: data,
             at,
-            kind: "attempt",
-            // A step retried by its policy waits for its next attempt: the wake-up, not recovery, runs it again.
-            status: nextAttemptAt === undefined ? "Running" : "Waiting",
-            wakeAt: nextAttemptAt ?? (retry ? now + retryDelayMs : null)
+            position,
+            attempt: { attempt, error: message, tag, nextAttemptAt, failedAt: now }
           })
-          const recorded = yield* append(actor, fold, expected, attemptEvent, () =>
-            fold.commit({
-              revision,
-              step,
-              type: ATTEMPT_FAILED,
-              event: data,
-              at,
-              position,
-              attempt: { attempt, error: message, tag, nextAttemptAt, failedAt: now }
-            })
-          ).pipe(
-            Effect.as("failed" as const),
-            Effect.catchTag("ConcurrencyConflict", () => Effect.succeed("moved" as const))
-          )
-          actor.lastFailure = failureCause ?? Cause.die(new Error(message))
-          yield* Effect.logWarning(`${stream}: step ${step} failed (attempt ${attempt}): ${message}`)
-          return recorded
-        }
-        const committed = next
-        const type = event.type
-        return yield* append(actor, fold, expected, event, () =>
-          fold.commit({ revision, step, type, event: decoded, at, position: committed })
-        ).pipe(
-          Effect.as("ran" as const),
-          Effect.catchTag("ConcurrencyConflict", () => Effect.succeed("moved" as const))
         )
+        actor.lastFailure = failureCause
+        yield* Effect.logWarning(`${stream}: step ${step} failed (attempt ${attempt}): ${message}`)
+        return recorded === "ran" ? ("failed" as const) : recorded
       })
 
     /**
@@ -510,11 +593,8 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           kind: "timer",
           ...projected(fold, next)
         })
-        return yield* append(actor, fold, expected, event, () =>
+        return yield* appended(actor, fold, expected, event, () =>
           fold.commit({ revision, step, type, event: data, at, position: next })
-        ).pipe(
-          Effect.as("ran" as const),
-          Effect.catchTag("ConcurrencyConflict", () => Effect.succeed("moved" as const))
         )
       })
 
@@ -560,22 +640,18 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           kind: "exhausted",
           ...projected(fold, next.value)
         })
-        return yield* append(actor, fold, expected, event, () =>
+        return yield* appended(actor, fold, expected, event, () =>
           fold.commit({ revision, step, type: RETRIES_EXHAUSTED, event: error, at, position: next.value })
-        ).pipe(
-          Effect.as("ran" as const),
-          Effect.catchTag("ConcurrencyConflict", () => Effect.succeed("moved" as const))
         )
       })
 
-    /** Whether a signal that interrupts the position (one it accepts while a step is pending) waits in the mailbox. */
-    const interruptionWaits = (actor: Actor, fold: Fold): boolean => {
-      const accepted = fold.pending().signals
-      return (
-        accepted.length > 0 &&
-        actor.mailbox.some((c) => c._tag === "Signal" && accepted.some((s) => s.signal === c.signal))
-      )
-    }
+    /**
+     * Whether a signal that interrupts the position waits in the mailbox: one of `accepted`, the signals the position
+     * accepts now, while a step is pending.
+     */
+    const interruptionWaits = (actor: Actor, accepted: ReadonlyArray<Machine.PendingSignal>): boolean =>
+      accepted.length > 0 &&
+      actor.mailbox.some((c) => c._tag === "Signal" && accepted.some((s) => s.signal === c.signal))
 
     /**
      * Run steps and move timers until nothing is runnable now, the instance is parked on an incident, or another
@@ -587,7 +663,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         let fold = yield* load(actor)
         for (;;) {
           if (closing) return
-          const pending = fold.pending()
+          const pending = pendingAt(fold, fold.position!)
           const now = yield* Clock.currentTimeMillis
           const timer = pending.timers.find((t) => t.at === undefined || t.at <= now)
           const step = timer === undefined ? pending.steps[0] : undefined
@@ -616,10 +692,10 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
             continue
           }
           if (step === undefined) return
-          const outcome = yield* runStep(actor, fold, step.node, step.state)
+          const outcome = yield* runStep(actor, fold, pending, step.node, step.state)
           if (outcome === "interrupted") {
             // The interrupting signal is delivered next (by the drain); a due timeout fires on the next round.
-            if (interruptionWaits(actor, fold)) return
+            if (interruptionWaits(actor, fold.pending().signals)) return
             continue
           }
           actor.lastRun = outcome
@@ -674,8 +750,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
             node.handle(target.state, command.request, contextOf(fold, actor, step, 1))
           )
           const event = Effect.isEffect(handled)
-            ? yield* (handled as Effect.Effect<unknown, unknown, any>).pipe(
-                Effect.provideContext(actor.registration.services),
+            ? yield* withServices(actor.registration, handled as Effect.Effect<unknown, unknown, any>).pipe(
                 Effect.catchCause((cause) =>
                   Cause.hasInterruptsOnly(cause)
                     ? Effect.failCause(cause as Cause.Cause<never>)
@@ -722,14 +797,10 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
             if (command.idempotencyKey !== undefined) {
               fold.rememberSignal(sender, { revision, signal: command.signal, reply: reply.success.data })
             }
-          }).pipe(
-            Effect.as(true),
-            Effect.catchTag("ConcurrencyConflict", (conflict) =>
-              tries < 5 ? Effect.succeed(false) : Effect.fail(conflict)
-            )
-          )
+          })
+          if (appended === "ran") return reply.success.value
           // Another writer got there first: read what it wrote and decide again (the signal may no longer fit).
-          if (appended) return reply.success.value
+          if (tries >= 5) return yield* appended
         }
       })
 
@@ -737,18 +808,25 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
 
     const drain = (actor: Actor): Effect.Effect<void> =>
       Effect.gen(function* () {
+        // Whether the last command was a Run whose step loop went to its end: a last pass would find nothing new.
+        let ran = false
         for (;;) {
           if (closing) break
           const command = actor.mailbox.shift()
           if (command === undefined) {
+            if (ran) break
             yield* Effect.ignore(runSteps(actor))
             if (actor.mailbox.length === 0) break
             continue
           }
+          ran = false
           if (command._tag === "Run") {
             if (command.force) actor.force = true
             actor.lastRun = undefined
-            yield* runSteps(actor).pipe(Effect.catch((error) => Effect.logWarning(`${actor.stream}: ${error.message}`)))
+            ran = yield* runSteps(actor).pipe(
+              Effect.as(true),
+              Effect.catch((error) => Effect.as(Effect.logWarning(`${actor.stream}: ${error.message}`), false))
+            )
             continue
           }
           // Run what is runnable first: the signal then meets the instance where it waits — unless it is accepted
@@ -882,7 +960,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         running !== undefined &&
         command._tag === "Signal" &&
         actor.fold !== undefined &&
-        interruptionWaits(actor, actor.fold)
+        interruptionWaits(actor, actor.fold.pending().signals)
       ) {
         actor.interrupted = true
         Effect.runForkWith(context)(Fiber.interrupt(running))
@@ -994,8 +1072,9 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
               }
               // Started before (or a retried start whose answer was lost): the same instance if the input is the
               // same value by the input's Schema — not by its JSON text, which depends on key order.
+              // A fresh instance's fold is its one event; a known one catches up with what was appended since.
               const current = fresh ? fold : (actor.fold ?? fold)
-              yield* catchUp(current)
+              if (!fresh) yield* catchUp(current)
               if (!fresh && !Schema.toEquivalence(definition.input)(current.input, value)) {
                 return yield* new InstanceAlreadyExists({ stream })
               }
