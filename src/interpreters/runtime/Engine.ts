@@ -328,7 +328,8 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
             Effect.ignore
           )
         },
-        { discard: true }
+        // All at once: a store that group-commits (SQLite) writes them in one transaction instead of one each.
+        { concurrency: "unbounded", discard: true }
       )
     )
 
@@ -1153,7 +1154,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       if (alarm !== undefined) yield* Fiber.interrupt(alarm.fiber)
       // Running steps finish and are recorded; nothing new starts.
       yield* Fiber.awaitAll([...drains])
-      for (const actor of actors.values()) yield* releaseLease(actor)
+      yield* Effect.forEach(actors.values(), releaseLease, { concurrency: "unbounded", discard: true })
     })
     // The v1 facade has no lifecycle of its own (callers may even use it after its layer's scope closed).
     if (options.shutdownWithScope !== false) yield* Effect.addFinalizer(() => shutdown)
