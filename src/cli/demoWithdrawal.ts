@@ -98,10 +98,6 @@ const describe = (status: Status<unknown>): string => {
       `retrying step ${status.step}: attempt ${status.attempts} failed (${status.lastError}), next at ${clock(status.nextAttemptAt)}`
     )
   }
-  // A WithdrawalFailed says what happened in its message.
-  if (status._tag === "Failed" && status.error instanceof WithdrawalFailed) {
-    return printable(`failed at step ${status.step}: WithdrawalFailed ${JSON.stringify(status.error.message)}`)
-  }
   return describeStatus(status)
 }
 

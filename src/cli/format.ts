@@ -137,7 +137,14 @@ export const tagOf = (value: unknown): string => (isTagged(value) ? printable(va
 
 // ---- statuses ----
 
-const errorText = (error: unknown): string => (isTagged(error) ? pretty(error) : String(error))
+const errorText = (error: unknown): string => {
+  if (!isTagged(error)) return String(error)
+  const shown = pretty(error)
+  // An Error's message is not an own enumerable field, so the tagged view leaves it out: it is what says why.
+  return error instanceof Error && error.message.length > 0 && !shown.includes(JSON.stringify(error.message))
+    ? `${shown} ${JSON.stringify(error.message)}`
+    : shown
+}
 
 /** A status in plain words, e.g. "waiting for ReviewPR at step review-pr". */
 export const describeStatus = (status: Status<unknown>): string => printable(describeRaw(status))

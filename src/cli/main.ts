@@ -27,7 +27,10 @@ export const root = Command.make("durable-monad").pipe(
   ),
   Command.withSubcommands([demo, inspect, render, verify]),
   Command.withExamples([
-    { command: "durable-monad demo", description: "run the demo (pull requests, then withdrawals on a controlled clock) on a SQLite file" },
+    {
+      command: "durable-monad demo",
+      description: "run the demo (pull requests, then withdrawals on a controlled clock) on a SQLite file"
+    },
     { command: "durable-monad inspect examples/pull-request.ts#pullRequest --db .durable-monad/demo.db" },
     { command: "durable-monad render examples/pull-request.ts#pullRequest --format svg -o pull-request.svg" }
   ])
