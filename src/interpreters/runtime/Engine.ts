@@ -100,6 +100,12 @@ const guard = <A>(stream: string, step: string, f: () => A): Effect.Effect<A, St
   Effect.try({ try: f, catch: (defect) => new StepFailed({ stream, step, cause: Cause.die(defect) }) })
 
 /** A store that has no leases (an older backend) answers their calls with a StoreError saying so. */
+/** How many woken instances start draining at once, and how long a round of them may hold the rest up, ms. */
+const WAKE_BATCH = 64
+const WAKE_ROUND_MS = 50
+/** The least time between two scans of the wake-up projection by the alarm, ms (the most it adds to a lag). */
+const SCAN_SPACING_MS = 20
+
 const unsupported = (error: StoreError) => /not (yet )?(implemented|supported)/i.test(error.message)
 
 export const makeEngine = (store: EventStore["Service"], options: EngineOptions) =>
@@ -818,7 +824,14 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
     /** The one armed wake-up of this worker: when it is due, and the fiber that sleeps until then. */
     let alarm: { readonly at: number; readonly fiber: Fiber.Fiber<void, never> } | undefined
 
-    /** Wake due instances at `at`, unless an earlier wake-up is armed already (then that one re-arms after it). */
+    /** When `wakeDue` last scanned the wake-up projection. */
+    let scanned = Number.NEGATIVE_INFINITY
+
+    /**
+     * Wake due instances at `at`, unless an earlier wake-up is armed already (then that one re-arms after it) — but
+     * not sooner than SCAN_SPACING_MS after the last scan: when wake-ups fall due every millisecond, one scan per
+     * wake-up would leave the CPU to the scans, and the woken instances would wait for it.
+     */
     const arm = (at: number): void => {
       if (closing || (alarm !== undefined && alarm.at <= at)) return
       const previous = alarm?.fiber
@@ -826,32 +839,18 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         Effect.gen(function* () {
           if (previous !== undefined) yield* Fiber.interrupt(previous)
           const now = yield* Clock.currentTimeMillis
-          if (at > now) yield* Effect.sleep(at - now)
+          const when = Math.max(at, scanned + SCAN_SPACING_MS)
+          if (when > now) yield* Effect.sleep(when - now)
           alarm = undefined
           yield* wakeDue
-          yield* armNext
         }).pipe(Effect.catchCause((cause) => Effect.logWarning("wake-up failed", cause)))
       )
       alarm = { at, fiber }
     }
 
-    /** Arm the earliest future wake-up of the registered workflows (the due ones are woken by `wakeDue`). */
-    const armNext: Effect.Effect<void> = Effect.gen(function* () {
-      if (registrations.size === 0 || closing) return
-      const now = yield* Clock.currentTimeMillis
-      const workflows = [...registrations.values()].map((r) => r.definition.name)
-      const next = yield* store.wakeUps({ workflows }).pipe(
-        Stream.filter((row) => row.wakeAt !== undefined && row.wakeAt > now),
-        Stream.take(1),
-        Stream.runCollect,
-        Effect.catch(() => Effect.succeed([]))
-      )
-      const at = next[0]?.wakeAt
-      if (at !== undefined) arm(at)
-    })
-
-    const startDrain = (actor: Actor): void => {
-      if (actor.draining || closing) return
+    /** Start draining the actor's mailbox, unless it is draining already; returns the new drain's fiber. */
+    const startDrain = (actor: Actor): Fiber.Fiber<void, never> | undefined => {
+      if (actor.draining || closing) return undefined
       actor.draining = true
       actor.idlePasses = 0
       const fiber = Effect.runForkWith(context)(drain(actor))
@@ -863,6 +862,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           Effect.runForkWith(context)(Effect.logError(`${actor.stream}: the instance's actor died`, exit.cause))
         }
       })
+      return fiber
     }
 
     const context = yield* Effect.context<never>()
@@ -929,23 +929,63 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         }
       })
 
-    /** Instances whose wake-up is due (retries after a failed attempt; timers with the time issue). */
-    const wakeDue = Effect.gen(function* () {
-      if (registrations.size === 0) return
+    /**
+     * Woken instances waiting for their drain, earliest due first (each has its `Run` in the mailbox already, so it
+     * is not evicted meanwhile, and a signal that arrives first simply drains it).
+     */
+    const wakeQueue = new Set<Actor>()
+    let waking = false
+
+    /**
+     * Start the queued drains WAKE_BATCH at a time: thousands of overdue instances after a restart would otherwise
+     * all run at once and share the CPU, each finishing only when nearly all of them do (and timers falling due
+     * meanwhile would wait behind all of them). A round ends when its drains have, or after WAKE_ROUND_MS: a slow
+     * step after a timer does not hold the queue up.
+     */
+    const wakeQueued = Effect.gen(function* () {
+      while (wakeQueue.size > 0 && !closing) {
+        const round: Array<Fiber.Fiber<void, never>> = []
+        for (const actor of wakeQueue) {
+          if (round.length === WAKE_BATCH) break
+          wakeQueue.delete(actor)
+          const fiber = startDrain(actor)
+          if (fiber !== undefined) round.push(fiber)
+        }
+        yield* Effect.timeoutOption(Fiber.awaitAll(round), WAKE_ROUND_MS)
+      }
+      waking = false
+    })
+
+    /**
+     * Wake the instances whose wake-up is due (timers, retries after a failed attempt) and arm the alarm for the
+     * earliest future one: one scan of the wake-up projection, in due order, up to the first row not due yet.
+     */
+    const wakeDue: Effect.Effect<void> = Effect.gen(function* () {
+      if (registrations.size === 0 || closing) return
       const now = yield* Clock.currentTimeMillis
+      scanned = now
       const byName = new Map([...registrations.values()].map((r) => [r.definition.name, r]))
-      const rows = yield* store.wakeUps({ until: now, workflows: [...byName.keys()] }).pipe(
+      const rows = yield* store.wakeUps({ workflows: [...byName.keys()] }).pipe(
+        Stream.takeUntil((row) => row.wakeAt !== undefined && row.wakeAt > now),
         Stream.runCollect,
         Effect.catch(() => Effect.succeed([]))
       )
       for (const row of rows) {
+        if (row.wakeAt === undefined) continue
+        if (row.wakeAt > now) {
+          arm(row.wakeAt)
+          break
+        }
         const registration = byName.get(row.workflow)
         if (registration === undefined) continue
         const actor = actorOf(registration, row.instanceId)
-        if (!actor.draining) {
-          actor.mailbox.push({ _tag: "Run", force: false })
-          startDrain(actor)
-        }
+        if (actor.draining || wakeQueue.has(actor)) continue
+        actor.mailbox.push({ _tag: "Run", force: false })
+        wakeQueue.add(actor)
+      }
+      if (wakeQueue.size > 0 && !waking) {
+        waking = true
+        Effect.runForkWith(context)(wakeQueued)
       }
     })
 
@@ -954,7 +994,6 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       for (const registration of registrations.values()) {
         yield* Effect.ignore(recover(registration, true))
       }
-      yield* armNext
     })
 
     const start = (
@@ -1094,7 +1133,8 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       registrationOf,
       recover,
       wakeDue,
-      armNext,
+      /** `wakeDue` arms the next wake-up as it goes: the same scan serves the Worker's call to arm. */
+      armNext: wakeDue,
       poll,
       renewLeases,
       start,
