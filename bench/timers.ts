@@ -22,6 +22,8 @@ const INSTANCES = 10_000
 const MAX_MS = 2_000
 /** When the restarted worker is registered, ms after the first one began starting its instances (due 3–5 s). */
 const RESTART_AT_MS = 4_000
+/** How long after the last due time the bench gives up waiting for instances that never woke, ms. */
+const STUCK_MS = 20_000
 
 // The bench runs without --expose-gc: take V8's gc function this way (the flag applies to contexts made after it).
 setFlagsFromString("--expose-gc")
@@ -42,7 +44,17 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
   const due = new Map<string, number>()
   const woke = new Map<string, number>()
   let all: () => void = () => {}
-  const woken = () => new Promise<void>((resolve) => (all = resolve))
+  /** Every instance in `due` has woken — or STUCK_MS passed after the last due time (then some never woke). */
+  const woken = () =>
+    new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (Date.now() > Math.max(...due.values()) + STUCK_MS) all()
+      }, 500)
+      all = () => {
+        clearInterval(check)
+        resolve()
+      }
+    })
   const sleeper = Workflow.sleep({ name: "Sleep", duration: (s: { ms: number }) => s.ms, label: "ms" }).pipe(
     Workflow.andThen(
       Workflow.step({
@@ -85,6 +97,7 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
     })
   )
   const liveLags = [...woke].map(([id, at]) => at - due.get(id)!)
+  const liveStuck = due.size - woke.size
   due.clear()
   woke.clear()
 
@@ -121,8 +134,8 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
     })
   )
   // Overdue: fell due while no worker ran (and not fired by the first worker, had its starts taken over 3 s).
-  const overdue = [...due].filter(([id, at]) => at < registeredAt && woke.get(id)! >= registeredAt)
-  const upLags = [...due].filter(([, at]) => at >= registeredAt).map(([id, at]) => woke.get(id)! - at)
+  const overdue = [...due].filter(([id, at]) => at < registeredAt && (woke.get(id) ?? 0) >= registeredAt)
+  const upLags = [...due].filter(([id, at]) => at >= registeredAt && woke.has(id)).map(([id, at]) => woke.get(id)! - at)
   const catchUp = overdue.length === 0 ? 0 : Math.max(...overdue.map(([id]) => woke.get(id)!)) - registeredAt
   const perInstance = (m: NodeJS.MemoryUsage) => (m.heapUsed - empty.heapUsed) / INSTANCES
 
@@ -142,6 +155,7 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
     figure("sleeping: RSS MB over empty", (sleeping.rss - empty.rss) / MB),
     figure("sleeping: heap B/instance", perInstance(sleeping)),
     figure("sleeping: of it, the worker's B", perInstance(sleeping) - perInstance(storeOnly)),
+    figure("never woke (live + restart)", liveStuck + due.size - woke.size),
     figure("restart: overdue instances", overdue.length),
     figure("restart: first worker's starts ms", startedMs),
     lag("restart: lag p50 ms (due while up)", upLags, 0.5, 50),

@@ -148,7 +148,7 @@ describe("a sleeping instance", () => {
     // Fired late, at the restart: each journal records its due time and the time it fired.
     for (const [i, id] of ids.entries()) {
       const history = summary(await Effect.runPromise(Stream.runCollect(store.read(`sleeper-${id}`))))
-      expect(history.map((e) => [e.type, e.metadata.at])).toEqual([
+      expect(history.map((e) => [e.type, (e.metadata as { readonly at?: unknown } | null)?.at])).toEqual([
         ["WorkflowStarted", iso(T0)],
         ["TimerStarted", iso(T0)],
         ["TimerFired", iso(T0 + 5_000)],
