@@ -100,9 +100,12 @@ const guard = <A>(stream: string, step: string, f: () => A): Effect.Effect<A, St
   Effect.try({ try: f, catch: (defect) => new StepFailed({ stream, step, cause: Cause.die(defect) }) })
 
 /** A store that has no leases (an older backend) answers their calls with a StoreError saying so. */
-/** How many woken instances start draining at once, and how long a round of them may hold the rest up, ms. */
+/**
+ * How many woken instances drain at once, and after how long without one of them ending (slow steps after their
+ * timers) another WAKE_BATCH may start, ms.
+ */
 const WAKE_BATCH = 64
-const WAKE_ROUND_MS = 50
+const WAKE_STUCK_MS = 500
 /** The least time between two scans of the wake-up projection by the alarm, ms (the most it adds to a lag). */
 const SCAN_SPACING_MS = 20
 
@@ -934,27 +937,33 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
      * is not evicted meanwhile, and a signal that arrives first simply drains it).
      */
     const wakeQueue = new Set<Actor>()
-    let waking = false
+    /** Drains started from `wakeQueue` still running, and how many may (grown by `wakeDue` when they are stuck). */
+    let waking = 0
+    let wakeLimit = WAKE_BATCH
+    /** Woken drains that ended since the last scan, and when the last scan saw progress (or free slots). */
+    let wokenSinceScan = 0
+    let wakeProgress = Number.NEGATIVE_INFINITY
 
     /**
-     * Start the queued drains WAKE_BATCH at a time: thousands of overdue instances after a restart would otherwise
-     * all run at once and share the CPU, each finishing only when nearly all of them do (and timers falling due
-     * meanwhile would wait behind all of them). A round ends when its drains have, or after WAKE_ROUND_MS: a slow
-     * step after a timer does not hold the queue up.
+     * Start queued drains while fewer than `wakeLimit` of them run: thousands of overdue instances after a restart
+     * would otherwise all run at once and share the CPU, each finishing only when nearly all of them do (and timers
+     * falling due meanwhile would wait behind all of them). Each drain that ends lets the next one start.
      */
-    const wakeQueued = Effect.gen(function* () {
-      while (wakeQueue.size > 0 && !closing) {
-        const round: Array<Fiber.Fiber<void, never>> = []
-        for (const actor of wakeQueue) {
-          if (round.length === WAKE_BATCH) break
-          wakeQueue.delete(actor)
-          const fiber = startDrain(actor)
-          if (fiber !== undefined) round.push(fiber)
-        }
-        yield* Effect.timeoutOption(Fiber.awaitAll(round), WAKE_ROUND_MS)
+    const wakeQueued = (): void => {
+      for (const actor of wakeQueue) {
+        if (waking >= wakeLimit || closing) return
+        wakeQueue.delete(actor)
+        const fiber = startDrain(actor)
+        if (fiber === undefined) continue
+        waking++
+        fiber.addObserver(() => {
+          waking--
+          wokenSinceScan++
+          if (waking === 0) wakeLimit = WAKE_BATCH
+          wakeQueued()
+        })
       }
-      waking = false
-    })
+    }
 
     /**
      * Wake the instances whose wake-up is due (timers, retries after a failed attempt) and arm the alarm for the
@@ -983,10 +992,14 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         actor.mailbox.push({ _tag: "Run", force: false })
         wakeQueue.add(actor)
       }
-      if (wakeQueue.size > 0 && !waking) {
-        waking = true
-        Effect.runForkWith(context)(wakeQueued)
+      // Slow steps after their timers hold every slot, and none ended for a while: let more start.
+      if (wokenSinceScan > 0 || waking < wakeLimit) wakeProgress = now
+      else if (now - wakeProgress >= WAKE_STUCK_MS) {
+        wakeLimit += WAKE_BATCH
+        wakeProgress = now
       }
+      wokenSinceScan = 0
+      wakeQueued()
     })
 
     const poll = Effect.gen(function* () {
