@@ -106,8 +106,8 @@ const guard = <A>(stream: string, step: string, f: () => A): Effect.Effect<A, St
  */
 const WAKE_BATCH = 64
 const WAKE_STUCK_MS = 500
-/** The least time between two scans of the wake-up projection by the alarm, ms (the most it adds to a lag). */
-const SCAN_SPACING_MS = 20
+/** The most the spacing of the alarm's scans of the wake-up projection may add to a lag, ms. */
+const MAX_SCAN_SPACING_MS = 50
 
 const unsupported = (error: StoreError) => /not (yet )?(implemented|supported)/i.test(error.message)
 
@@ -827,13 +827,15 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
     /** The one armed wake-up of this worker: when it is due, and the fiber that sleeps until then. */
     let alarm: { readonly at: number; readonly fiber: Fiber.Fiber<void, never> } | undefined
 
-    /** When `wakeDue` last scanned the wake-up projection. */
+    /** When `wakeDue` last scanned the wake-up projection, and the least time to the next scan (twice its last). */
     let scanned = Number.NEGATIVE_INFINITY
+    let scanSpacing = 0
 
     /**
      * Wake due instances at `at`, unless an earlier wake-up is armed already (then that one re-arms after it) — but
-     * not sooner than SCAN_SPACING_MS after the last scan: when wake-ups fall due every millisecond, one scan per
-     * wake-up would leave the CPU to the scans, and the woken instances would wait for it.
+     * not sooner after the last scan than twice what it took: when wake-ups fall due every millisecond, one scan per
+     * wake-up would leave the CPU to the scans (the memory store sorts its whole projection), and the woken
+     * instances would wait for it.
      */
     const arm = (at: number): void => {
       if (closing || (alarm !== undefined && alarm.at <= at)) return
@@ -842,7 +844,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         Effect.gen(function* () {
           if (previous !== undefined) yield* Fiber.interrupt(previous)
           const now = yield* Clock.currentTimeMillis
-          const when = Math.max(at, scanned + SCAN_SPACING_MS)
+          const when = Math.max(at, scanned + scanSpacing)
           if (when > now) yield* Effect.sleep(when - now)
           alarm = undefined
           yield* wakeDue
@@ -979,6 +981,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         Stream.runCollect,
         Effect.catch(() => Effect.succeed([]))
       )
+      scanSpacing = Math.min(MAX_SCAN_SPACING_MS, 2 * ((yield* Clock.currentTimeMillis) - now))
       for (const row of rows) {
         if (row.wakeAt === undefined) continue
         if (row.wakeAt > now) {
