@@ -1003,6 +1003,8 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       }
       wokenSinceScan = 0
       wakeQueued()
+      // A backlog is worked off in due order: what falls due meanwhile queues behind it, so scan less often.
+      if (wakeQueue.size > 0) scanSpacing = MAX_SCAN_SPACING_MS
     })
 
     const poll = Effect.gen(function* () {
