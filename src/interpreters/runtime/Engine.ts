@@ -100,15 +100,6 @@ const guard = <A>(stream: string, step: string, f: () => A): Effect.Effect<A, St
   Effect.try({ try: f, catch: (defect) => new StepFailed({ stream, step, cause: Cause.die(defect) }) })
 
 /** A store that has no leases (an older backend) answers their calls with a StoreError saying so. */
-/**
- * How many woken instances drain at once, and after how long without one of them ending (slow steps after their
- * timers) another WAKE_BATCH may start, ms.
- */
-const WAKE_BATCH = 64
-const WAKE_STUCK_MS = 500
-/** The most the spacing of the alarm's scans of the wake-up projection may add to a lag, ms. */
-const MAX_SCAN_SPACING_MS = 50
-
 const unsupported = (error: StoreError) => /not (yet )?(implemented|supported)/i.test(error.message)
 
 export const makeEngine = (store: EventStore["Service"], options: EngineOptions) =>
@@ -827,16 +818,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
     /** The one armed wake-up of this worker: when it is due, and the fiber that sleeps until then. */
     let alarm: { readonly at: number; readonly fiber: Fiber.Fiber<void, never> } | undefined
 
-    /** When `wakeDue` last scanned the wake-up projection, and the least time to the next scan (twice its last). */
-    let scanned = Number.NEGATIVE_INFINITY
-    let scanSpacing = 0
-
-    /**
-     * Wake due instances at `at`, unless an earlier wake-up is armed already (then that one re-arms after it) — but
-     * not sooner after the last scan than twice what it took: when wake-ups fall due every millisecond, one scan per
-     * wake-up would leave the CPU to the scans (the memory store sorts its whole projection), and the woken
-     * instances would wait for it.
-     */
+    /** Wake due instances at `at`, unless an earlier wake-up is armed already (then that one re-arms after it). */
     const arm = (at: number): void => {
       if (closing || (alarm !== undefined && alarm.at <= at)) return
       const previous = alarm?.fiber
@@ -844,18 +826,32 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         Effect.gen(function* () {
           if (previous !== undefined) yield* Fiber.interrupt(previous)
           const now = yield* Clock.currentTimeMillis
-          const when = Math.max(at, scanned + scanSpacing)
-          if (when > now) yield* Effect.sleep(when - now)
+          if (at > now) yield* Effect.sleep(at - now)
           alarm = undefined
           yield* wakeDue
+          yield* armNext
         }).pipe(Effect.catchCause((cause) => Effect.logWarning("wake-up failed", cause)))
       )
       alarm = { at, fiber }
     }
 
-    /** Start draining the actor's mailbox, unless it is draining already; returns the new drain's fiber. */
-    const startDrain = (actor: Actor): Fiber.Fiber<void, never> | undefined => {
-      if (actor.draining || closing) return undefined
+    /** Arm the earliest future wake-up of the registered workflows (the due ones are woken by `wakeDue`). */
+    const armNext: Effect.Effect<void> = Effect.gen(function* () {
+      if (registrations.size === 0 || closing) return
+      const now = yield* Clock.currentTimeMillis
+      const workflows = [...registrations.values()].map((r) => r.definition.name)
+      const next = yield* store.wakeUps({ workflows }).pipe(
+        Stream.filter((row) => row.wakeAt !== undefined && row.wakeAt > now),
+        Stream.take(1),
+        Stream.runCollect,
+        Effect.catch(() => Effect.succeed([]))
+      )
+      const at = next[0]?.wakeAt
+      if (at !== undefined) arm(at)
+    })
+
+    const startDrain = (actor: Actor): void => {
+      if (actor.draining || closing) return
       actor.draining = true
       actor.idlePasses = 0
       const fiber = Effect.runForkWith(context)(drain(actor))
@@ -867,7 +863,6 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           Effect.runForkWith(context)(Effect.logError(`${actor.stream}: the instance's actor died`, exit.cause))
         }
       })
-      return fiber
     }
 
     const context = yield* Effect.context<never>()
@@ -934,77 +929,24 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         }
       })
 
-    /**
-     * Woken instances waiting for their drain, earliest due first (each has its `Run` in the mailbox already, so it
-     * is not evicted meanwhile, and a signal that arrives first simply drains it).
-     */
-    const wakeQueue = new Set<Actor>()
-    /** Drains started from `wakeQueue` still running, and how many may (grown by `wakeDue` when they are stuck). */
-    let waking = 0
-    let wakeLimit = WAKE_BATCH
-    /** Woken drains that ended since the last scan, and when the last scan saw progress (or free slots). */
-    let wokenSinceScan = 0
-    let wakeProgress = Number.NEGATIVE_INFINITY
-
-    /**
-     * Start queued drains while fewer than `wakeLimit` of them run: thousands of overdue instances after a restart
-     * would otherwise all run at once and share the CPU, each finishing only when nearly all of them do (and timers
-     * falling due meanwhile would wait behind all of them). Each drain that ends lets the next one start.
-     */
-    const wakeQueued = (): void => {
-      for (const actor of wakeQueue) {
-        if (waking >= wakeLimit || closing) return
-        wakeQueue.delete(actor)
-        const fiber = startDrain(actor)
-        if (fiber === undefined) continue
-        waking++
-        fiber.addObserver(() => {
-          waking--
-          wokenSinceScan++
-          if (waking === 0) wakeLimit = WAKE_BATCH
-          wakeQueued()
-        })
-      }
-    }
-
-    /**
-     * Wake the instances whose wake-up is due (timers, retries after a failed attempt) and arm the alarm for the
-     * earliest future one: one scan of the wake-up projection, in due order, up to the first row not due yet.
-     */
-    const wakeDue: Effect.Effect<void> = Effect.gen(function* () {
-      if (registrations.size === 0 || closing) return
+    /** Instances whose wake-up is due (retries after a failed attempt; timers with the time issue). */
+    const wakeDue = Effect.gen(function* () {
+      if (registrations.size === 0) return
       const now = yield* Clock.currentTimeMillis
-      scanned = now
       const byName = new Map([...registrations.values()].map((r) => [r.definition.name, r]))
-      const rows = yield* store.wakeUps({ workflows: [...byName.keys()] }).pipe(
-        Stream.takeUntil((row) => row.wakeAt !== undefined && row.wakeAt > now),
+      const rows = yield* store.wakeUps({ until: now, workflows: [...byName.keys()] }).pipe(
         Stream.runCollect,
         Effect.catch(() => Effect.succeed([]))
       )
-      scanSpacing = Math.min(MAX_SCAN_SPACING_MS, 2 * ((yield* Clock.currentTimeMillis) - now))
       for (const row of rows) {
-        if (row.wakeAt === undefined) continue
-        if (row.wakeAt > now) {
-          arm(row.wakeAt)
-          break
-        }
         const registration = byName.get(row.workflow)
         if (registration === undefined) continue
         const actor = actorOf(registration, row.instanceId)
-        if (actor.draining || wakeQueue.has(actor)) continue
-        actor.mailbox.push({ _tag: "Run", force: false })
-        wakeQueue.add(actor)
+        if (!actor.draining) {
+          actor.mailbox.push({ _tag: "Run", force: false })
+          startDrain(actor)
+        }
       }
-      // Slow steps after their timers hold every slot, and none ended for a while: let more start.
-      if (wokenSinceScan > 0 || waking < wakeLimit) wakeProgress = now
-      else if (now - wakeProgress >= WAKE_STUCK_MS) {
-        wakeLimit += WAKE_BATCH
-        wakeProgress = now
-      }
-      wokenSinceScan = 0
-      wakeQueued()
-      // A backlog is worked off in due order: what falls due meanwhile queues behind it, so scan less often.
-      if (wakeQueue.size > 0) scanSpacing = MAX_SCAN_SPACING_MS
     })
 
     const poll = Effect.gen(function* () {
@@ -1012,6 +954,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       for (const registration of registrations.values()) {
         yield* Effect.ignore(recover(registration, true))
       }
+      yield* armNext
     })
 
     const start = (
@@ -1151,8 +1094,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       registrationOf,
       recover,
       wakeDue,
-      /** `wakeDue` arms the next wake-up as it goes: the same scan serves the Worker's call to arm. */
-      armNext: wakeDue,
+      armNext,
       poll,
       renewLeases,
       start,
