@@ -1185,6 +1185,8 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       load,
       actorOf,
       shutdown,
+      /** What the engine holds in memory now (diagnostics, tests): loaded instances and running drains. */
+      loaded: () => ({ actors: actors.size, drains: drains.size }),
       scope,
       pollIntervalMs: options.pollIntervalMs ?? 1_000,
       leaseRenewMs: Math.max(1, Math.floor(leaseTtlMs / 3))
