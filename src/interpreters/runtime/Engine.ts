@@ -178,30 +178,33 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
 
     /** Fold in every event appended after what the fold has seen. Call with `foldLock` held. */
     const catchUp = (fold: Fold): Effect.Effect<Fold, LoadError> =>
-      Stream.suspend(() => store.read(fold.stream, { fromRevision: fold.revision + 1 })).pipe(
-        Stream.runForEachArray((events) =>
-          Effect.suspend(() => {
-            try {
-              for (const event of events) fold.add(event)
-              return Effect.void
-            } catch (error) {
-              if (isReplayError(error)) return Effect.fail(error)
-              throw error
-            }
-          })
-        ),
-        Effect.as(fold)
+      Effect.suspend(() =>
+        Effect.as(
+          Stream.runForEachArray(store.read(fold.stream, { fromRevision: fold.revision + 1 }), (events) =>
+            Effect.suspend(() => {
+              try {
+                for (const event of events) fold.add(event)
+                return Effect.void
+              } catch (error) {
+                if (isReplayError(error)) return Effect.fail(error)
+                throw error
+              }
+            })
+          ),
+          fold
+        )
       )
 
     /** The actor's fold, up to date with the store (`InstanceNotFound` for an empty stream). Holds `foldLock`. */
     const load = (actor: Actor): Effect.Effect<Fold, LoadError> =>
       actor.foldLock.with(
-        Effect.gen(function* () {
+        Effect.suspend(() => {
           const fold = actor.fold ?? new Fold(actor.definition, actor.stream)
-          yield* catchUp(fold)
-          if (fold.position === undefined) return yield* new InstanceNotFound({ stream: actor.stream })
-          actor.fold = fold
-          return fold
+          return Effect.flatMap(catchUp(fold), () => {
+            if (fold.position === undefined) return Effect.fail(new InstanceNotFound({ stream: actor.stream }))
+            actor.fold = fold
+            return Effect.succeed(fold)
+          })
         })
       )
 
