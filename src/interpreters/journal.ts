@@ -12,24 +12,7 @@ import type { PlainCodec } from "../dsl/Signal.js"
 import { describeCause } from "./errors.js"
 import { checkJson, DEFAULT_LIMITS, type Limits } from "./limits.js"
 import type { EventData, Json, StoredEvent } from "./store/EventStore.js"
-import * as Crypto from "node:crypto"
-import { EVENT_ID_NAMESPACE } from "./store/nameUuid.js"
-
-const NAMESPACE_BYTES = Buffer.from(EVENT_ID_NAMESPACE.replaceAll("-", ""), "hex")
-
-/**
- * `nameUuid(EVENT_ID_NAMESPACE, name)` (the same UUID version 5), computed with the one-shot `crypto.hash` where Node
- * has it (>= 20.12): this runs once per appended event, and a `Hash` object costs about twice as much.
- */
-const eventUuid = (name: string): string => {
-  const input = Buffer.concat([NAMESPACE_BYTES, Buffer.from(name, "utf8")])
-  const hex =
-    typeof Crypto.hash === "function"
-      ? Crypto.hash("sha1", input, "hex")
-      : Crypto.createHash("sha1").update(input).digest("hex")
-  const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
-}
+import { EVENT_ID_NAMESPACE, nameUuid } from "./store/nameUuid.js"
 
 export const STARTED = "WorkflowStarted"
 export const START_STEP = "start"
@@ -161,8 +144,22 @@ export interface EventIdentity {
  * alone would not distinguish.
  */
 export const eventId = (id: EventIdentity): string =>
-  eventUuid(
-    `${id.stream}/${id.revision}/${id.step}/${id.occurrence}/${id.attempt ?? 0}/${id.sender ?? ""}/${id.type}/${JSON.stringify(id.data)}`
+  idOf(id.stream, id.revision, id.step, id.occurrence, id.attempt, id.sender, id.type, id.data)
+
+/** `eventId` from its fields, without an identity object (one per appended event). */
+const idOf = (
+  stream: string,
+  revision: number,
+  step: string,
+  occurrence: number,
+  attempt: number | undefined,
+  sender: string | undefined,
+  type: string,
+  data: unknown
+): string =>
+  nameUuid(
+    EVENT_ID_NAMESPACE,
+    `${stream}/${revision}/${step}/${occurrence}/${attempt ?? 0}/${sender ?? ""}/${type}/${JSON.stringify(data)}`
   )
 
 /** The fields of every event's metadata that the store's registry reads (see `ProjectedMetadata`). */
@@ -202,16 +199,7 @@ export const stepEvent = (
   data: Json,
   metadata: EventMetadata
 ): EventData => ({
-  id: eventId({
-    stream,
-    revision,
-    step: metadata.step,
-    occurrence: metadata.occurrence,
-    ...(metadata.attempt === undefined ? {} : { attempt: metadata.attempt }),
-    ...(metadata.sender === undefined ? {} : { sender: metadata.sender }),
-    type,
-    data
-  }),
+  id: idOf(stream, revision, metadata.step, metadata.occurrence, metadata.attempt, metadata.sender, type, data),
   type,
   data,
   metadata: metadata as unknown as Json

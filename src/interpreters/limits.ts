@@ -50,9 +50,12 @@ export const checkJson = (value: unknown, limits: Limits): { readonly json: Json
   try {
     let length = 0
     let negativeZero = false
-    const stack: Array<{ readonly value: unknown; readonly depth: number }> = [{ value, depth: 0 }]
-    while (stack.length > 0) {
-      const { value: v, depth } = stack.pop()!
+    // Two parallel stacks (value, depth) rather than one of pairs: no object per visited value.
+    const values: Array<unknown> = [value]
+    const depths: Array<number> = [0]
+    while (values.length > 0) {
+      const v = values.pop()
+      const depth = depths.pop()!
       switch (typeof v) {
         case "string":
           length += v.length + 2
@@ -73,15 +76,27 @@ export const checkJson = (value: unknown, limits: Limits): { readonly json: Json
           if (depth >= limits.maxDepth) return { issue: `nested deeper than ${limits.maxDepth} levels` }
           if (Array.isArray(v)) {
             length += 2 + v.length
-            for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], depth: depth + 1 })
+            for (let i = v.length - 1; i >= 0; i--) {
+              values.push(v[i])
+              depths.push(depth + 1)
+            }
           } else if (isPlainObject(v)) {
-            const entries = Object.entries(v)
-            length += 2 + entries.length
-            for (let i = entries.length - 1; i >= 0; i--) {
-              const [key, item] = entries[i]!
+            const keys = Object.keys(v)
+            length += 2 + keys.length
+            // Read in key order (a getter sees the same order as JSON.stringify's), visited in key order: pushed,
+            // then the pushed run reversed.
+            const base = values.length
+            for (const key of keys) {
+              const item = (v as Record<string, unknown>)[key]
               if (item === undefined) continue
               length += key.length + 3
-              stack.push({ value: item, depth: depth + 1 })
+              values.push(item)
+              depths.push(depth + 1)
+            }
+            for (let i = base, j = values.length - 1; i < j; i++, j--) {
+              const swap = values[i]
+              values[i] = values[j]
+              values[j] = swap
             }
           } else {
             return { issue: `a ${v.constructor?.name ?? "non-plain"} object is not JSON` }

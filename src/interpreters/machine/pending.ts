@@ -60,57 +60,64 @@ export const nextWakeUp = (p: Pending): number | undefined => {
  */
 export const pending = (workflow: Compiled, position: Position): Pending => {
   if (position._tag !== "Active") return NOTHING
-  const steps: Array<PendingStep> = []
-  const signals: Array<PendingSignal> = []
-  const timers: Array<PendingTimer> = []
-  const collect = (active: Active): void => {
-    switch (active._tag) {
-      case "Step":
-        steps.push({ node: workflow.nodes.get(active.id) as CompiledStep, state: active.state })
-        return
-      case "Signal": {
-        const node = workflow.nodes.get(active.id) as CompiledAwaitSignal
-        signals.push({ node, state: active.state, signal: node.signal.name })
-        return
-      }
-      case "Timer":
-        timers.push({ node: workflow.nodes.get(active.id) as CompiledSleep, state: active.state, at: active.at })
-        return
-      case "Race": {
-        const node = workflow.nodes.get(active.id) as CompiledRace
-        for (const arm of node.arms) {
-          signals.push({ node: arm.trigger, state: active.state, signal: arm.trigger.signal.name })
-        }
-        if (node.deadline !== undefined)
-          timers.push({ node: node.deadline.trigger, state: active.state, at: active.at })
-        return
-      }
-      case "Interruptible": {
-        const node = workflow.nodes.get(active.id) as CompiledInterruptible
-        const state = innermostState(active.child)
-        // The section's timeout before the body's timers: it is started on entry, so it is recorded first.
-        if (node.timeout !== undefined) timers.push({ node: node.timeout.trigger, state, at: active.at })
-        collect(active.child)
-        for (const by of node.interruptions) {
-          signals.push({ node: by.trigger, state, signal: by.trigger.signal.name })
-        }
-        return
-      }
-      case "Interrupted":
-      case "RaceArm":
-      case "Sequence":
-      case "Catch":
-      case "Branch":
-      case "Loop":
-      case "Named":
-        collect(active.child)
-        return
-      default:
-        absurd(active)
+  const into: Pending = { steps: [], signals: [], timers: [] }
+  collect(workflow, position.active, into as Collecting)
+  return into
+}
+
+/** `Pending` while it is being filled. */
+interface Collecting {
+  readonly steps: Array<PendingStep>
+  readonly signals: Array<PendingSignal>
+  readonly timers: Array<PendingTimer>
+}
+
+// Module-level functions rather than closures per call: these run for every event.
+const collect = (workflow: Compiled, active: Active, into: Collecting): void => {
+  const { steps, signals, timers } = into
+  switch (active._tag) {
+    case "Step":
+      steps.push({ node: workflow.nodes.get(active.id) as CompiledStep, state: active.state })
+      return
+    case "Signal": {
+      const node = workflow.nodes.get(active.id) as CompiledAwaitSignal
+      signals.push({ node, state: active.state, signal: node.signal.name })
+      return
     }
+    case "Timer":
+      timers.push({ node: workflow.nodes.get(active.id) as CompiledSleep, state: active.state, at: active.at })
+      return
+    case "Race": {
+      const node = workflow.nodes.get(active.id) as CompiledRace
+      for (const arm of node.arms) {
+        signals.push({ node: arm.trigger, state: active.state, signal: arm.trigger.signal.name })
+      }
+      if (node.deadline !== undefined) timers.push({ node: node.deadline.trigger, state: active.state, at: active.at })
+      return
+    }
+    case "Interruptible": {
+      const node = workflow.nodes.get(active.id) as CompiledInterruptible
+      const state = innermostState(active.child)
+      // The section's timeout before the body's timers: it is started on entry, so it is recorded first.
+      if (node.timeout !== undefined) timers.push({ node: node.timeout.trigger, state, at: active.at })
+      collect(workflow, active.child, into)
+      for (const by of node.interruptions) {
+        signals.push({ node: by.trigger, state, signal: by.trigger.signal.name })
+      }
+      return
+    }
+    case "Interrupted":
+    case "RaceArm":
+    case "Sequence":
+    case "Catch":
+    case "Branch":
+    case "Loop":
+    case "Named":
+      collect(workflow, active.child, into)
+      return
+    default:
+      absurd(active)
   }
-  collect(position.active)
-  return { steps, signals, timers }
 }
 
 /** The innermost state of a position: the state its (first) waiting node holds, or the final state. */
@@ -137,63 +144,65 @@ export const innermostState = (active: Active): unknown => innermostLeaf(active)
  */
 export const statusTag = (workflow: Compiled, position: Position): "Running" | "Waiting" | "Completed" | "Failed" => {
   if (position._tag !== "Active") return position._tag
-  const any = (active: Active): boolean => {
-    switch (active._tag) {
-      case "Step":
-        return true
-      case "Signal":
-        return false
-      // A timer not started yet is work to do now: its release time is recorded next.
-      case "Timer":
-        return active.at === undefined
-      case "Race":
-        return active.at === undefined && (workflow.nodes.get(active.id) as CompiledRace).deadline !== undefined
-      case "Interruptible":
-        return (
-          any(active.child) ||
-          (active.at === undefined && (workflow.nodes.get(active.id) as CompiledInterruptible).timeout !== undefined)
-        )
-      case "Interrupted":
-      case "RaceArm":
-      case "Sequence":
-      case "Catch":
-      case "Branch":
-      case "Loop":
-      case "Named":
-        return any(active.child)
-      default:
-        return absurd(active)
-    }
+  return hasWork(workflow, position.active) ? "Running" : "Waiting"
+}
+
+/** Whether an active tree has work to do now: a pending step, or a timer whose release time is to be recorded. */
+const hasWork = (workflow: Compiled, active: Active): boolean => {
+  switch (active._tag) {
+    case "Step":
+      return true
+    case "Signal":
+      return false
+    // A timer not started yet is work to do now: its release time is recorded next.
+    case "Timer":
+      return active.at === undefined
+    case "Race":
+      return active.at === undefined && (workflow.nodes.get(active.id) as CompiledRace).deadline !== undefined
+    case "Interruptible":
+      return (
+        hasWork(workflow, active.child) ||
+        (active.at === undefined && (workflow.nodes.get(active.id) as CompiledInterruptible).timeout !== undefined)
+      )
+    case "Interrupted":
+    case "RaceArm":
+    case "Sequence":
+    case "Catch":
+    case "Branch":
+    case "Loop":
+    case "Named":
+      return hasWork(workflow, active.child)
+    default:
+      return absurd(active)
   }
-  return any(position.active) ? "Running" : "Waiting"
 }
 
 /** The earliest release time of a position's started timers, without listing what it waits for. */
-export const wakeUpOf = (position: Position): number | undefined => {
-  if (position._tag !== "Active") return undefined
-  const earliest = (a: number | undefined, b: number | undefined) =>
-    a === undefined || (b !== undefined && b < a) ? b : a
-  const of = (active: Active): number | undefined => {
-    switch (active._tag) {
-      case "Step":
-      case "Signal":
-        return undefined
-      case "Timer":
-      case "Race":
-        return active.at
-      case "Interruptible":
-        return earliest(active.at, of(active.child))
-      case "Interrupted":
-      case "RaceArm":
-      case "Sequence":
-      case "Catch":
-      case "Branch":
-      case "Loop":
-      case "Named":
-        return of(active.child)
-      default:
-        return absurd(active)
-    }
+export const wakeUpOf = (position: Position): number | undefined =>
+  position._tag !== "Active" ? undefined : earliestIn(position.active)
+
+const earliest = (a: number | undefined, b: number | undefined) =>
+  a === undefined || (b !== undefined && b < a) ? b : a
+
+const earliestIn = (active: Active): number | undefined => {
+  switch (active._tag) {
+    case "Step":
+    case "Signal":
+      return undefined
+    case "Timer":
+    case "Race":
+      return active.at
+    case "Interruptible":
+      return earliest(active.at, earliestIn(active.child))
+    case "Interrupted":
+    case "RaceArm":
+    case "Sequence":
+    case "Catch":
+    case "Branch":
+    case "Loop":
+    case "Named":
+      return earliestIn(active.child)
+    default:
+      return absurd(active)
   }
-  return of(position.active)
 }

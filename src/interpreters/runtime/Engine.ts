@@ -178,30 +178,33 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
 
     /** Fold in every event appended after what the fold has seen. Call with `foldLock` held. */
     const catchUp = (fold: Fold): Effect.Effect<Fold, LoadError> =>
-      Stream.suspend(() => store.read(fold.stream, { fromRevision: fold.revision + 1 })).pipe(
-        Stream.runForEachArray((events) =>
-          Effect.suspend(() => {
-            try {
-              for (const event of events) fold.add(event)
-              return Effect.void
-            } catch (error) {
-              if (isReplayError(error)) return Effect.fail(error)
-              throw error
-            }
-          })
-        ),
-        Effect.as(fold)
+      Effect.suspend(() =>
+        Effect.as(
+          Stream.runForEachArray(store.read(fold.stream, { fromRevision: fold.revision + 1 }), (events) =>
+            Effect.suspend(() => {
+              try {
+                for (const event of events) fold.add(event)
+                return Effect.void
+              } catch (error) {
+                if (isReplayError(error)) return Effect.fail(error)
+                throw error
+              }
+            })
+          ),
+          fold
+        )
       )
 
     /** The actor's fold, up to date with the store (`InstanceNotFound` for an empty stream). Holds `foldLock`. */
     const load = (actor: Actor): Effect.Effect<Fold, LoadError> =>
       actor.foldLock.with(
-        Effect.gen(function* () {
+        Effect.suspend(() => {
           const fold = actor.fold ?? new Fold(actor.definition, actor.stream)
-          yield* catchUp(fold)
-          if (fold.position === undefined) return yield* new InstanceNotFound({ stream: actor.stream })
-          actor.fold = fold
-          return fold
+          return Effect.flatMap(catchUp(fold), () => {
+            if (fold.position === undefined) return Effect.fail(new InstanceNotFound({ stream: actor.stream }))
+            actor.fold = fold
+            return Effect.succeed(fold)
+          })
         })
       )
 
@@ -654,6 +657,16 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       accepted.length > 0 &&
       actor.mailbox.some((c) => c._tag === "Signal" && accepted.some((s) => s.signal === c.signal))
 
+    /** Whether `step` (the first pending one) is to run now: not parked on an incident, nor waiting for a retry. */
+    const runnable = (actor: Actor, fold: Fold, step: Machine.PendingStep | undefined, now: number): boolean => {
+      if (step === undefined) return false
+      if (actor.force) return true
+      const incident = fold.incident(step.node.id)
+      // Its policy said when: until then the instance sleeps (woken by the wake-up projection).
+      if (step.node.retry !== undefined) return !(incident?.nextAttemptAt !== undefined && incident.nextAttemptAt > now)
+      return !(incident !== undefined && incident.attempts >= maxAttempts)
+    }
+
     /**
      * Run steps and move timers until nothing is runnable now, the instance is parked on an incident, or another
      * process holds it.
@@ -661,28 +674,30 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
     const runSteps = (actor: Actor): Effect.Effect<void, LoadError> =>
       Effect.gen(function* () {
         // Caught up once, then moved by this actor's own appends: only a conflict (another writer) reads again.
-        let fold = yield* load(actor)
+        // Without the lease the fold in memory (a fresh start's, say) may only decide whether to take it: taking it
+        // reads the stream anyway, and a fold with nothing to do is read again before the drain gives up on it.
+        let current = actor.fold === undefined || actor.lease !== undefined || !leasesSupported
+        let fold = current ? yield* load(actor) : actor.fold!
         for (;;) {
           if (closing) return
           const pending = pendingAt(fold, fold.position!)
           const now = yield* Clock.currentTimeMillis
           const timer = pending.timers.find((t) => t.at === undefined || t.at <= now)
           const step = timer === undefined ? pending.steps[0] : undefined
-          if (timer === undefined) {
-            if (step === undefined) return
-            const incident = fold.incident(step.node.id)
-            if (step.node.retry !== undefined) {
-              // Its policy said when: until then the instance sleeps (woken by the wake-up projection).
-              if (incident?.nextAttemptAt !== undefined && incident.nextAttemptAt > now && !actor.force) return
-            } else if (incident !== undefined && incident.attempts >= maxAttempts && !actor.force) return
+          if (timer === undefined && !runnable(actor, fold, step, now)) {
+            if (current) return
+            fold = yield* load(actor)
+            current = true
+            continue
           }
           if (actor.lease === undefined && leasesSupported) {
             if (!(yield* holdLease(actor))) {
               actor.blocked = true
               return
             }
-            // Newly ours: the previous holder may have appended until it let go.
+            // Newly ours: the previous holder (or a signal's sender elsewhere) may have appended meanwhile.
             fold = yield* load(actor)
+            current = true
             continue
           }
           actor.blocked = false
