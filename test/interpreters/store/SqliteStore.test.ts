@@ -61,6 +61,18 @@ const ev = (name: string, data: EventData["data"] = { n: name }): EventData => (
 type Store = EventStore["Service"]
 
 /** Runs `body` against a journal (for its counters and connection) and the EventStore service on top of it. */
+/**
+ * Seeds stream "full-1" with one event, then caps the file two pages on with SQLite's own limit, so "database or disk
+ * is full" happens at a chosen point without filling a disk. Returns five events too big to fit together.
+ */
+const nearlyFull = (store: Store, journal: SqliteJournal) =>
+  Effect.gen(function* () {
+    yield* store.append("full-1", NoStream, [ev("seed")])
+    const pages = journal.db.pragma("page_count", { simple: true }) as number
+    journal.db.pragma(`max_page_count = ${pages + 2}`)
+    return Array.from({ length: 5 }, (_, i) => ev(`big-${i}`, "x".repeat(20_000)))
+  })
+
 const withStore = <A, E>(
   options: Partial<JournalOptions> & { readonly file: string },
   body: (store: Store, journal: SqliteJournal) => Effect.Effect<A, E>
@@ -646,10 +658,7 @@ describe("SqliteStore", () => {
       const file = freshFile()
       await withStore({ file }, (store, journal) =>
         Effect.gen(function* () {
-          yield* store.append("full-1", NoStream, [ev("seed")])
-          const pages = journal.db.pragma("page_count", { simple: true }) as number
-          journal.db.pragma(`max_page_count = ${pages + 2}`)
-          const big = Array.from({ length: 5 }, (_, i) => ev(`big-${i}`, "x".repeat(20_000)))
+          const big = yield* nearlyFull(store, journal)
           const [tooBig, lease] = yield* Effect.all(
             [Effect.exit(store.append("full-1", 0, big)), store.acquireLease("full-1", "worker-a", 1000)],
             { concurrency: "unbounded" }
@@ -834,11 +843,7 @@ describe("SqliteStore", () => {
       const file = freshFile()
       await withStore({ file }, (store, journal) =>
         Effect.gen(function* () {
-          yield* store.append("full-1", NoStream, [ev("seed")])
-          const pages = journal.db.pragma("page_count", { simple: true }) as number
-          // SQLite's own limit, so "database or disk is full" happens at a chosen point without filling a disk.
-          journal.db.pragma(`max_page_count = ${pages + 2}`)
-          const big = Array.from({ length: 5 }, (_, i) => ev(`big-${i}`, "x".repeat(20_000)))
+          const big = yield* nearlyFull(store, journal)
           // Both queued for one transaction: the big one hits the limit, the small one must still commit.
           const [small, tooBig] = yield* Effect.all(
             [Effect.exit(store.append("full-2", NoStream, [ev("small")])), Effect.exit(store.append("full-1", 0, big))],
