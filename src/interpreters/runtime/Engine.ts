@@ -111,6 +111,9 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
     const leaseTtlMs = options.leaseTtlMs ?? 10_000
     const owner = options.owner ?? Crypto.randomUUID()
     const scope = yield* Effect.scope
+    // The clock of the engine's fibers (drains, the alarm), read without an Effect: the step loop asks for the time
+    // at every step, and `Clock.currentTimeMillis` is two operations of the fiber's loop each time.
+    const clock = yield* Clock.Clock
     const registrations = new Map<Definition.Any, Registration>()
     /** Loaded instances by registration and stream, least recently used first. */
     const actors = new Map<string, Actor>()
@@ -197,16 +200,14 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
 
     /** The actor's fold, up to date with the store (`InstanceNotFound` for an empty stream). Holds `foldLock`. */
     const load = (actor: Actor): Effect.Effect<Fold, LoadError> =>
-      actor.foldLock.with(
-        Effect.suspend(() => {
-          const fold = actor.fold ?? new Fold(actor.definition, actor.stream)
-          return Effect.flatMap(catchUp(fold), () => {
-            if (fold.position === undefined) return Effect.fail(new InstanceNotFound({ stream: actor.stream }))
-            actor.fold = fold
-            return Effect.succeed(fold)
-          })
+      actor.foldLock.run(() => {
+        const fold = actor.fold ?? new Fold(actor.definition, actor.stream)
+        return Effect.flatMap(catchUp(fold), () => {
+          if (fold.position === undefined) return Effect.fail(new InstanceNotFound({ stream: actor.stream }))
+          actor.fold = fold
+          return Effect.succeed(fold)
         })
-      )
+      })
 
     /**
      * The projected metadata of an event that leads to `position` (what the registry reads): `Running` while a step
@@ -233,31 +234,37 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
     /**
      * Append one event at the fold's next revision and commit it: `ran`. Holds `foldLock`; `expected` is the revision
      * the event was computed at: if the fold moved meanwhile (another process's event was read) or the store's stream
-     * did, nothing is appended, and the answer is `ConcurrencyConflict` (a value: most callers just read again).
+     * did, nothing is appended, and the answer is what `conflict` makes of the `ConcurrencyConflict` (most callers
+     * just read again).
      */
-    const append = (
+    const append = <X>(
       actor: Actor,
       fold: Fold,
       expected: number,
       event: EventData,
-      commit: () => void
-    ): Effect.Effect<"ran" | ConcurrencyConflict, StoreError> =>
-      actor.foldLock.with(
-        Effect.suspend(() => {
-          if (fold.revision !== expected) {
-            return Effect.succeed(new ConcurrencyConflict({ stream: fold.stream, expected, actual: fold.revision }))
-          }
-          return store.append(fold.stream, expected, [event]).pipe(
-            Effect.map(() => {
-              commit()
-              return "ran" as const
-            }),
-            Effect.catchTag("WrongExpectedRevision", (e) =>
-              Effect.succeed(new ConcurrencyConflict({ stream: fold.stream, expected: e.expected, actual: e.actual }))
+      commit: () => void,
+      conflict: (conflict: ConcurrencyConflict) => X
+    ): Effect.Effect<"ran" | X, StoreError> =>
+      actor.foldLock.run(() => {
+        if (fold.revision !== expected) {
+          return Effect.succeed(
+            conflict(new ConcurrencyConflict({ stream: fold.stream, expected, actual: fold.revision }))
+          )
+        }
+        return store.append(fold.stream, expected, [event]).pipe(
+          Effect.map((): "ran" | X => {
+            commit()
+            return "ran"
+          }),
+          Effect.catchTag("WrongExpectedRevision", (e) =>
+            Effect.succeed(
+              conflict(new ConcurrencyConflict({ stream: fold.stream, expected: e.expected, actual: e.actual }))
             )
           )
-        })
-      )
+        )
+      })
+
+    const moved = () => "moved" as const
 
     /** `append`: `ran` once committed, `moved` when another writer moved the stream first (nothing appended). */
     const appended = (
@@ -266,8 +273,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       expected: number,
       event: EventData,
       commit: () => void
-    ): Effect.Effect<"ran" | "moved", StoreError> =>
-      Effect.map(append(actor, fold, expected, event, commit), (outcome) => (outcome === "ran" ? outcome : "moved"))
+    ): Effect.Effect<"ran" | "moved", StoreError> => append(actor, fold, expected, event, commit, moved)
 
     const contextOf = (fold: Fold, actor: Actor, stepId: string, attempt: number): StepContext => {
       const occurrence = fold.occurrence(stepId)
@@ -347,14 +353,17 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       { readonly base: Context.Context<never>; readonly merged: Context.Context<any> }
     >()
     const withServices = <A, E>(registration: Registration, effect: Effect.Effect<A, E, any>): Effect.Effect<A, E> =>
-      Effect.updateContext(effect, (base: Context.Context<never>): Context.Context<any> => {
-        const services = registration.services
-        const cached = stepContexts.get(services)
-        if (cached?.base === base) return cached.merged
-        const merged = Context.merge(base, services)
-        stepContexts.set(services, { base, merged })
-        return merged
-      })
+      // A registration without services (`Layer.empty`) adds nothing: no switch of the fiber's context either.
+      registration.services.mapUnsafe.size === 0
+        ? (effect as Effect.Effect<A, E>)
+        : Effect.updateContext(effect, (base: Context.Context<never>): Context.Context<any> => {
+            const services = registration.services
+            const cached = stepContexts.get(services)
+            if (cached?.base === base) return cached.merged
+            const merged = Context.merge(base, services)
+            stepContexts.set(services, { base, merged })
+            return merged
+          })
 
     /** What identifies one run of a step: the revision it runs at, its attempt and its occurrence. */
     interface StepRun {
@@ -388,7 +397,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         // Nothing can cut the step short (no signal accepted now, no timeout): it runs in the drain's own fiber — a
         // forked one costs two turns of the event loop per step.
         return Effect.flatMap(Effect.exit(effect), (exit) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) => recordStep(actor, fold, run, exit, now))
+          recordStep(actor, fold, run, exit, clock.currentTimeMillisUnsafe())
         )
       }
       return Effect.gen(function* () {
@@ -396,7 +405,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         const fiber = yield* Effect.forkChild(effect)
         actor.running = fiber
         actor.interrupted = false
-        const started = yield* Clock.currentTimeMillis
+        const started = clock.currentTimeMillisUnsafe()
         const exit = yield* (
           timeout === undefined
             ? Fiber.await(fiber)
@@ -411,7 +420,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           Effect.ensuring(Fiber.interrupt(fiber)),
           Effect.onExit(() => Effect.sync(() => (actor.running = undefined)))
         )
-        const now = yield* Clock.currentTimeMillis
+        const now = clock.currentTimeMillisUnsafe()
         // An interruption that is due wins over the step's result, which is discarded (nothing is recorded).
         if (
           actor.interrupted ||
@@ -681,7 +690,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         for (;;) {
           if (closing) return
           const pending = pendingAt(fold, fold.position!)
-          const now = yield* Clock.currentTimeMillis
+          const now = clock.currentTimeMillisUnsafe()
           const timer = pending.timers.find((t) => t.at === undefined || t.at <= now)
           const step = timer === undefined ? pending.steps[0] : undefined
           if (timer === undefined && !runnable(actor, fold, step, now)) {
@@ -795,7 +804,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
               cause: Cause.die(new Error(`the reply does not fit the signal's Schema: ${reply.failure}`))
             })
           }
-          const now = yield* Clock.currentTimeMillis
+          const now = clock.currentTimeMillisUnsafe()
           const at = isoOf(now)
           const revision = expected + 1
           const type = eventType(node.event, value)
@@ -808,12 +817,19 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
             reply: reply.success.data,
             ...projected(fold, computed.next)
           })
-          const appended = yield* append(actor, fold, expected, recorded, () => {
-            fold.commit({ revision, step, type, event: value, at, position: computed.next })
-            if (command.idempotencyKey !== undefined) {
-              fold.rememberSignal(sender, { revision, signal: command.signal, reply: reply.success.data })
-            }
-          })
+          const appended = yield* append(
+            actor,
+            fold,
+            expected,
+            recorded,
+            () => {
+              fold.commit({ revision, step, type, event: value, at, position: computed.next })
+              if (command.idempotencyKey !== undefined) {
+                fold.rememberSignal(sender, { revision, signal: command.signal, reply: reply.success.data })
+              }
+            },
+            (conflict) => conflict
+          )
           if (appended === "ran") return reply.success.value
           // Another writer got there first: read what it wrote and decide again (the signal may no longer fit).
           if (tries >= 5) return yield* appended

@@ -29,17 +29,25 @@ export class Lock {
 
   /** Run `effect` holding the lock. */
   with<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return this.run(() => effect)
+  }
+
+  /** Run the Effect `f` makes once the lock is held (what it decides is then decided under the lock). */
+  run<A, E, R>(f: () => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
     return Effect.suspend(() => {
       // Free (nearly always): take it at once, without the acquire machinery.
       if (!this.held) {
         this.held = true
+        let effect: Effect.Effect<A, E, R>
+        try {
+          effect = f()
+        } catch (defect) {
+          this.held = false
+          throw defect
+        }
         return Effect.ensuring(effect, this.release)
       }
-      return Effect.acquireUseRelease(
-        this.acquire,
-        () => effect,
-        () => this.release
-      )
+      return Effect.acquireUseRelease(this.acquire, f, () => this.release)
     })
   }
 }
