@@ -99,6 +99,11 @@ const isoOf = (ms: number): string => {
 const guard = <A>(stream: string, step: string, f: () => A): Effect.Effect<A, StepFailed> =>
   Effect.try({ try: f, catch: (defect) => new StepFailed({ stream, step, cause: Cause.die(defect) }) })
 
+/** How many instances of a registration's backlog of due wake-ups are woken at once. */
+const CATCH_UP_CONCURRENCY = 16
+/** How long the backlog may hold the event loop before the timers that fell due meanwhile get a turn, ms. */
+const CATCH_UP_SLICE_MS = 4
+
 /** A store that has no leases (an older backend) answers their calls with a StoreError saying so. */
 const unsupported = (error: StoreError) => /not (yet )?(implemented|supported)/i.test(error.message)
 
@@ -1039,7 +1044,17 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         }
       })
 
-    /** Instances whose wake-up is due (retries after a failed attempt; timers with the time issue). */
+    /** Wake `actor` (a due timer or retry) unless it runs already. */
+    const wake = (actor: Actor): void => {
+      if (actor.draining) return
+      actor.mailbox.push({ _tag: "Run", force: false })
+      startDrain(actor)
+    }
+
+    /**
+     * Instances whose wake-up is due (retries after a failed attempt, timers), woken at once — except those of the
+     * backlog found at registration, which `wakeBacklog` wakes.
+     */
     const wakeDue = Effect.gen(function* () {
       if (registrations.size === 0) return
       const now = yield* Clock.currentTimeMillis
@@ -1051,13 +1066,65 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       for (const row of rows) {
         const registration = byName.get(row.workflow)
         if (registration === undefined) continue
-        const actor = actorOf(registration, row.instanceId)
-        if (!actor.draining) {
-          actor.mailbox.push({ _tag: "Run", force: false })
-          startDrain(actor)
-        }
+        if (backlog.has(keyOf(registration, streamName(row.workflow, row.instanceId)))) continue
+        wake(actorOf(registration, row.instanceId))
       }
     })
+
+    /**
+     * What fell due while no worker ran, found when a definition is registered: woken oldest first, in the
+     * background, CATCH_UP_CONCURRENCY at a time, giving the event loop up every CATCH_UP_SLICE_MS (of real time,
+     * not the workflows' clock) — so that timers falling due while the backlog is worked off are woken on time
+     * instead of waiting behind all of it.
+     */
+    const backlog = new Map<string, { readonly registration: Registration; readonly instanceId: string }>()
+    let catchingUp: Fiber.Fiber<void, never> | undefined
+    /** When the backlog's current slice of the event loop ends (shared by its workers). */
+    let sliceEnd = 0
+    const catchUpWorker: Effect.Effect<void> = Effect.gen(function* () {
+      for (;;) {
+        if (performance.now() >= sliceEnd) {
+          yield* Effect.yieldNow
+          if (performance.now() >= sliceEnd) sliceEnd = performance.now() + CATCH_UP_SLICE_MS
+        }
+        if (closing) return
+        const next = backlog.entries().next()
+        if (next.done === true) return
+        const [key, { registration, instanceId }] = next.value
+        backlog.delete(key)
+        const actor = actorOf(registration, instanceId)
+        if (actor.draining) continue
+        yield* send(actor, { _tag: "Run", force: false })
+      }
+    })
+    const wakeBacklog = (registration: Registration) =>
+      Effect.gen(function* () {
+        const name = registration.definition.name
+        const now = yield* Clock.currentTimeMillis
+        const rows = yield* store.wakeUps({ until: now, workflows: [name] }).pipe(Stream.runCollect)
+        for (const row of rows) {
+          backlog.set(keyOf(registration, streamName(name, row.instanceId)), {
+            registration,
+            instanceId: row.instanceId
+          })
+        }
+        if (backlog.size === 0 || catchingUp !== undefined || closing) return
+        // The first slice starts after `register` returned.
+        sliceEnd = 0
+        const fiber = Effect.runForkWith(context)(
+          Effect.forEach(Array.from({ length: CATCH_UP_CONCURRENCY }), () => catchUpWorker, {
+            concurrency: "unbounded",
+            discard: true
+          }).pipe(
+            Effect.ensuring(
+              Effect.sync(() => {
+                catchingUp = undefined
+              })
+            )
+          )
+        )
+        if (fiber.pollUnsafe() === undefined) catchingUp = fiber
+      })
 
     const poll = Effect.gen(function* () {
       yield* wakeDue
@@ -1183,6 +1250,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
     const shutdown = Effect.gen(function* () {
       closing = true
       if (alarm !== undefined) yield* Fiber.interrupt(alarm.fiber)
+      if (catchingUp !== undefined) yield* Fiber.interrupt(catchingUp)
       // Running steps finish and are recorded; nothing new starts.
       yield* Fiber.awaitAll([...drains])
       yield* Effect.forEach(actors.values(), releaseLease, { concurrency: "unbounded", discard: true })
@@ -1204,6 +1272,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       register,
       registrationOf,
       recover,
+      wakeBacklog,
       wakeDue,
       armNext,
       poll,

@@ -118,8 +118,8 @@ const make = (options: WorkerOptions): Effect.Effect<Worker["Service"], never, E
         const context = yield* Layer.buildWithScope(services, scope)
         const registration = engine.register(definition, context)
         yield* engine.recover(registration, false)
-        // Timers that fell due while no worker ran fire now; the earliest future one is armed.
-        yield* engine.wakeDue
+        // Timers that fell due while no worker ran fire now (in the background); the earliest future one is armed.
+        yield* engine.wakeBacklog(registration)
         yield* engine.armNext
       })
 

@@ -82,6 +82,44 @@ export const make = (): EventStore["Service"] => {
   /** The whole log; the event at index i has position i + 1. */
   const log: Array<StoredEvent> = []
   const registry = new Map<string, InstanceRecord>()
+  /**
+   * The registry's rows that have a wake-up, in wake-up order (then by stream): the worker's alarm asks for the due
+   * ones and the next one after every wake-up, and sorting the whole registry each time made that quadratic.
+   */
+  const wakeIndex: Array<InstanceRecord & { readonly wakeAt: number }> = []
+  /** Where `row` is, or would be inserted, in `wakeIndex`. */
+  const wakeSlot = (wakeAt: number, stream: string): number => {
+    let lo = 0
+    let hi = wakeIndex.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      const r = wakeIndex[mid]!
+      if (r.wakeAt < wakeAt || (r.wakeAt === wakeAt && r.stream < stream)) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+  /** How many rows of `wakeIndex` are due at or before `until`. */
+  const dueCount = (until: number): number => {
+    let lo = 0
+    let hi = wakeIndex.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (wakeIndex[mid]!.wakeAt <= until) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+  const reindex = (before: InstanceRecord | undefined, after: InstanceRecord): void => {
+    if (before?.wakeAt === after.wakeAt && before !== undefined) {
+      if (after.wakeAt !== undefined) wakeIndex[wakeSlot(after.wakeAt, after.stream)] = after as (typeof wakeIndex)[0]
+      return
+    }
+    if (before?.wakeAt !== undefined) wakeIndex.splice(wakeSlot(before.wakeAt, before.stream), 1)
+    if (after.wakeAt !== undefined) {
+      wakeIndex.splice(wakeSlot(after.wakeAt, after.stream), 0, after as (typeof wakeIndex)[0])
+    }
+  }
   const leases = new Map<string, Lease>()
   /** Subscribers waiting for the log to grow. */
   let waiters: Array<() => void> = []
@@ -174,13 +212,17 @@ export const make = (): EventStore["Service"] => {
               )
             }
             if (!streams.has(stream)) streams.set(stream, existing)
-            let row = registry.get(stream)
+            const previous = registry.get(stream)
+            let row = previous
             for (const event of cloned) {
               existing.push(event)
               log.push(event)
               row = projectInstance(row, event)
             }
-            if (row !== undefined) registry.set(stream, row)
+            if (row !== undefined) {
+              registry.set(stream, row)
+              reindex(previous, row)
+            }
             notify()
             return Effect.succeed({ nextExpectedRevision: actual + events.length, position: cloned.at(-1)!.position })
           }
@@ -231,14 +273,12 @@ export const make = (): EventStore["Service"] => {
       Stream.suspend(() => {
         const invalid = checkWakeUpQuery(query)
         if (invalid !== undefined) return Stream.fail(invalid)
-        const rows = [...registry.values()]
-          .filter(
-            (r): r is InstanceRecord & { readonly wakeAt: number } =>
-              r.wakeAt !== undefined &&
-              (query?.until === undefined || r.wakeAt <= query.until) &&
-              (query?.workflows === undefined || query.workflows.includes(r.workflow))
-          )
-          .sort((a, b) => a.wakeAt - b.wakeAt || (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0))
+        const end = query?.until === undefined ? wakeIndex.length : dueCount(query.until)
+        const workflows = query?.workflows
+        const rows =
+          workflows === undefined
+            ? wakeIndex.slice(0, end)
+            : wakeIndex.slice(0, end).filter((r) => workflows.includes(r.workflow))
         return Stream.fromIterable(query?.limit === undefined ? rows : rows.slice(0, query.limit))
       }),
     acquireLease: (key, owner, ttlMs) =>
