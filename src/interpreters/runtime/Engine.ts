@@ -1021,6 +1021,13 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
 
     const registrationOf = (definition: Definition.Any): Registration | undefined => registrations.get(definition)
 
+    /** Run what `actor` has to do now (`force`: parked incidents too), unless it runs already. */
+    const wake = (actor: Actor, force = false): void => {
+      if (actor.draining) return
+      actor.mailbox.push({ _tag: "Run", force })
+      startDrain(actor)
+    }
+
     /** Find the instances of a registered workflow with runnable work, and run them. */
     const recover = (registration: Registration, onlyUnknown: boolean) =>
       Effect.gen(function* () {
@@ -1034,22 +1041,11 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           const key = keyOf(registration, streamName(name, id))
           const local = actors.get(key)
           if (onlyUnknown && local !== undefined && !local.blocked) continue
-          const actor = actorOf(registration, id)
-          if (!actor.draining) {
-            // At registration (a worker's start), an incident parked by an earlier process gets another attempt;
-            // polls only pick up what nobody runs.
-            actor.mailbox.push({ _tag: "Run", force: !onlyUnknown })
-            startDrain(actor)
-          }
+          // At registration (a worker's start), an incident parked by an earlier process gets another attempt; polls
+          // only pick up what nobody runs.
+          wake(actorOf(registration, id), !onlyUnknown)
         }
       })
-
-    /** Wake `actor` (a due timer or retry) unless it runs already. */
-    const wake = (actor: Actor): void => {
-      if (actor.draining) return
-      actor.mailbox.push({ _tag: "Run", force: false })
-      startDrain(actor)
-    }
 
     /**
      * Instances whose wake-up is due (retries after a failed attempt, timers), woken at once — except those of the

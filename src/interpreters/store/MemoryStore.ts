@@ -87,29 +87,22 @@ export const make = (): EventStore["Service"] => {
    * ones and the next one after every wake-up, and sorting the whole registry each time made that quadratic.
    */
   const wakeIndex: Array<InstanceRecord & { readonly wakeAt: number }> = []
-  /** Where `row` is, or would be inserted, in `wakeIndex`. */
-  const wakeSlot = (wakeAt: number, stream: string): number => {
+  /** The first index of `wakeIndex` whose row is not `before` the sought place (the rows before it all are). */
+  const firstNotBefore = (before: (row: (typeof wakeIndex)[number]) => boolean): number => {
     let lo = 0
     let hi = wakeIndex.length
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
-      const r = wakeIndex[mid]!
-      if (r.wakeAt < wakeAt || (r.wakeAt === wakeAt && r.stream < stream)) lo = mid + 1
+      if (before(wakeIndex[mid]!)) lo = mid + 1
       else hi = mid
     }
     return lo
   }
+  /** Where the row of `stream` waking at `wakeAt` is, or would be inserted, in `wakeIndex`. */
+  const wakeSlot = (wakeAt: number, stream: string): number =>
+    firstNotBefore((r) => r.wakeAt < wakeAt || (r.wakeAt === wakeAt && r.stream < stream))
   /** How many rows of `wakeIndex` are due at or before `until`. */
-  const dueCount = (until: number): number => {
-    let lo = 0
-    let hi = wakeIndex.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (wakeIndex[mid]!.wakeAt <= until) lo = mid + 1
-      else hi = mid
-    }
-    return lo
-  }
+  const dueCount = (until: number): number => firstNotBefore((r) => r.wakeAt <= until)
   const reindex = (before: InstanceRecord | undefined, after: InstanceRecord): void => {
     if (before?.wakeAt === after.wakeAt && before !== undefined) {
       if (after.wakeAt !== undefined) wakeIndex[wakeSlot(after.wakeAt, after.stream)] = after as (typeof wakeIndex)[0]
