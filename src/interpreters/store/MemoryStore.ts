@@ -77,6 +77,9 @@ const copyOf = <A>(value: A): A => {
  * Effect.runPromise(Effect.provide(EventStore, MemoryStore.layer))
  * ```
  */
+/** A registry row that has a wake-up. */
+type WakeRow = InstanceRecord & { readonly wakeAt: number }
+
 export const make = (): EventStore["Service"] => {
   const streams = new Map<string, Array<StoredEvent>>()
   /** The whole log; the event at index i has position i + 1. */
@@ -86,9 +89,9 @@ export const make = (): EventStore["Service"] => {
    * The registry's rows that have a wake-up, in wake-up order (then by stream): the worker's alarm asks for the due
    * ones and the next one after every wake-up, and sorting the whole registry each time made that quadratic.
    */
-  const wakeIndex: Array<InstanceRecord & { readonly wakeAt: number }> = []
+  const wakeIndex: Array<WakeRow> = []
   /** The first index of `wakeIndex` whose row is not `before` the sought place (the rows before it all are). */
-  const firstNotBefore = (before: (row: (typeof wakeIndex)[number]) => boolean): number => {
+  const firstNotBefore = (before: (row: WakeRow) => boolean): number => {
     let lo = 0
     let hi = wakeIndex.length
     while (lo < hi) {
@@ -103,15 +106,10 @@ export const make = (): EventStore["Service"] => {
     firstNotBefore((r) => r.wakeAt < wakeAt || (r.wakeAt === wakeAt && r.stream < stream))
   /** How many rows of `wakeIndex` are due at or before `until`. */
   const dueCount = (until: number): number => firstNotBefore((r) => r.wakeAt <= until)
+  /** Move a stream's row in `wakeIndex` from where `before` had it to where `after` has it. */
   const reindex = (before: InstanceRecord | undefined, after: InstanceRecord): void => {
-    if (before?.wakeAt === after.wakeAt && before !== undefined) {
-      if (after.wakeAt !== undefined) wakeIndex[wakeSlot(after.wakeAt, after.stream)] = after as (typeof wakeIndex)[0]
-      return
-    }
     if (before?.wakeAt !== undefined) wakeIndex.splice(wakeSlot(before.wakeAt, before.stream), 1)
-    if (after.wakeAt !== undefined) {
-      wakeIndex.splice(wakeSlot(after.wakeAt, after.stream), 0, after as (typeof wakeIndex)[0])
-    }
+    if (after.wakeAt !== undefined) wakeIndex.splice(wakeSlot(after.wakeAt, after.stream), 0, after as WakeRow)
   }
   const leases = new Map<string, Lease>()
   /** Subscribers waiting for the log to grow. */
@@ -268,10 +266,8 @@ export const make = (): EventStore["Service"] => {
         if (invalid !== undefined) return Stream.fail(invalid)
         const end = query?.until === undefined ? wakeIndex.length : dueCount(query.until)
         const workflows = query?.workflows
-        const rows =
-          workflows === undefined
-            ? wakeIndex.slice(0, end)
-            : wakeIndex.slice(0, end).filter((r) => workflows.includes(r.workflow))
+        const due = wakeIndex.slice(0, end)
+        const rows = workflows === undefined ? due : due.filter((r) => workflows.includes(r.workflow))
         return Stream.fromIterable(query?.limit === undefined ? rows : rows.slice(0, query.limit))
       }),
     acquireLease: (key, owner, ttlMs) =>
