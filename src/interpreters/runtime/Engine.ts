@@ -1028,7 +1028,11 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       startDrain(actor)
     }
 
-    /** Find the instances of a registered workflow with runnable work, and run them. */
+    /**
+     * Find the instances of a registered workflow with runnable work, and run them. At registration (`onlyUnknown`
+     * false: a worker's start, maybe after a crash that left thousands running) they join the backlog that
+     * `wakeBacklog` works off a few at a time, instead of all starting at once.
+     */
     const recover = (registration: Registration, onlyUnknown: boolean) =>
       Effect.gen(function* () {
         const name = registration.definition.name
@@ -1039,11 +1043,15 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         )
         for (const id of streams) {
           const key = keyOf(registration, streamName(name, id))
-          const local = actors.get(key)
-          if (onlyUnknown && local !== undefined && !local.blocked) continue
           // At registration (a worker's start), an incident parked by an earlier process gets another attempt; polls
           // only pick up what nobody runs.
-          wake(actorOf(registration, id), !onlyUnknown)
+          if (!onlyUnknown) {
+            backlog.set(key, { registration, instanceId: id, force: true })
+            continue
+          }
+          const local = actors.get(key)
+          if ((local !== undefined && !local.blocked) || backlog.has(key)) continue
+          wake(actorOf(registration, id))
         }
       })
 
@@ -1068,12 +1076,15 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
     })
 
     /**
-     * What fell due while no worker ran, found when a definition is registered: woken oldest first, in the
-     * background, CATCH_UP_CONCURRENCY at a time, giving the event loop up every CATCH_UP_SLICE_MS (of real time,
+     * What a definition's registration found to do: the instances left running (by `recover`), then what fell due
+     * while no worker ran, oldest first — worked off in the background, CATCH_UP_CONCURRENCY at a time, giving the event loop up every CATCH_UP_SLICE_MS (of real time,
      * not the workflows' clock) — so that timers falling due while the backlog is worked off are woken on time
      * instead of waiting behind all of it.
      */
-    const backlog = new Map<string, { readonly registration: Registration; readonly instanceId: string }>()
+    const backlog = new Map<
+      string,
+      { readonly registration: Registration; readonly instanceId: string; readonly force: boolean }
+    >()
     let catchingUp: Fiber.Fiber<void, never> | undefined
     /** When the backlog's current slice of the event loop ends (shared by its workers). */
     let sliceEnd = 0
@@ -1086,11 +1097,11 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         if (closing) return
         const next = backlog.entries().next()
         if (next.done === true) return
-        const [key, { registration, instanceId }] = next.value
+        const [key, { registration, instanceId, force }] = next.value
         backlog.delete(key)
         const actor = actorOf(registration, instanceId)
         if (actor.draining) continue
-        yield* send(actor, { _tag: "Run", force: false })
+        yield* send(actor, { _tag: "Run", force })
       }
     })
     const wakeBacklog = (registration: Registration) =>
@@ -1099,10 +1110,9 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         const now = yield* Clock.currentTimeMillis
         const rows = yield* store.wakeUps({ until: now, workflows: [name] }).pipe(Stream.runCollect)
         for (const row of rows) {
-          backlog.set(keyOf(registration, streamName(name, row.instanceId)), {
-            registration,
-            instanceId: row.instanceId
-          })
+          const key = keyOf(registration, streamName(name, row.instanceId))
+          // A running instance (from `recover`) keeps its place and its second attempt at a parked incident.
+          if (!backlog.has(key)) backlog.set(key, { registration, instanceId: row.instanceId, force: false })
         }
         if (backlog.size === 0 || catchingUp !== undefined || closing) return
         // The first slice starts after `register` returned.

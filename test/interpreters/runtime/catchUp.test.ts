@@ -1,11 +1,13 @@
-// A restarted worker's backlog: the timers that fell due while no worker ran are woken in the background, oldest
-// first, so that `register` does not wait for them and timers falling due meanwhile are not queued behind them.
+// A restarted worker's backlog: the instances left running and the timers that fell due while no worker ran are
+// woken in the background (a few at a time, overdue timers oldest first), so that `register` does not wait for them
+// and timers falling due meanwhile are not queued behind them.
 import { Effect, Layer, Schema, Stream } from "effect"
 import { describe, expect, it } from "vitest"
-import { EventStore, MemoryStore, Workflow } from "../../../src/index.js"
+import { EventStore, MemoryStore, Worker, Workflow } from "../../../src/index.js"
 import { events, iso, settle, T0, withClockedWorker } from "./clocked.js"
 
 class Woke extends Schema.TaggedClass<Woke>()("Woke", { n: Schema.Number }) {}
+class Worked extends Schema.TaggedClass<Worked>()("Worked", { ok: Schema.Boolean }) {}
 
 const calls = { n: 0 }
 const sleeper = Workflow.sleep({ name: "Nap", duration: (s: { ms: number }) => s.ms, label: "ms" }).pipe(
@@ -61,5 +63,66 @@ describe("catching up after a restart", () => {
       ["TimerFired", iso(restart)],
       ["Woke", iso(restart)]
     ])
+  })
+
+  it("recovers the instances left running a few at a time, each once", async () => {
+    // A first worker parks every instance on an incident (one attempt allowed); the next one's registration gives each
+    // another attempt — 16 at a time, not all of them at once.
+    const store = MemoryStore.make()
+    const load = { failing: true, inFlight: 0, max: 0 }
+    const flaky = Workflow.step({
+      name: "Work",
+      event: Worked,
+      run: (_: { n: number }) =>
+        Effect.gen(function* () {
+          if (load.failing) return yield* Effect.fail(new Error("down"))
+          load.max = Math.max(load.max, ++load.inFlight)
+          for (let i = 0; i < 5; i++) yield* Effect.yieldNow
+          load.inFlight--
+          return new Worked({ ok: true })
+        }),
+      apply: (s) => s
+    }).pipe(Workflow.define({ name: "flaky", input: Schema.Struct({ n: Schema.Number }) }))
+    const withWorker = <A>(f: (worker: Worker["Service"]) => Effect.Effect<A, unknown>) =>
+      Effect.runPromise(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const worker = yield* Worker
+            yield* worker.register(flaky, Layer.empty)
+            return yield* f(worker)
+          })
+        ).pipe(
+          Effect.provide(
+            Worker.layer({ maxAttempts: 1, pollIntervalMs: 3_600_000 }).pipe(
+              Layer.provide(Layer.succeed(EventStore, store))
+            )
+          )
+        )
+      )
+    await withWorker((worker) =>
+      Effect.forEach(
+        Array.from({ length: INSTANCES }, (_, n) => n),
+        (n) => worker.start(flaky, { id: `f${n}`, input: { n } }),
+        { discard: true }
+      )
+    )
+    load.failing = false
+    const statuses = await withWorker((worker) =>
+      Effect.gen(function* () {
+        // Recovery runs in the background: wait (up to 5 s) until no instance is left running.
+        for (let tries = 0; ; tries++) {
+          const tags = yield* Effect.forEach(
+            Array.from({ length: INSTANCES }, (_, n) => n),
+            (n) => Effect.flatMap(worker.get(flaky, `f${n}`), (instance) => Effect.map(instance.status, (s) => s._tag))
+          )
+          if (tries === 500 || tags.every((tag) => tag !== "Running")) return tags
+          yield* Effect.sleep(10)
+        }
+      })
+    )
+    expect(statuses).toEqual(Array.from({ length: INSTANCES }, () => "Completed"))
+    expect(load.max).toBeGreaterThan(1)
+    expect(load.max).toBeLessThanOrEqual(16)
+    expect((await events(store, "flaky-f0")).map((e) => e.type)).toEqual(["WorkflowStarted", "AttemptFailed", "Worked"])
   })
 })
