@@ -1077,9 +1077,9 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
 
     /**
      * What a definition's registration found to do: the instances left running (by `recover`), then what fell due
-     * while no worker ran, oldest first — worked off in the background, CATCH_UP_CONCURRENCY at a time, giving the event loop up every CATCH_UP_SLICE_MS (of real time,
-     * not the workflows' clock) — so that timers falling due while the backlog is worked off are woken on time
-     * instead of waiting behind all of it.
+     * while no worker ran, oldest first — worked off in the background, CATCH_UP_CONCURRENCY at a time, giving the
+     * event loop up every CATCH_UP_SLICE_MS (of real time, not the workflows' clock) — so that timers falling due
+     * while the backlog is worked off are woken on time instead of waiting behind all of it.
      */
     const backlog = new Map<
       string,

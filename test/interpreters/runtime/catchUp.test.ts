@@ -123,6 +123,9 @@ describe("catching up after a restart", () => {
     expect(statuses).toEqual(Array.from({ length: INSTANCES }, () => "Completed"))
     expect(load.max).toBeGreaterThan(1)
     expect(load.max).toBeLessThanOrEqual(16)
-    expect((await events(store, "flaky-f0")).map((e) => e.type)).toEqual(["WorkflowStarted", "AttemptFailed", "Worked"])
+    const journals = await Promise.all(
+      Array.from({ length: INSTANCES }, async (_, n) => (await events(store, `flaky-f${n}`)).map((e) => e.type))
+    )
+    expect(journals).toEqual(Array.from({ length: INSTANCES }, () => ["WorkflowStarted", "AttemptFailed", "Worked"]))
   })
 })
