@@ -117,8 +117,9 @@ const make = (options: WorkerOptions): Effect.Effect<Worker["Service"], never, E
       Effect.gen(function* () {
         const context = yield* Layer.buildWithScope(services, scope)
         const registration = engine.register(definition, context)
+        // The instances left running, then the timers that fell due while no worker ran: woken in the background,
+        // a few at a time; the earliest future timer is armed.
         yield* engine.recover(registration, false)
-        // Timers that fell due while no worker ran fire now (in the background); the earliest future one is armed.
         yield* engine.wakeBacklog(registration)
         yield* engine.armNext
       })
