@@ -65,6 +65,9 @@ const copyOf = <A>(value: A): A => {
   }
 }
 
+/** A registry row that has a wake-up. */
+type WakeRow = InstanceRecord & { readonly wakeAt: number }
+
 /**
  * An in-memory {@link EventStore}: for tests, examples and throwaway runs. Lost when the process ends. The registry
  * is updated in the same synchronous step as the append, so it is never behind the log.
@@ -77,9 +80,6 @@ const copyOf = <A>(value: A): A => {
  * Effect.runPromise(Effect.provide(EventStore, MemoryStore.layer))
  * ```
  */
-/** A registry row that has a wake-up. */
-type WakeRow = InstanceRecord & { readonly wakeAt: number }
-
 export const make = (): EventStore["Service"] => {
   const streams = new Map<string, Array<StoredEvent>>()
   /** The whole log; the event at index i has position i + 1. */
