@@ -1070,7 +1070,8 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       for (const row of rows) {
         const registration = byName.get(row.workflow)
         if (registration === undefined) continue
-        if (backlog.has(keyOf(registration, streamName(row.workflow, row.instanceId)))) continue
+        // Outside a catch-up (nearly always) the backlog is empty: no key to build for each due row.
+        if (backlog.size > 0 && backlog.has(keyOf(registration, streamName(row.workflow, row.instanceId)))) continue
         wake(actorOf(registration, row.instanceId))
       }
     })
