@@ -111,6 +111,8 @@ export class Fold {
   private visits: Map<string, { done: number; failed: number }> | undefined
   /** The failed attempts of pending steps with a retry policy, oldest first: their Schedule is stepped with them. */
   private retries: Map<string, Array<RecordedAttempt>> | undefined
+  /** What the last position asked about waits for (see `pendingAt`). */
+  private lastPending: { readonly position: Machine.Position; readonly pending: Machine.Pending } | undefined
   readonly timeline: Array<TimelineEntry> | undefined
   /** Every trace entry, in order (when asked for). */
   readonly traced: Array<Machine.TraceEntry> | undefined
@@ -173,9 +175,19 @@ export class Fold {
 
   /** What the instance waits for now (nothing before its first event). */
   pending(): Machine.Pending {
-    return this.position === undefined
-      ? { steps: [], signals: [], timers: [] }
-      : Machine.pending(this.workflow, this.position)
+    return this.position === undefined ? { steps: [], signals: [], timers: [] } : this.pendingAt(this.position)
+  }
+
+  /**
+   * What `position` (of this instance) waits for. The last answer is kept, per instance: a step's event needs it
+   * for its metadata, and the step loop asks again for the same position next (positions are never mutated).
+   */
+  pendingAt(position: Machine.Position): Machine.Pending {
+    const last = this.lastPending
+    if (last?.position === position) return last.pending
+    const pending = Machine.pending(this.workflow, position)
+    this.lastPending = { position, pending }
+    return pending
   }
 
   status(): Status {

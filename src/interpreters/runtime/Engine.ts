@@ -224,17 +224,11 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       wakeAt: wakeAt ?? Machine.nextWakeUp(pendingAt(fold, position)) ?? null
     })
 
-    /**
-     * What `position` (of `fold`) waits for. The last answer is kept: the metadata of a step's event needs it, and the
-     * next round of the step loop asks again for the same position (positions are never mutated).
-     */
-    let lastPending: { readonly position: Machine.Position; readonly pending: Machine.Pending } | undefined
-    const pendingAt = (fold: Fold, position: Machine.Position): Machine.Pending => {
-      if (lastPending?.position === position) return lastPending.pending
-      const pending = Machine.pending(fold.workflow, position)
-      lastPending = { position, pending }
-      return pending
-    }
+    // One answer per instance, kept by its fold: with many instances running at once an engine-wide one was always
+    // another instance's.
+    const pendingAt = (fold: Fold, position: Machine.Position): Machine.Pending => fold.pendingAt(position)
+
+    const ran = Effect.succeed("ran" as const)
 
     /**
      * Append one event at the fold's next revision and commit it: `ran`. Holds `foldLock`; `expected` is the revision
@@ -256,17 +250,19 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
             conflict(new ConcurrencyConflict({ stream: fold.stream, expected, actual: fold.revision }))
           )
         }
-        return store.append(fold.stream, expected, [event]).pipe(
-          Effect.map((): "ran" | X => {
+        // One continuation for both outcomes (every step's event comes through here).
+        return Effect.matchEffect(store.append(fold.stream, expected, [event]), {
+          onSuccess: (): Effect.Effect<"ran" | X> => {
             commit()
-            return "ran"
-          }),
-          Effect.catchTag("WrongExpectedRevision", (e) =>
-            Effect.succeed(
-              conflict(new ConcurrencyConflict({ stream: fold.stream, expected: e.expected, actual: e.actual }))
-            )
-          )
-        )
+            return ran
+          },
+          onFailure: (e) =>
+            e._tag === "WrongExpectedRevision"
+              ? Effect.succeed(
+                  conflict(new ConcurrencyConflict({ stream: fold.stream, expected: e.expected, actual: e.actual }))
+                )
+              : Effect.fail(e)
+        })
       })
 
     const moved = () => "moved" as const

@@ -20,12 +20,16 @@ export class Lock {
     this.waiters.push(wake)
   })
 
-  private readonly release = Effect.sync(() => {
+  /** Hand the lock to the next waiter, or free it. Synchronous: it runs inside the holder's exit. */
+  private readonly releaseNow = (): undefined => {
     const next = this.waiters?.shift()
     if (next === undefined) this.held = false
     // The lock passes to the next waiter directly: `held` stays true.
     else next()
-  })
+    return undefined
+  }
+
+  private readonly release = Effect.sync(this.releaseNow)
 
   /** Run `effect` holding the lock. */
   with<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
@@ -35,7 +39,9 @@ export class Lock {
   /** Run the Effect `f` makes once the lock is held (what it decides is then decided under the lock). */
   run<A, E, R>(f: () => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
     return Effect.suspend(() => {
-      // Free (nearly always): take it at once, without the acquire machinery.
+      // Free (nearly always): take it at once, without the acquire machinery. The release is a plain call on the
+      // holder's exit (`onExitPrimitive` with no Effect to run): `ensuring` costs a finalizer Effect and a flatMap
+      // per use, and every appended event and every read takes this lock.
       if (!this.held) {
         this.held = true
         let effect: Effect.Effect<A, E, R>
@@ -45,7 +51,7 @@ export class Lock {
           this.held = false
           throw defect
         }
-        return Effect.ensuring(effect, this.release)
+        return Effect.onExitPrimitive(effect, this.releaseNow)
       }
       return Effect.acquireUseRelease(this.acquire, f, () => this.release)
     })
