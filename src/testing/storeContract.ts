@@ -745,7 +745,8 @@ export const storeContract = (framework: TestFramework, options: StoreContractOp
         Effect.gen(function* () {
           const t0 = yield* now
           const a = Option.getOrThrow(yield* store.acquireLease("order-1", "worker-a", 1000))
-          assertFields(a, { key: "order-1", owner: "worker-a", expiresAt: t0 + 1000 })
+          // Version 1: no process ever held this key (the worker then knows nobody ran a step of the instance).
+          assertFields(a, { key: "order-1", owner: "worker-a", expiresAt: t0 + 1000, version: 1 })
           assert.deepStrictEqual(yield* store.acquireLease("order-1", "worker-b", 1000), Option.none())
           // other keys are independent
           assert.ok(Option.isSome(yield* store.acquireLease("order-2", "worker-b", 1000)))

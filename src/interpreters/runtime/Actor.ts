@@ -43,6 +43,12 @@ export interface Actor {
   settled: Deferred.Deferred<void> | undefined
   /** The lease on the instance while this process runs its steps. */
   lease: Lease | undefined
+  /**
+   * The fold is the one this process's `start` made (its first event, appended here): if the first lease ever taken
+   * on the instance is then this process's, no other worker can have run anything of it, and the fold is current
+   * without reading the stream again (a signal sent elsewhere meanwhile shows as a conflict on the next append).
+   */
+  startedHere: boolean
   /** Another process held the lease when this one wanted to run a step: try again on the next poll. */
   blocked: boolean
   /** Failed attempts allowed before parking, reset by `resume`. */

@@ -43,7 +43,7 @@ import { definitionFingerprint, Fold, isReplayError } from "../replay.js"
 import type { Status } from "../Status.js"
 import { encodeDeclared } from "../stepErrors.js"
 import { nextDelay } from "./retryDelay.js"
-import { type EventData, type EventStore, NoStream } from "../store/EventStore.js"
+import { type EventData, type EventStore, type Lease, NoStream } from "../store/EventStore.js"
 import type { StoreError } from "../store/errors.js"
 import type { Actor, Command } from "./Actor.js"
 import type { LoadError } from "./Instance.js"
@@ -155,6 +155,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           draining: false,
           settled: undefined,
           lease: undefined,
+          startedHere: false,
           blocked: false,
           force: false,
           lastRun: undefined,
@@ -705,8 +706,13 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
               actor.blocked = true
               return
             }
-            // Newly ours: the previous holder (or a signal's sender elsewhere) may have appended meanwhile.
-            fold = yield* load(actor)
+            // Newly ours: the previous holder (or a signal's sender elsewhere) may have appended meanwhile — unless
+            // this process started the instance and nobody held it before.
+            // (`holdLease` set `actor.lease`, which the check above narrowed to undefined.)
+            const lease = actor.lease as Lease | undefined
+            const firstHolder = actor.startedHere && fold.revision === 0 && lease?.version === 1
+            actor.startedHere = false
+            if (!firstHolder) fold = yield* load(actor)
             current = true
             continue
           }
@@ -1172,6 +1178,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
                 fold.commit({ revision: 0, step: START_STEP, type: STARTED, event: value, at, position })
                 fold.input = value
               }
+              actor.startedHere = fresh
               // Started before (or a retried start whose answer was lost): the same instance if the input is the
               // same value by the input's Schema — not by its JSON text, which depends on key order.
               // A fresh instance's fold is its one event; a known one catches up with what was appended since.

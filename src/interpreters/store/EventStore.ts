@@ -122,7 +122,10 @@ export interface Lease {
   readonly owner: string
   /** Ms since the epoch (by the store's `Clock`) after which another owner may take the key. */
   readonly expiresAt: number
-  /** Grows with every acquisition and renewal: a fencing token. */
+  /**
+   * Grows with every acquisition and renewal: a fencing token. 1 exactly when the key was never held before (its
+   * first acquisition).
+   */
   readonly version: number
 }
 

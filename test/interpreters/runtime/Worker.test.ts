@@ -1,4 +1,4 @@
-import { Context, Deferred, Effect, Layer, Schema } from "effect"
+import { Context, Deferred, Effect, Layer, Option, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import {
   DefinitionNotRegistered,
@@ -281,6 +281,88 @@ describe("Worker", () => {
       Effect.andThen(worker.start(order, { id: "6", input: { sku: "A" }, wait: false }), Deferred.await(entered))
     )
     expect(await types(store, "order-6")).toEqual(["WorkflowStarted", "Reserved"])
+  })
+})
+
+describe("the first lease on an instance", () => {
+  /** `store` with every `read` of a stream recorded. */
+  const counted = (store: EventStore["Service"]) => {
+    const reads: Array<string> = []
+    const service: EventStore["Service"] = {
+      ...store,
+      read: (stream, options) => {
+        reads.push(stream)
+        return store.read(stream, options)
+      }
+    }
+    return { reads, service }
+  }
+
+  it("an instance this process started and nobody ever leased runs without reading its stream back", async () => {
+    const { reads, service } = counted(MemoryStore.make())
+    const wh = warehouse()
+    await withWorker(service, wh.layer, (worker) => worker.start(order, { id: "1", input: { sku: "A" } }))
+    expect(reads).toEqual([])
+    expect(await types(service, "order-1")).toEqual(["WorkflowStarted", "Reserved"])
+    expect(wh.calls.reserve).toEqual(["order/1/reserve/0"])
+  })
+
+  it("an instance whose key was leased before is read after taking the lease (its holder may have appended)", async () => {
+    const store = MemoryStore.make()
+    const { reads, service } = counted(store)
+    // Another worker held the key once (version 1) and gave it up: this worker's lease is version 2.
+    await Effect.runPromise(
+      Effect.flatMap(store.acquireLease("order-2", "elsewhere", 1000), (lease) =>
+        store.releaseLease(Option.getOrThrow(lease))
+      )
+    )
+    const wh = warehouse()
+    await withWorker(service, wh.layer, (worker) => worker.start(order, { id: "2", input: { sku: "A" } }))
+    expect(reads).toEqual(["order-2"])
+    expect(await types(service, "order-2")).toEqual(["WorkflowStarted", "Reserved"])
+  })
+
+  it("an event appended by another writer between the start and the first lease is not overwritten", async () => {
+    const store = MemoryStore.make()
+    // The other writer's event lands just before this worker's first lease: its fold is one event behind.
+    let injected = false
+    const service: EventStore["Service"] = {
+      ...store,
+      acquireLease: (key, owner, ttlMs) =>
+        injected
+          ? store.acquireLease(key, owner, ttlMs)
+          : Effect.andThen(
+              store
+                .append(key, 0, [
+                  {
+                    id: "c3d4e5f6-0000-4000-8000-000000000001",
+                    type: "Reserved",
+                    data: { _tag: "Reserved", sku: "B" },
+                    metadata: {
+                      step: "reserve",
+                      occurrence: 0,
+                      at: new Date(0).toISOString(),
+                      status: "Waiting",
+                      wakeAt: null
+                    }
+                  }
+                ])
+                .pipe(
+                  Effect.tap(() => Effect.sync(() => (injected = true))),
+                  Effect.orDie
+                ),
+              store.acquireLease(key, owner, ttlMs)
+            )
+    }
+    const wh = warehouse()
+    const status = await withWorker(service, wh.layer, (worker) =>
+      Effect.andThen(worker.start(order, { id: "3", input: { sku: "A" } }), worker.status(order, "3"))
+    )
+    // Its step ran on the stale fold, but its append conflicted: the journal keeps the other writer's event.
+    const events = await readStream(store, "order-3")
+    expect(events.map((e) => e.type)).toEqual(["WorkflowStarted", "Reserved"])
+    expect(events[1]!.data).toEqual({ _tag: "Reserved", sku: "B" })
+    expect(status).toEqual({ _tag: "Waiting", step: "pay", signals: ["Pay"] })
   })
 })
 
