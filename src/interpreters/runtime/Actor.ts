@@ -44,9 +44,11 @@ export interface Actor {
   /** The lease on the instance while this process runs its steps. */
   lease: Lease | undefined
   /**
-   * The fold is the one this process's `start` made (its first event, appended here): if the first lease ever taken
-   * on the instance is then this process's, no other worker can have run anything of it, and the fold is current
-   * without reading the stream again (a signal sent elsewhere meanwhile shows as a conflict on the next append).
+   * The fold is the one this process's `start` made (its first event, appended here), and the drain that start
+   * began is still running. That drain may trust the fold without reading the stream: if the first lease ever taken
+   * on the instance is this process's, no other worker can have run anything of it; and if nothing is runnable,
+   * whoever appended since (a signal sent elsewhere) runs what follows in its own drain. A signal appended elsewhere
+   * meanwhile shows as a conflict on this drain's next append. Later drains (a poll's recovery) read first.
    */
   startedHere: boolean
   /** Another process held the lease when this one wanted to run a step: try again on the next poll. */

@@ -696,7 +696,9 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           const timer = pending.timers.find((t) => t.at === undefined || t.at <= now)
           const step = timer === undefined ? pending.steps[0] : undefined
           if (timer === undefined && !runnable(actor, fold, step, now)) {
-            if (current) return
+            // A fold this process's start just made is current enough to give up on: whoever appended to the
+            // instance since (a signal sent elsewhere) runs what follows in its own drain.
+            if (current || (actor.startedHere && fold.revision === 0)) return
             fold = yield* load(actor)
             current = true
             continue
@@ -883,6 +885,8 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
             if (options.leaseRetention === "drain") yield* releaseLease(actor)
             actor.draining = false
             actor.force = false
+            // Only the first drain after the start may trust the fold the start made (see `startedHere`).
+            actor.startedHere = false
             const settled = actor.settled
             actor.settled = undefined
             if (settled !== undefined) yield* Deferred.succeed(settled, undefined)
@@ -1039,11 +1043,8 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
       Effect.gen(function* () {
         const name = registration.definition.name
         // "Unknown": events written before the registry fields existed (v1 journals) — load them to find out.
-        const streams = yield* store.instances({ workflow: name, status: ["Running", "Unknown"] }).pipe(
-          Stream.map((row) => row.instanceId),
-          Stream.runCollect
-        )
-        for (const id of streams) {
+        const rows = yield* Stream.runCollect(store.instances({ workflow: name, status: ["Running", "Unknown"] }))
+        for (const { instanceId: id, revision } of rows) {
           const key = keyOf(registration, streamName(name, id))
           // At registration (a worker's start), an incident parked by an earlier process gets another attempt; polls
           // only pick up what nobody runs.
@@ -1052,7 +1053,10 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
             continue
           }
           const local = actors.get(key)
-          if ((local !== undefined && !local.blocked) || backlog.has(key)) continue
+          // One loaded here runs here — unless its stream moved past what it has seen (a signal another process
+          // appended, which died before running what follows): then nobody may be running it.
+          const runsHere = local !== undefined && !local.blocked && (local.fold?.revision ?? -1) >= revision
+          if (runsHere || backlog.has(key)) continue
           wake(actorOf(registration, id))
         }
       })

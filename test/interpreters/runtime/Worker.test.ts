@@ -81,6 +81,9 @@ const order = reserve.pipe(
   Workflow.define({ name: "order", input: Input })
 )
 
+/** Waits for Pay at once, then ships. */
+const payFirst = pay.pipe(Workflow.andThen(ship), Workflow.define({ name: "payFirst", input: Input }))
+
 interface Calls {
   reserve: Array<string>
   ship: number
@@ -284,7 +287,7 @@ describe("Worker", () => {
   })
 })
 
-describe("the first lease on an instance", () => {
+describe("the fold a start made", () => {
   /** `store` with every `read` of a stream recorded. */
   const counted = (store: EventStore["Service"]) => {
     const reads: Array<string> = []
@@ -305,6 +308,23 @@ describe("the first lease on an instance", () => {
     expect(reads).toEqual([])
     expect(await types(service, "order-1")).toEqual(["WorkflowStarted", "Reserved"])
     expect(wh.calls.reserve).toEqual(["order/1/reserve/0"])
+  })
+
+  it("an instance this process started that waits at once is not read back either", async () => {
+    const { reads, service } = counted(MemoryStore.make())
+    const status = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const worker = yield* Worker
+          yield* worker.register(payFirst, warehouse().layer)
+          yield* worker.start(payFirst, { id: "1", input: { sku: "A" } })
+          const unread = [...reads]
+          return { unread, status: yield* worker.status(payFirst, "1") }
+        }).pipe(Effect.provide(Worker.layer().pipe(Layer.provide(Layer.succeed(EventStore, service)))))
+      )
+    )
+    expect(status.unread).toEqual([])
+    expect(status.status).toEqual({ _tag: "Waiting", step: "pay", signals: ["Pay"] })
   })
 
   it("an instance whose key was leased before is read after taking the lease (its holder may have appended)", async () => {
@@ -363,6 +383,52 @@ describe("the first lease on an instance", () => {
     expect(events.map((e) => e.type)).toEqual(["WorkflowStarted", "Reserved"])
     expect(events[1]!.data).toEqual({ _tag: "Reserved", sku: "B" })
     expect(status).toEqual({ _tag: "Waiting", step: "pay", signals: ["Pay"] })
+  })
+})
+
+describe("an instance loaded here whose stream moved elsewhere", () => {
+  it("a signal another process appended, dying before what follows ran, is run by the worker that has it loaded", async () => {
+    const store = MemoryStore.make()
+    const wh = warehouse()
+    const result = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const worker = yield* Worker
+          yield* worker.register(payFirst, wh.layer)
+          yield* worker.start(payFirst, { id: "1", input: { sku: "A" } })
+          const before = yield* worker.status(payFirst, "1")
+          // The other process's signal event (as its worker writes it), then nothing: it died.
+          yield* store.append("payFirst-1", 0, [
+            {
+              id: "c3d4e5f6-0000-4000-8000-000000000002",
+              type: "Paid",
+              data: { _tag: "Paid", amount: 5 },
+              metadata: {
+                step: "pay",
+                occurrence: 0,
+                at: new Date(0).toISOString(),
+                sender: "nonce:elsewhere",
+                status: "Running",
+                wakeAt: null
+              }
+            }
+          ])
+          // The poll (every 20 ms) finds the stream ahead of the loaded fold and runs Ship.
+          for (let i = 0; i < 100 && wh.calls.ship === 0; i++) yield* Effect.sleep(10)
+          return { before, after: yield* worker.status(payFirst, "1") }
+        }).pipe(
+          Effect.provide(
+            Worker.layer({ retryDelayMs: 1, leaseTtlMs: 200, pollIntervalMs: 20 }).pipe(
+              Layer.provide(Layer.succeed(EventStore, store))
+            )
+          )
+        )
+      )
+    )
+    expect(result.before).toEqual({ _tag: "Waiting", step: "pay", signals: ["Pay"] })
+    expect(result.after).toMatchObject({ _tag: "Completed" })
+    expect(await types(store, "payFirst-1")).toEqual(["WorkflowStarted", "Paid", "Shipped"])
+    expect(wh.calls.ship).toBe(1)
   })
 })
 
