@@ -101,13 +101,10 @@ interface WriteRequest {
   readonly stream: string
   /** Events it writes, for the batch's size cap. */
   readonly size: number
-  /**
-   * Runs inside the batch's transaction (a throw rolls the transaction back); returns what delivers its outcome,
-   * called only once the transaction is committed.
-   */
-  readonly apply: (created: number) => () => void
-  /** Delivers a failure without running it. */
-  readonly fail: (error: StoreError) => void
+  /** Runs inside the batch's transaction (a throw rolls the transaction back); returns the outcome. */
+  readonly run: (created: number) => Effect.Effect<unknown, unknown>
+  /** Delivers an outcome (`run`'s once the transaction is committed, or a failure without running it). */
+  readonly resume: (outcome: Effect.Effect<any, any>) => void
   /** When it was queued: busyTimeoutMs counts from here. */
   readonly since: number
   cancelled: boolean
@@ -336,18 +333,8 @@ export class SqliteJournal {
       if (this.closed || (operation === "append" && this.closing)) {
         return resume(Effect.fail(this.closedError(operation, stream)))
       }
-      const request: WriteRequest = {
-        operation,
-        stream,
-        size,
-        apply: (created) => {
-          const outcome = run(created)
-          return () => resume(outcome)
-        },
-        fail: (error) => resume(Effect.fail(error)),
-        since: Date.now(),
-        cancelled: false
-      }
+      // No closure per request beyond `run`: one append per step of every running instance comes through here.
+      const request: WriteRequest = { operation, stream, size, run, resume, since: Date.now(), cancelled: false }
       this.pending.push(request)
       this.scheduleFlush()
       // Interrupted before its batch ran: drop it, so an interrupted write is never made behind the caller's back.
@@ -405,7 +392,7 @@ export class SqliteJournal {
         this.backoffMs = 1
       }
       for (const request of expired) {
-        request.fail(lockedError(request.operation, this.file, now - request.since, request.stream))
+        request.resume(Effect.fail(lockedError(request.operation, this.file, now - request.since, request.stream)))
       }
     } finally {
       this.flushing = false
@@ -441,14 +428,16 @@ export class SqliteJournal {
       statements.begin.run()
     } catch (error) {
       if (isBusy(error)) return batch
-      for (const request of batch) request.fail(storeError(request.operation, this.file, error, request.stream))
+      for (const request of batch) {
+        request.resume(Effect.fail(storeError(request.operation, this.file, error, request.stream)))
+      }
       return []
     }
-    const deliveries: Array<() => void> = []
+    const outcomes: Array<Effect.Effect<unknown, unknown>> = []
     this.wrote = false
     try {
       const created = Date.now()
-      for (const request of batch) deliveries.push(request.apply(created))
+      for (const request of batch) outcomes.push(request.run(created))
       statements.commit.run()
     } catch (error) {
       if (this.db.inTransaction) {
@@ -461,7 +450,7 @@ export class SqliteJournal {
       if (batch.length === 1) {
         const request = batch[0]!
         if (isBusy(error)) return batch
-        request.fail(storeError(request.operation, this.file, error, request.stream))
+        request.resume(Effect.fail(storeError(request.operation, this.file, error, request.stream)))
         return []
       }
       return batch.flatMap((request) => this.commitBatch([request]))
@@ -478,7 +467,7 @@ export class SqliteJournal {
     }
     // Only now is anything durable; resuming may run the callers' fibers synchronously, which is fine: the
     // transaction is over.
-    for (const deliver of deliveries) deliver()
+    for (let i = 0; i < batch.length; i++) batch[i]!.resume(outcomes[i]!)
     return []
   }
 
