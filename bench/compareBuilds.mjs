@@ -1,30 +1,46 @@
 /**
- * W2's shape (200 instances of 10 steps, memory store) run by two builds of the library loaded in ONE process,
+ * W2's shape (200 instances of 10 steps, memory or SQLite store) run by two builds of the library loaded in ONE process,
  * alternated, so that both see the same machine, load and JIT: `npm run build` in each checkout, then
  *
- *   node bench/compareBuilds.mjs <other checkout> [rounds=80] [steps=10]
+ *   node bench/compareBuilds.mjs <other checkout> [rounds=80] [steps=10] [store=memory|sqlite] [instances=200]
  *
  * "this" is the checkout the script is in (its Worker); "other" is an older checkout, run through its `Worker` if it
  * has one, else through its v1 `WorkflowRuntime` (e.g. 480b482, the baseline of issue 8). The first 10 rounds are
  * dropped; prints p25 / median / p75 ms per round and the ratio of the medians.
  */
+import * as Fs from "node:fs"
+import * as Os from "node:os"
 import * as Path from "node:path"
 import { pathToFileURL } from "node:url"
+
+// Two builds, so two copies of effect, on purpose: each library only ever sees its own (builds since the packaging
+// issue refuse that unless told).
+process.env.DURABLE_MONAD_ALLOW_EFFECT_COPIES = "1"
 
 const here = Path.resolve(import.meta.dirname, "..")
 const other = Path.resolve(process.argv[2] ?? "")
 const rounds = Number(process.argv[3] ?? 80)
 const steps = Number(process.argv[4] ?? 10)
-const INSTANCES = 200
+const storeKind = process.argv[5] ?? "memory"
+const scratch = Fs.mkdtempSync(Path.join(Os.tmpdir(), "durable-monad-compare-"))
+process.on("exit", () => Fs.rmSync(scratch, { recursive: true, force: true }))
+let files = 0
+const INSTANCES = Number(process.argv[6] ?? 200)
 
 const load = async (root) => ({
   fx: await import(pathToFileURL(Path.join(root, "node_modules/effect/dist/index.js")).href),
-  dm: await import(pathToFileURL(Path.join(root, "dist/src/index.js")).href)
+  dm: await import(pathToFileURL(Path.join(root, "dist/src/index.js")).href),
+  sqlite: await import(pathToFileURL(Path.join(root, "dist/src/sqlite.js")).href)
 })
 
-const make = ({ fx, dm }) => {
+const make = ({ fx, dm, sqlite }) => {
   const { Effect, Layer, Schema } = fx
-  const { MemoryStore, Workflow } = dm
+  const { Workflow } = dm
+  // A new store per round (SQLite: a new file, synchronous=FULL as in bench/).
+  const storeLayer = () =>
+    storeKind === "sqlite"
+      ? sqlite.SqliteStore.layer({ file: Path.join(scratch, `${files++}.db`), synchronous: "FULL" })
+      : dm.MemoryStore.layer
   class Counter extends Schema.TaggedClass()("Counter", { n: Schema.Number, until: Schema.Number }) {}
   class Ticked extends Schema.TaggedClass()("Ticked", { n: Schema.Number }) {}
   const counter = Workflow.loop({
@@ -53,7 +69,7 @@ const make = ({ fx, dm }) => {
           const worker = yield* Worker
           yield* worker.register(counter, Layer.empty)
           return yield* timed((id) => worker.start(counter, { id, input: input() }))
-        }).pipe(Effect.scoped, Effect.provide(Worker.layer().pipe(Layer.provideMerge(MemoryStore.layer))))
+        }).pipe(Effect.scoped, Effect.provide(Worker.layer().pipe(Layer.provideMerge(storeLayer()))))
       )
   }
   const { WorkflowRuntime } = dm
@@ -62,7 +78,7 @@ const make = ({ fx, dm }) => {
       Effect.gen(function* () {
         const runtime = yield* WorkflowRuntime
         return yield* timed((id) => runtime.start(counter, { id, input: input() }))
-      }).pipe(Effect.provide(WorkflowRuntime.layer.pipe(Layer.provideMerge(MemoryStore.layer))))
+      }).pipe(Effect.provide(WorkflowRuntime.layer.pipe(Layer.provideMerge(storeLayer()))))
     )
 }
 
