@@ -4,6 +4,11 @@
  * ratio to it. Repetitions are interleaved (every workload once, then again…) so that background load spreads
  * over all of them; each figure is the median of its repetitions.
  *
+ * `npm run bench` measures the library as it ships: built (`npm run build`), loaded from `dist/` (only the bench
+ * files themselves go through tsx). Through tsx from source (`npm run bench:source`) every closure the library
+ * creates also gets esbuild's `keepNames` wrapper, which costs the closure-heavy engine more than the v1 runtime and
+ * says nothing about production.
+ *
  * Prints one JSON line per figure and repetition (`"type":"sample"`, after one uncounted `"type":"warmup"`
  * repetition), one per figure with its median, ratio and target (`"type":"summary"`), then a table.
  */
