@@ -162,10 +162,14 @@ const idOf = (
     `${stream}/${revision}/${step}/${occurrence}/${attempt ?? 0}/${sender ?? ""}/${type}/${JSON.stringify(data)}`
   )
 
-/** The fields of every event's metadata that the store's registry reads (see `ProjectedMetadata`). */
+/**
+ * The fields of every event's metadata that the store's registry reads (see `ProjectedMetadata`). `wakeAt` is left
+ * out when the instance wants no wake-up (the registry reads missing and null alike): most events have none, and
+ * the bytes are on every stored event.
+ */
 export interface Projected {
   readonly status: string
-  readonly wakeAt: number | null
+  readonly wakeAt?: number
 }
 
 export const startedEvent = (

@@ -53,8 +53,7 @@ const started: JournalEntry = {
     workflow: "pullRequest",
     fingerprint: FINGERPRINT,
     at: NOW,
-    status: "Waiting",
-    wakeAt: null
+    status: "Waiting"
   }
 }
 /** A step's event; a signal's also names the signal, the sender (a nonce: no idempotency key) and the reply. */
@@ -75,7 +74,6 @@ const entry = (
     occurrence: 0,
     at: NOW,
     status,
-    wakeAt: null,
     ...(signal === undefined ? {} : { signal, sender: expect.stringMatching(/^nonce:[0-9a-f-]{36}$/), reply: null })
   }
 })
@@ -98,8 +96,7 @@ const attemptFailed = (revision: number, attempt: number, error: string) => ({
     attempt,
     at: NOW,
     kind: "attempt",
-    status: "Running",
-    wakeAt: null
+    status: "Running"
   }
 })
 

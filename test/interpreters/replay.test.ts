@@ -201,8 +201,7 @@ describe("the recorded history", () => {
           workflow: "order",
           fingerprint: fingerprint(toModel(order)),
           at: NOW,
-          status: "Running",
-          wakeAt: null
+          status: "Running"
         }
       },
       {
@@ -211,7 +210,7 @@ describe("the recorded history", () => {
         position: 2n,
         type: "Reserved",
         data: { _tag: "Reserved", sku: "A-1", qty: 2 },
-        metadata: { ...stepMeta("reserve-stock"), status: "Running", wakeAt: null }
+        metadata: { ...stepMeta("reserve-stock"), status: "Running" }
       },
       {
         stream: STREAM,
@@ -219,7 +218,7 @@ describe("the recorded history", () => {
         position: 3n,
         type: "Paid",
         data: { _tag: "Paid", amount: 20 },
-        metadata: { ...stepMeta("take-payment"), status: "Waiting", wakeAt: null }
+        metadata: { ...stepMeta("take-payment"), status: "Waiting" }
       },
       {
         stream: STREAM,
@@ -232,8 +231,7 @@ describe("the recorded history", () => {
           signal: "Ship",
           sender: expect.stringMatching(/^nonce:/),
           reply: "shipped T1",
-          status: "Completed",
-          wakeAt: null
+          status: "Completed"
         }
       }
     ])

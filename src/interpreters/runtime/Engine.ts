@@ -26,6 +26,7 @@ import {
   jsonCodec,
   KEY_PREFIX,
   NONCE_PREFIX,
+  type Projected,
   RETRIES_EXHAUSTED,
   roundTrip,
   START_STEP,
@@ -220,10 +221,11 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
      * or a timer's start is to be done now, and the wake-up of its earliest started timer (or `wakeAt`, a failed
      * attempt's retry).
      */
-    const projected = (fold: Fold, position: Machine.Position, wakeAt?: number | null) => ({
-      status: Machine.statusTag(fold.workflow, position),
-      wakeAt: wakeAt ?? Machine.nextWakeUp(pendingAt(fold, position)) ?? null
-    })
+    const projected = (fold: Fold, position: Machine.Position, wakeAt?: number): Projected => {
+      const status = Machine.statusTag(fold.workflow, position)
+      const at = wakeAt ?? Machine.nextWakeUp(pendingAt(fold, position))
+      return at === undefined ? { status } : { status, wakeAt: at }
+    }
 
     // One answer per instance, kept by its fold: with many instances running at once an engine-wide one was always
     // another instance's.
@@ -548,7 +550,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
           kind: "attempt",
           // A step retried by its policy waits for its next attempt: the wake-up, not recovery, runs it again.
           status: nextAttemptAt === undefined ? "Running" : "Waiting",
-          wakeAt: nextAttemptAt ?? (retry ? now + retryDelayMs : null)
+          ...(nextAttemptAt !== undefined || retry ? { wakeAt: nextAttemptAt ?? now + retryDelayMs } : {})
         })
         const recorded = yield* appended(actor, fold, expected, attemptEvent, () =>
           fold.commit({

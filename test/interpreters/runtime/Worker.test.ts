@@ -362,8 +362,7 @@ describe("the fold a start made", () => {
                       step: "reserve",
                       occurrence: 0,
                       at: new Date(0).toISOString(),
-                      status: "Waiting",
-                      wakeAt: null
+                      status: "Waiting"
                     }
                   }
                 ])
@@ -408,8 +407,7 @@ describe("an instance loaded here whose stream moved elsewhere", () => {
                 occurrence: 0,
                 at: new Date(0).toISOString(),
                 sender: "nonce:elsewhere",
-                status: "Running",
-                wakeAt: null
+                status: "Running"
               }
             }
           ])

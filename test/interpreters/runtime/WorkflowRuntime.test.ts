@@ -167,10 +167,9 @@ describe("WorkflowRuntime", () => {
       signal: "Add",
       sender: expect.stringMatching(/^nonce:/),
       reply,
-      status: "Running",
-      wakeAt: null
+      status: "Running"
     })
-    const worked = (occurrence: number) => ({ step: "work", occurrence, at, status: "Waiting", wakeAt: null })
+    const worked = (occurrence: number) => ({ step: "work", occurrence, at, status: "Waiting" })
     expect(events.slice(1).map((e) => e.metadata)).toEqual([
       added(0, 1),
       worked(0),

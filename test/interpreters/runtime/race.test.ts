@@ -68,7 +68,8 @@ const desk = () => {
 
 const journal = (history: ReadonlyArray<StoredEvent>) =>
   history.map((e) => {
-    const m = e.metadata as { step: string; at: string; status: string; wakeAt: number | null }
+    const m = e.metadata as { step: string; at: string; status: string; wakeAt?: number }
+    // No wake-up: no `wakeAt` at all (undefined here; a stored null would show as null).
     return [e.type, m.step, m.at, m.status, m.wakeAt]
   })
 
@@ -96,9 +97,9 @@ describe("Workflow.race", () => {
     })
     expect(calls.n).toBe(0)
     expect(journal(await events(store, "decision-1"))).toEqual([
-      ["WorkflowStarted", "start", iso(T0), "Running", null],
+      ["WorkflowStarted", "start", iso(T0), "Running", undefined],
       ["TimerStarted", "timer-48-hours", iso(T0), "Waiting", T0 + 48 * HOUR],
-      ["Approved", "approved", iso(T0 + HOUR), "Completed", null]
+      ["Approved", "approved", iso(T0 + HOUR), "Completed", undefined]
     ])
   })
 
@@ -120,10 +121,10 @@ describe("Workflow.race", () => {
     expect(calls.n).toBe(1)
     const history = await events(store, "decision-1")
     expect(journal(history)).toEqual([
-      ["WorkflowStarted", "start", iso(T0), "Running", null],
+      ["WorkflowStarted", "start", iso(T0), "Running", undefined],
       ["TimerStarted", "timer-48-hours", iso(T0), "Waiting", T0 + 48 * HOUR],
-      ["TimerFired", "timer-48-hours", iso(T0 + 48 * HOUR), "Running", null],
-      ["Escalated", "escalate", iso(T0 + 48 * HOUR), "Completed", null]
+      ["TimerFired", "timer-48-hours", iso(T0 + 48 * HOUR), "Running", undefined],
+      ["Escalated", "escalate", iso(T0 + 48 * HOUR), "Completed", undefined]
     ])
     // Replay: the same state; the trace says who won.
     const replayed = replay(decision, "decision-1", history)

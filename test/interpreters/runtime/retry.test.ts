@@ -90,7 +90,7 @@ const bank = (answers: ReadonlyArray<"ok" | "down" | "refused">) => {
 
 const attempts = (history: ReadonlyArray<StoredEvent>) =>
   history.slice(1).map((e) => {
-    const m = e.metadata as { at: string; status: string; wakeAt: number | null }
+    const m = e.metadata as { at: string; status: string; wakeAt?: number }
     return { type: e.type, data: e.data, at: m.at, status: m.status, wakeAt: m.wakeAt }
   })
 
@@ -152,8 +152,7 @@ describe("Workflow.retry", () => {
         type: "Executed",
         data: { _tag: "Executed", ref: "ref-3" },
         at: iso(T0 + 4 * MINUTE),
-        status: "Completed",
-        wakeAt: null
+        status: "Completed"
       }
     ])
   })
@@ -244,7 +243,7 @@ describe("Workflow.retry", () => {
       ["AttemptFailed", iso(T0), T0 + 1000],
       ["AttemptFailed", iso(T0 + 1000), T0 + 3000],
       ["AttemptFailed", iso(T0 + 3000), T0 + 6000],
-      ["Executed", iso(T0 + 6000), null]
+      ["Executed", iso(T0 + 6000), undefined]
     ])
   })
 

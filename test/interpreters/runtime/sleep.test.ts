@@ -107,14 +107,13 @@ describe("Workflow.sleep", () => {
           occurrence: 1,
           at: iso(T0 + DAY),
           kind: "timer",
-          status: "Running",
-          wakeAt: null
+          status: "Running"
         }
       },
       {
         type: "Sent",
         data: { _tag: "Sent", n: 1 },
-        metadata: { step: "send-reminder", occurrence: 0, at: iso(T0 + DAY), status: "Completed", wakeAt: null }
+        metadata: { step: "send-reminder", occurrence: 0, at: iso(T0 + DAY), status: "Completed" }
       }
     ])
     // The store's wake-up projection is empty once the timer fired.

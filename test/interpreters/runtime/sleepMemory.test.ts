@@ -66,15 +66,16 @@ describe("a sleeping instance", () => {
       afterA: { actors: 1, drains: 0 },
       end: { actors: 3, drains: 0 }
     })
+    // No wake-up: no `wakeAt` in the metadata at all.
     const timer = (ms: number, occurrence: number, at: number, status: string, wakeAt: number | null) => ({
       type: occurrence === 0 ? "TimerStarted" : "TimerFired",
       data: { until: iso(T0 + ms) },
-      metadata: { step: "nap", occurrence, at: iso(at), kind: "timer", status, wakeAt }
+      metadata: { step: "nap", occurrence, at: iso(at), kind: "timer", status, ...(wakeAt === null ? {} : { wakeAt }) }
     })
     const woke = (ms: number, loaded: number) => ({
       type: "Woke",
       data: { _tag: "Woke", loaded },
-      metadata: { step: "wake", occurrence: 0, at: iso(T0 + ms), status: "Completed", wakeAt: null }
+      metadata: { step: "wake", occurrence: 0, at: iso(T0 + ms), status: "Completed" }
     })
     // Each fired at its due time exactly; while its step ran, the engine held it (and the ones that had completed).
     expect(await journal("a")).toEqual([
