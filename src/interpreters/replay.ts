@@ -175,12 +175,15 @@ export class Fold {
 
   /** What the instance waits for now (nothing before its first event). */
   pending(): Machine.Pending {
-    return this.position === undefined ? { steps: [], signals: [], timers: [] } : this.pendingAt(this.position)
+    return this.position === undefined
+      ? { steps: [], signals: [], timers: [] }
+      : Machine.pending(this.workflow, this.position)
   }
 
   /**
-   * What `position` (of this instance) waits for. The last answer is kept, per instance: a step's event needs it
-   * for its metadata, and the step loop asks again for the same position next (positions are never mutated).
+   * What `position` (of this instance) waits for, for the step loop: the last answer is kept until `forgetPending`
+   * — a step's event needs it for its metadata, and the loop asks again for the same position next (positions are
+   * never mutated).
    */
   pendingAt(position: Machine.Position): Machine.Pending {
     const last = this.lastPending
@@ -188,6 +191,11 @@ export class Fold {
     const pending = Machine.pending(this.workflow, position)
     this.lastPending = { position, pending }
     return pending
+  }
+
+  /** Drop `pendingAt`'s answer: an idle instance keeps nothing it does not need (100,000 may wait in one process). */
+  forgetPending(): void {
+    this.lastPending = undefined
   }
 
   status(): Status {

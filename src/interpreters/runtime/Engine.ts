@@ -889,6 +889,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
             actor.force = false
             // Only the first drain after the start may trust the fold the start made (see `startedHere`).
             actor.startedHere = false
+            actor.fold?.forgetPending()
             const settled = actor.settled
             actor.settled = undefined
             if (settled !== undefined) yield* Deferred.succeed(settled, undefined)
