@@ -1,8 +1,8 @@
 /**
- * W2's shape (200 instances of 10 steps, memory or SQLite store) run by two builds of the library loaded in ONE process,
+ * W2's shape (200 instances of 10 steps; memory, SQLite, or memory answering a turn later: "async") run by two builds of the library loaded in ONE process,
  * alternated, so that both see the same machine, load and JIT: `npm run build` in each checkout, then
  *
- *   node bench/compareBuilds.mjs <other checkout> [rounds=80] [steps=10] [store=memory|sqlite] [instances=200]
+ *   node bench/compareBuilds.mjs <other checkout> [rounds=80] [steps=10] [store=memory|sqlite|async] [instances=200]
  *
  * "this" is the checkout the script is in (its Worker); "other" is an older checkout, run through its `Worker` if it
  * has one, else through its v1 `WorkflowRuntime` (e.g. 480b482, the baseline of issue 8). The first 10 rounds are
@@ -37,10 +37,26 @@ const make = ({ fx, dm, sqlite }) => {
   const { Effect, Layer, Schema } = fx
   const { Workflow } = dm
   // A new store per round (SQLite: a new file, synchronous=FULL as in bench/).
+  // "async": the memory store with every append answered a turn of the event loop later, as SQLite's group commit
+  // does, without its I/O.
+  const deferred = Layer.effect(
+    dm.EventStore,
+    Effect.map(dm.EventStore, (store) => ({
+      ...store,
+      append: (stream, expected, events) =>
+        Effect.flatten(
+          Effect.callback((resume) => {
+            setImmediate(() => resume(Effect.succeed(store.append(stream, expected, events))))
+          })
+        )
+    }))
+  ).pipe(Layer.provideMerge(dm.MemoryStore.layer))
   const storeLayer = () =>
     storeKind === "sqlite"
       ? sqlite.SqliteStore.layer({ file: Path.join(scratch, `${files++}.db`), synchronous: "FULL" })
-      : dm.MemoryStore.layer
+      : storeKind === "async"
+        ? deferred
+        : dm.MemoryStore.layer
   class Counter extends Schema.TaggedClass()("Counter", { n: Schema.Number, until: Schema.Number }) {}
   class Ticked extends Schema.TaggedClass()("Ticked", { n: Schema.Number }) {}
   const counter = Workflow.loop({
