@@ -1,6 +1,7 @@
 /**
- * W2's shape (200 instances of 10 steps; memory, SQLite, or memory answering a turn later: "async") run by two builds of the library loaded in ONE process,
- * alternated, so that both see the same machine, load and JIT: `npm run build` in each checkout, then
+ * W2's shape (200 instances of 10 steps; memory, SQLite, or memory answering a turn later: "async") run by two
+ * builds of the library loaded in ONE process, alternated, so that both see the same machine, load and JIT:
+ * `npm run build` in each checkout, then
  *
  *   node bench/compareBuilds.mjs <other checkout> [rounds=80] [steps=10] [store=memory|sqlite|async] [instances=200]
  *
