@@ -6,8 +6,8 @@
  *   node bench/compareBuilds.mjs <other checkout> [rounds=80] [steps=10] [store=memory|sqlite|async] [instances=200]
  *
  * "this" is the checkout the script is in (its Worker); "other" is an older checkout, run through its `Worker` if it
- * has one, else through its v1 `WorkflowRuntime` (e.g. 480b482, the baseline of issue 8). The first 10 rounds are
- * dropped; prints p25 / median / p75 ms per round and the ratio of the medians.
+ * has one, else through its v1 `WorkflowRuntime` (e.g. 7d2b4ae, the commit the worker was merged onto). The first
+ * 10 rounds are dropped; prints p25 / median / p75 ms per round and the ratio of the medians.
  */
 import * as Fs from "node:fs"
 import * as Os from "node:os"
