@@ -218,18 +218,21 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
 
     /**
      * The projected metadata of an event that leads to `position` (what the registry reads): `Running` while a step
-     * or a timer's start is to be done now, and the wake-up of its earliest started timer (or `wakeAt`, a failed
-     * attempt's retry).
+     * or a timer's start is to be done now, and the wake-up of its earliest started timer. (A failed attempt's event
+     * writes its own: the retry's time.)
      */
-    const projected = (fold: Fold, position: Machine.Position, wakeAt?: number): Projected => {
+    const projected = (fold: Fold, position: Machine.Position): Projected => {
       const status = Machine.statusTag(fold.workflow, position)
-      const at = wakeAt ?? Machine.nextWakeUp(pendingAt(fold, position))
+      // The fold keeps this answer: the step loop asks again for the same position next.
+      const at = Machine.nextWakeUp(fold.pendingAt(position))
       return at === undefined ? { status } : { status, wakeAt: at }
     }
 
-    // One answer per instance, kept by its fold: with many instances running at once an engine-wide one was always
-    // another instance's.
-    const pendingAt = (fold: Fold, position: Machine.Position): Machine.Pending => fold.pendingAt(position)
+    /**
+     * Whether the fold is still the one this process's start made, in the drain that start began (see
+     * `Actor.startedHere`): then it need not be read back.
+     */
+    const startFold = (actor: Actor, fold: Fold): boolean => actor.startedHere && fold.revision === 0
 
     const ran = Effect.succeed("ran" as const)
 
@@ -693,14 +696,14 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
         let fold = current ? yield* load(actor) : actor.fold!
         for (;;) {
           if (closing) return
-          const pending = pendingAt(fold, fold.position!)
+          const pending = fold.pendingAt(fold.position!)
           const now = clock.currentTimeMillisUnsafe()
           const timer = pending.timers.find((t) => t.at === undefined || t.at <= now)
           const step = timer === undefined ? pending.steps[0] : undefined
           if (timer === undefined && !runnable(actor, fold, step, now)) {
             // A fold this process's start just made is current enough to give up on: whoever appended to the
             // instance since (a signal sent elsewhere) runs what follows in its own drain.
-            if (current || (actor.startedHere && fold.revision === 0)) return
+            if (current || startFold(actor, fold)) return
             fold = yield* load(actor)
             current = true
             continue
@@ -714,7 +717,7 @@ export const makeEngine = (store: EventStore["Service"], options: EngineOptions)
             // this process started the instance and nobody held it before.
             // (`holdLease` set `actor.lease`, which the check above narrowed to undefined.)
             const lease = actor.lease as Lease | undefined
-            const firstHolder = actor.startedHere && fold.revision === 0 && lease?.version === 1
+            const firstHolder = startFold(actor, fold) && lease?.version === 1
             actor.startedHere = false
             if (!firstHolder) fold = yield* load(actor)
             current = true
