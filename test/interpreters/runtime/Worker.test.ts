@@ -12,7 +12,7 @@ import {
   type WorkerOptions,
   WorkflowRuntime
 } from "../../../src/index.js"
-import { readStream, runOn } from "../../support.js"
+import { readStream, runOn, runWorker } from "../../support.js"
 
 // ---- an order: reserve (a service call), wait for Pay, ship; a declined card is a business error ----
 
@@ -312,16 +312,16 @@ describe("the fold a start made", () => {
 
   it("an instance this process started that waits at once is not read back either", async () => {
     const { reads, service } = counted(MemoryStore.make())
-    const status = await Effect.runPromise(
-      Effect.scoped(
+    const status = await runWorker(
+      service,
+      (worker) =>
         Effect.gen(function* () {
-          const worker = yield* Worker
           yield* worker.register(payFirst, warehouse().layer)
           yield* worker.start(payFirst, { id: "1", input: { sku: "A" } })
           const unread = [...reads]
           return { unread, status: yield* worker.status(payFirst, "1") }
-        }).pipe(Effect.provide(Worker.layer().pipe(Layer.provide(Layer.succeed(EventStore, service)))))
-      )
+        }),
+      {}
     )
     expect(status.unread).toEqual([])
     expect(status.status).toEqual({ _tag: "Waiting", step: "pay", signals: ["Pay"] })
@@ -389,10 +389,10 @@ describe("an instance loaded here whose stream moved elsewhere", () => {
   it("a signal another process appended, dying before what follows ran, is run by the worker that has it loaded", async () => {
     const store = MemoryStore.make()
     const wh = warehouse()
-    const result = await Effect.runPromise(
-      Effect.scoped(
+    const result = await runWorker(
+      store,
+      (worker) =>
         Effect.gen(function* () {
-          const worker = yield* Worker
           yield* worker.register(payFirst, wh.layer)
           yield* worker.start(payFirst, { id: "1", input: { sku: "A" } })
           const before = yield* worker.status(payFirst, "1")
@@ -414,14 +414,8 @@ describe("an instance loaded here whose stream moved elsewhere", () => {
           // The poll (every 20 ms) finds the stream ahead of the loaded fold and runs Ship.
           for (let i = 0; i < 100 && wh.calls.ship === 0; i++) yield* Effect.sleep(10)
           return { before, after: yield* worker.status(payFirst, "1") }
-        }).pipe(
-          Effect.provide(
-            Worker.layer({ retryDelayMs: 1, leaseTtlMs: 200, pollIntervalMs: 20 }).pipe(
-              Layer.provide(Layer.succeed(EventStore, store))
-            )
-          )
-        )
-      )
+        }),
+      { retryDelayMs: 1, leaseTtlMs: 200, pollIntervalMs: 20 }
     )
     expect(result.before).toEqual({ _tag: "Waiting", step: "pay", signals: ["Pay"] })
     expect(result.after).toMatchObject({ _tag: "Completed" })
